@@ -1,0 +1,303 @@
+"""The embedded DuckDB store: versioned schema, transactional idempotent upserts, typed reads.
+
+The store owns its own connection (never ``duckdb.sql()``'s global one). All SQL that carries user values is
+parameterised; identifiers come only from :data:`selloff.store.schema.TABLES`.
+"""
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from selloff.errors import StoreError
+from selloff.store.schema import MIGRATIONS, SCHEMA_VERSION, TABLES, Table
+from selloff.store.validate import validate_frame
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    table: str
+    inserted: int
+    updated: int
+    unchanged: int
+
+    def __add__(self, other: "UpsertResult") -> "UpsertResult":
+        return UpsertResult(
+            self.table if self.table == other.table else f"{self.table}+{other.table}",
+            self.inserted + other.inserted,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+        )
+
+
+def _ts(value: object) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    ts = pd.Timestamp(value)
+    if ts.tzinfo is None:
+        ts = ts.tz_localize("UTC")
+    return ts.tz_convert("UTC")
+
+
+class Store:
+    """A selloff store in one DuckDB file (or ``":memory:"``).
+
+    Parameters
+    ----------
+    path
+        File path; parent directories are created. ``":memory:"`` for a throw-away store.
+    read_only
+        Open without migrating or writing.
+    """
+
+    def __init__(self, path: str | Path, read_only: bool = False) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            p = Path(self.path)
+            if read_only and not p.exists():
+                raise StoreError(f"store {p} does not exist; build one first (selloff demo or selloff fetch)")
+            try:
+                p.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create the store's folder {p.parent} ({exc.strerror}); pass --store PATH") from exc
+            if p.exists() and p.is_dir():
+                raise StoreError(f"store path {p} is a directory; pass a file path with --store")
+        try:
+            self.con = duckdb.connect(self.path, read_only=read_only)
+        except duckdb.Error as exc:
+            raise StoreError(
+                f"cannot open store {self.path}: not a readable DuckDB file or corrupt "
+                f"({str(exc).splitlines()[0][:120]}); move it away or pass another --store"
+            ) from exc
+        self.con.execute("SET TimeZone='UTC'")
+        self._depth = 0
+        self.read_only = read_only
+        self._migrate()
+
+    # -- lifecycle ----------------------------------------------------------------------------------------
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        row = self.con.execute("SELECT max(version) FROM schema_version").fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def _migrate(self) -> None:
+        exists = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+        ).fetchone()[0]
+        if not exists:
+            others = self.con.execute("SELECT count(*) FROM information_schema.tables").fetchone()[0]
+            if others:
+                raise StoreError(
+                    f"{self.path} is a DuckDB file but not a selloff store (no schema_version table); "
+                    f"pass another --store"
+                )
+            if self.read_only:
+                raise StoreError(f"store {self.path} is empty; build it first (selloff demo or selloff fetch)")
+        current = self.schema_version if exists else 0
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"store {self.path} has schema version {current}, newer than this selloff supports "
+                f"({SCHEMA_VERSION}); upgrade selloff or use another --store"
+            )
+        pending = [m for m in MIGRATIONS if m[0] > current]
+        if not pending or self.read_only:
+            return
+        with self.transaction():
+            if not exists:
+                self.con.execute(
+                    "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description VARCHAR, applied_at TIMESTAMPTZ)"
+                )
+            for version, description, statements in pending:
+                for sql in statements:
+                    self.con.execute(sql)
+                self.con.execute(
+                    "INSERT INTO schema_version VALUES (?, ?, ?)",
+                    [version, description, datetime.now(timezone.utc)],
+                )
+
+    # -- transactions -------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator["Store"]:
+        """All writes inside commit together or not at all (nesting joins the outer transaction)."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            return
+        self.con.execute("BEGIN TRANSACTION")
+        self._depth = 1
+        try:
+            yield self
+        except BaseException:
+            self._depth = 0
+            self.con.execute("ROLLBACK")
+            raise
+        self._depth = 0
+        self.con.execute("COMMIT")
+
+    # -- writes -------------------------------------------------------------------------------------------
+    def upsert(self, table: str, df: pd.DataFrame, what: str = "input") -> UpsertResult:
+        """Validate ``df`` and insert-or-update it into ``table`` by the table's natural key.
+
+        Idempotent: writing the same rows again reports them as unchanged and changes nothing.
+        """
+        t = self._table(table)
+        if self.read_only:
+            raise StoreError(f"store {self.path} is open read-only; reopen it writable to store {table}")
+        clean = validate_frame(df, t, what)
+        cols = t.column_names
+        key_match = " AND ".join(f"t.{k} = n.{k}" for k in t.key)
+        distinct = " OR ".join(f"t.{c} IS DISTINCT FROM n.{c}" for c in t.value_columns) or "FALSE"
+        view = f"_incoming_{t.name}"
+        self.con.register(view, clean)
+        try:
+            with self.transaction():
+                n_new, n_changed = self.con.execute(
+                    f"""SELECT count(*) FILTER (WHERE t.{t.key[0]} IS NULL),
+                               count(*) FILTER (WHERE t.{t.key[0]} IS NOT NULL AND ({distinct}))
+                        FROM {view} n LEFT JOIN {t.name} t ON {key_match}"""
+                ).fetchone()
+                if n_changed and t.value_columns:
+                    sets = ", ".join(f"{c} = n.{c}" for c in t.value_columns)
+                    self.con.execute(
+                        f"UPDATE {t.name} AS t SET {sets} FROM {view} n WHERE {key_match} AND ({distinct})"
+                    )
+                if n_new:
+                    self.con.execute(
+                        f"""INSERT INTO {t.name} ({', '.join(cols)})
+                            SELECT {', '.join('n.' + c for c in cols)} FROM {view} n
+                            WHERE NOT EXISTS (SELECT 1 FROM {t.name} t WHERE {key_match})"""
+                    )
+        finally:
+            self.con.unregister(view)
+        return UpsertResult(t.name, int(n_new), int(n_changed), len(clean) - int(n_new) - int(n_changed))
+
+    def log_fetch(
+        self,
+        source: str,
+        status: str,
+        *,
+        request: str | None = None,
+        range_start: object = None,
+        range_end: object = None,
+        result: UpsertResult | None = None,
+        duration_s: float | None = None,
+        error: str | None = None,
+        started_at: datetime | None = None,
+    ) -> None:
+        """Record one fetch/import attempt (also failed ones) in ``fetch_log``."""
+        self.con.execute(
+            """INSERT INTO fetch_log (started_at, source, request, range_start, range_end, rows_inserted,
+                 rows_updated, rows_unchanged, status, duration_s, error) VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
+            [
+                started_at or datetime.now(timezone.utc),
+                source,
+                request,
+                _ts(range_start),
+                _ts(range_end),
+                result.inserted if result else None,
+                result.updated if result else None,
+                result.unchanged if result else None,
+                status,
+                duration_s,
+                error,
+            ],
+        )
+
+    # -- reads --------------------------------------------------------------------------------------------
+    def read(
+        self,
+        table: str,
+        *,
+        assets: Sequence[str] | None = None,
+        start: object = None,
+        end: object = None,
+        interval: str | None = None,
+        sources: Sequence[str] | None = None,
+        venues: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Rows of ``table`` filtered by asset, ``start <= ts <= end``, interval, source and venue."""
+        if table == "fetch_log":
+            return self.con.execute("SELECT * FROM fetch_log ORDER BY id").df()
+        t = self._table(table)
+        where, params = [], []
+        asset_col = "asset" if "asset" in t.column_names else ("entity" if table == "events" else None)
+        if assets is not None and asset_col:
+            where.append(f"{asset_col} IN (SELECT unnest(?))")
+            params.append(list(assets))
+        if start is not None and "ts" in t.column_names:
+            where.append("ts >= ?")
+            params.append(_ts(start).to_pydatetime())
+        if end is not None and "ts" in t.column_names:
+            where.append("ts <= ?")
+            params.append(_ts(end).to_pydatetime())
+        if interval is not None and "interval" in t.column_names:
+            where.append("interval = ?")
+            params.append(interval)
+        if sources is not None:
+            where.append("source IN (SELECT unnest(?))")
+            params.append(list(sources))
+        if venues is not None and "venue" in t.column_names:
+            where.append("venue IN (SELECT unnest(?))")
+            params.append(list(venues))
+        order = ", ".join(k for k in t.key)
+        sql = f"SELECT * FROM {t.name}" + (" WHERE " + " AND ".join(where) if where else "") + f" ORDER BY {order}"
+        df = self.con.execute(sql, params).df()
+        for c in t.columns:
+            if c.sql_type == "TIMESTAMPTZ" and c.name in df.columns:
+                df[c.name] = pd.to_datetime(df[c.name], utc=True)
+        return df
+
+    def coverage(self, table: str = "bars") -> pd.DataFrame:
+        """Per asset/interval/source (as the table has them): first and last ``ts`` and row count."""
+        t = self._table(table)
+        groups = [c for c in ("asset", "interval", "venue", "provider", "category", "source") if c in t.column_names]
+        g = ", ".join(groups)
+        df = self.con.execute(
+            f"SELECT {g}, min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS rows FROM {t.name} GROUP BY {g} ORDER BY {g}"
+        ).df()
+        for c in ("first_ts", "last_ts"):
+            df[c] = pd.to_datetime(df[c], utc=True)
+        return df
+
+    def count(self, table: str) -> int:
+        t = self._table(table) if table != "fetch_log" else None
+        name = t.name if t else "fetch_log"
+        return int(self.con.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
+
+    def sources(self, table: str = "bars") -> list[str]:
+        t = self._table(table)
+        return [r[0] for r in self.con.execute(f"SELECT DISTINCT source FROM {t.name} ORDER BY 1").fetchall()]
+
+    # -- helpers ------------------------------------------------------------------------------------------
+    @staticmethod
+    def _table(name: str) -> Table:
+        try:
+            return TABLES[name]
+        except KeyError:
+            raise StoreError(f"unknown table '{name}'; one of {sorted(TABLES)}") from None
+
+
+def timed_upserts(store: Store, frames: Iterable[tuple[str, pd.DataFrame]], what: str) -> tuple[list[UpsertResult], float]:
+    """Upsert several (table, frame) pairs in one transaction; return the results and the seconds taken."""
+    t0 = time.perf_counter()
+    with store.transaction():
+        results = [store.upsert(tbl, df, what) for tbl, df in frames]
+    return results, time.perf_counter() - t0
