@@ -1,0 +1,1 @@
+"""Analytics: pure functions of frames (no I/O). See docs/CONVENTIONS.md."""

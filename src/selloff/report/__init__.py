@@ -1,0 +1,1 @@
+"""Presentation: findings, EN/DE narrative, figures, claim check."""
