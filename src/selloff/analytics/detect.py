@@ -1,0 +1,203 @@
+"""Collective sell-off detection, episodes and stabilisation signals.
+
+A day is a sell-off day for a sector when (all three hold)
+  * the sector index return is at most ``move_threshold_pct`` per cent,
+  * its z-score against the EWMA volatility forecast from the days before is at most ``-z_threshold``,
+  * the share of members falling by more than ``breadth_drop_pct`` per cent is at least ``breadth_threshold``.
+Consecutive sell-off days (gaps of at most ``merge_gap_days`` quiet days) form one episode. Defaults live in
+``config/defaults.toml`` ([detect], [stabilise]).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from selloff.analytics.sector import breadth as breadth_share
+from selloff.analytics.volatility import ewma_volatility
+from selloff.config import defaults
+
+
+@dataclass(frozen=True)
+class DetectParams:
+    ewma_lambda: float = 0.94
+    vol_window_days: int = 90
+    min_history_days: int = 30
+    z_threshold: float = 2.5
+    move_threshold_pct: float = -8.0
+    breadth_threshold: float = 0.6
+    breadth_drop_pct: float = -5.0
+    merge_gap_days: int = 1
+
+    @classmethod
+    def from_config(cls, overrides: dict | None = None) -> "DetectParams":
+        cfg = defaults("detect")
+        cfg.update(overrides or {})
+        return cls(**cfg)
+
+
+@dataclass(frozen=True)
+class StabiliseParams:
+    no_new_low_days: int = 3
+    vol_ratio_max: float = 1.5
+    vol_window_days: int = 7
+    recovered_share_min: float = 0.33
+
+    @classmethod
+    def from_config(cls, overrides: dict | None = None) -> "StabiliseParams":
+        cfg = defaults("stabilise")
+        cfg.update(overrides or {})
+        return cls(**cfg)
+
+
+@dataclass(frozen=True)
+class Episode:
+    sector: str
+    start: pd.Timestamp
+    """First sell-off day."""
+    end: pd.Timestamp
+    """Last sell-off day."""
+    trough: pd.Timestamp
+    """Day of the lowest index close from ``start`` to the end of the data or the next episode."""
+    depth_pct: float
+    """Index change from the close before ``start`` to the trough close, per cent."""
+    worst_day: pd.Timestamp
+    worst_day_pct: float
+    worst_day_z: float
+    max_breadth: float
+    days: int
+    breadth_path: tuple[float, ...] = field(default=())
+    params: DetectParams = field(default_factory=DetectParams)
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["params"] = asdict(self.params)
+        for k in ("start", "end", "trough", "worst_day"):
+            d[k] = d[k].date().isoformat()
+        return d
+
+
+def daily_signals(sector_ret: pd.Series, member_ret: pd.DataFrame, members: list[str], params: DetectParams) -> pd.DataFrame:
+    """Per day: sector return (%), EWMA sigma (%), z-score, breadth, and whether the day qualifies."""
+    sigma = ewma_volatility(sector_ret, params.ewma_lambda, params.min_history_days)
+    z = sector_ret / sigma
+    br = breadth_share(member_ret, members, params.breadth_drop_pct / 100.0)
+    out = pd.DataFrame({"ret_pct": 100 * sector_ret, "sigma_pct": 100 * sigma, "z": z, "breadth": br})
+    out["selloff"] = (
+        (out["ret_pct"] <= params.move_threshold_pct)
+        & (out["z"] <= -params.z_threshold)
+        & (out["breadth"] >= params.breadth_threshold)
+    )
+    return out
+
+
+def detect_episodes(
+    sector_ret: pd.Series,
+    member_ret: pd.DataFrame,
+    members: list[str],
+    sector: str = "sector",
+    params: DetectParams | None = None,
+) -> list[Episode]:
+    """Find collective sell-off episodes (see module docstring) in daily sector and member returns.
+
+    Parameters
+    ----------
+    sector_ret
+        Daily sector index returns (fractions), index = dates.
+    member_ret
+        Daily member returns (fractions), same index.
+    """
+    params = params or DetectParams()
+    sig = daily_signals(sector_ret, member_ret, members, params)
+    days = list(sig.index[sig["selloff"].fillna(False).to_numpy(bool)])
+    if not days:
+        return []
+    idx = {d: i for i, d in enumerate(sig.index)}
+    groups: list[list] = [[days[0]]]
+    for d in days[1:]:
+        if idx[d] - idx[groups[-1][-1]] <= params.merge_gap_days + 1:
+            groups[-1].append(d)
+        else:
+            groups.append([d])
+    level = (1.0 + sector_ret.fillna(0.0)).cumprod()
+    episodes = []
+    for gi, g in enumerate(groups):
+        start, end = g[0], g[-1]
+        i0 = idx[start]
+        horizon_end = idx[groups[gi + 1][0]] - 1 if gi + 1 < len(groups) else len(sig) - 1
+        before = level.iloc[i0 - 1] if i0 > 0 else level.iloc[0] / (1.0 + sector_ret.iloc[0])
+        window = level.iloc[i0 : horizon_end + 1]
+        trough = window.idxmin()
+        seg = sig.loc[start:end]
+        worst = seg["ret_pct"].idxmin()
+        episodes.append(
+            Episode(
+                sector=sector,
+                start=pd.Timestamp(start),
+                end=pd.Timestamp(end),
+                trough=pd.Timestamp(trough),
+                depth_pct=float(100.0 * (window.min() / before - 1.0)),
+                worst_day=pd.Timestamp(worst),
+                worst_day_pct=float(seg.loc[worst, "ret_pct"]),
+                worst_day_z=float(seg.loc[worst, "z"]),
+                max_breadth=float(seg["breadth"].max()),
+                days=len(seg),
+                breadth_path=tuple(float(x) for x in sig.loc[start:end, "breadth"]),
+                params=params,
+            )
+        )
+    return episodes
+
+
+@dataclass(frozen=True)
+class Stabilisation:
+    asof: pd.Timestamp
+    trough: pd.Timestamp
+    days_since_trough: int
+    no_new_low: bool
+    vol_ratio: float
+    """Realised vol of the last ``vol_window_days`` after the trough over its pre-episode level."""
+    vol_normal: bool
+    recovered_share: float
+    """Share of the episode's drop recovered by ``asof`` (0 = at the low, 1 = fully back)."""
+    recovered: bool
+    verdict: str
+    """``stabilising`` when at least two signals hold, ``tentative`` for one, ``not yet stabilising`` for none."""
+    params: StabiliseParams
+
+
+def stabilisation(
+    sector_ret: pd.Series, episode: Episode, asof: object = None, params: StabiliseParams | None = None
+) -> Stabilisation:
+    """Stabilisation signals after an episode's trough, as of ``asof`` (default: last day in the data).
+
+    Notes
+    -----
+    Realised vol is the standard deviation of daily returns; the pre-episode level uses the same number of
+    days ending the day before the episode starts. Assumes daily returns with no gaps.
+    """
+    params = params or StabiliseParams()
+    r = sector_ret.dropna()
+    if asof is not None:
+        r = r.loc[:asof]
+    asof_ts = r.index[-1]
+    level = (1.0 + r).cumprod()
+    start_pos = r.index.get_loc(episode.start)
+    before = level.iloc[start_pos - 1] if start_pos > 0 else 1.0
+    after = level.loc[episode.start :]
+    trough_day = after.idxmin()
+    low = after.min()
+    days_since = int(len(after.loc[trough_day:]) - 1)
+    no_new_low = days_since >= params.no_new_low_days
+    w = params.vol_window_days
+    post = r.loc[trough_day:].iloc[1:].tail(w)
+    pre = r.iloc[max(0, start_pos - w) : start_pos]
+    vol_ratio = float(post.std(ddof=1) / pre.std(ddof=1)) if len(post) >= 3 and len(pre) >= 3 else float("nan")
+    vol_normal = bool(np.isfinite(vol_ratio) and vol_ratio <= params.vol_ratio_max)
+    drop = before - low
+    rec = float((level.iloc[-1] - low) / drop) if drop > 0 else 1.0
+    recovered = rec >= params.recovered_share_min
+    n = int(no_new_low) + int(vol_normal) + int(recovered)
+    verdict = "stabilising" if n >= 2 else ("tentative" if n == 1 else "not yet stabilising")
+    return Stabilisation(pd.Timestamp(asof_ts), pd.Timestamp(trough_day), days_since, no_new_low, vol_ratio, vol_normal, rec, recovered, verdict, params)

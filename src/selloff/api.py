@@ -1,0 +1,313 @@
+"""Python API: wires the store to the analytics and returns DataFrames / result objects.
+
+Everything here reads from a :class:`~selloff.store.Store`; the analytics it calls are pure functions.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from selloff.analytics import detect, sector as sec
+from selloff.analytics.frames import pivot_daily, pivot_ts
+from selloff.analytics.volatility import ewma_volatility
+from selloff.config import defaults
+from selloff.errors import DataError
+from selloff.simulate import SOURCE as SIMULATED, SimSpec, simulate_market
+from selloff.store import Store
+from selloff.universe import Universe
+
+
+# -- building stores ----------------------------------------------------------------------------------------
+def build_demo_store(store: Store, universe: Universe, spec: SimSpec | None = None) -> pd.DataFrame:
+    """Write the simulated demo market into ``store`` in one transaction; returns rows per table."""
+    t0 = time.perf_counter()
+    market = simulate_market(universe, spec or SimSpec(**{k: v for k, v in defaults("simulate").items() if k in ("seed", "start", "end")},
+                                                          announcement=defaults("simulate")["episode_announcement"]))
+    rows = []
+    with store.transaction():
+        for table, frame in market.tables():
+            res = store.upsert(table, frame, what="simulated demo market")
+            rows.append({"table": table, "inserted": res.inserted, "updated": res.updated, "unchanged": res.unchanged})
+        store.log_fetch("simulated", "ok", request=f"seed={market.spec.seed} {market.spec.start}..{market.spec.end}",
+                        range_start=market.spec.start, range_end=market.spec.end, duration_s=time.perf_counter() - t0)
+    return pd.DataFrame(rows)
+
+
+# -- loading ------------------------------------------------------------------------------------------------
+def select_sources(frame: pd.DataFrame, priority: list[str] | None = None, keys: tuple[str, ...] = ("asset", "interval")) -> pd.DataFrame:
+    """Keep, per asset (and interval), the rows of the highest-priority source present.
+
+    Sources not in ``priority`` rank after it, in alphabetical order; ``simulated`` always ranks last.
+    """
+    if frame.empty:
+        return frame
+    prio = list(priority if priority is not None else defaults("sources")["priority"])
+    def rank(s: str) -> tuple[int, str]:
+        if s == SIMULATED:
+            return (10_000, s)
+        return (prio.index(s), s) if s in prio else (len(prio), s)
+    keys = tuple(k for k in keys if k in frame.columns)
+    best = frame.groupby(list(keys))["source"].agg(lambda s: min(set(s), key=rank)).rename("_best").reset_index()
+    out = frame.merge(best, on=list(keys))
+    return out[out["source"] == out["_best"]].drop(columns="_best").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Panel:
+    """Daily closes (wide), daily returns, market caps and what they came from."""
+
+    close: pd.DataFrame
+    returns: pd.DataFrame
+    mcap_daily: pd.DataFrame
+    kinds: dict[str, str]
+    sources: dict[str, list[str]]
+    ranges: dict[str, tuple[pd.Timestamp, pd.Timestamp]]
+
+    @property
+    def simulated(self) -> bool:
+        return any(SIMULATED in v for v in self.sources.values())
+
+
+def load_panel(store: Store, universe: Universe, assets: list[str], start: object = None, end: object = None) -> Panel:
+    """Daily closes and market caps for ``assets`` (best source per asset), from ``start`` to ``end``."""
+    bars = store.read("bars", assets=assets, interval="1d", start=start, end=end)
+    if bars.empty:
+        raise DataError(
+            f"no daily bars for {', '.join(assets)} between {start or 'the start'} and {end or 'the end'}; "
+            f"run `selloff demo` or `selloff fetch --assets {','.join(assets)}`"
+        )
+    bars = select_sources(bars)
+    kinds = {a: universe.asset(a).kind if a in universe.assets else "token" for a in bars["asset"].unique()}
+    close = pivot_daily(bars, kinds)
+    mc = store.read("market_caps", assets=assets, start=start, end=end)
+    mc = select_sources(mc, keys=("asset",))
+    if not mc.empty:
+        # market cap at a day's close (00:00 UTC next day) labelled with that day, like the daily bar
+        mc = mc[mc["ts"].dt.hour == 0]
+        mc = mc.assign(date=(mc["ts"] - pd.Timedelta(days=1)).dt.tz_localize(None).dt.normalize())
+        mcap = mc.pivot_table(index="date", columns="asset", values="market_cap_usd", aggfunc="last")
+        mcap.columns.name = None
+    else:
+        mcap = pd.DataFrame(index=close.index)
+    sources = {"bars": sorted(bars["source"].unique()), "market_caps": sorted(mc["source"].unique()) if not mc.empty else []}
+    ranges = {"bars": (bars["ts"].min(), bars["ts"].max())}
+    if not mc.empty:
+        ranges["market_caps"] = (mc["ts"].min(), mc["ts"].max())
+    return Panel(close, close.pct_change(fill_method=None), mcap, kinds, sources, ranges)
+
+
+# -- scan ---------------------------------------------------------------------------------------------------
+def _sector_series(panel: Panel, members: list[str]) -> tuple[pd.Series, list[str]]:
+    tok = [m for m in members if m in panel.close.columns]
+    if not tok:
+        raise DataError(f"no price data for any member of the sector ({', '.join(members)}); fetch them first")
+    weights = panel.mcap_daily.reindex(columns=tok) if not panel.mcap_daily.empty else None
+    if weights is not None and weights.notna().sum().sum() == 0:
+        weights = None
+    return sec.sector_returns(panel.returns, tok, weights), tok
+
+
+def scan(
+    store: Store, universe: Universe, sector: str = "ai-crypto", since: object = None, until: object = None,
+    params: detect.DetectParams | None = None,
+) -> pd.DataFrame:
+    """Collective sell-off episodes of ``sector`` between ``since`` and ``until`` (one row per episode)."""
+    s = universe.sector(sector)
+    params = params or detect.DetectParams.from_config()
+    start = None if since is None else pd.Timestamp(since, tz="UTC") - pd.Timedelta(days=params.vol_window_days + 5)
+    panel = load_panel(store, universe, list(s.members), start, None if until is None else _end_of_day(until))
+    sr, tok = _sector_series(panel, list(s.members))
+    eps = detect.detect_episodes(sr, panel.returns, tok, s.id, params)
+    if since is not None:
+        eps = [e for e in eps if e.start >= pd.Timestamp(since)]
+    rows = [e.as_dict() for e in eps]
+    df = pd.DataFrame(rows, columns=["sector", "start", "end", "trough", "depth_pct", "worst_day", "worst_day_pct",
+                                      "worst_day_z", "max_breadth", "days", "breadth_path", "params"])
+    df.attrs["simulated"] = panel.simulated
+    df.attrs["sources"] = panel.sources
+    return df.drop(columns=["breadth_path", "params"])
+
+
+def _end_of_day(d: object) -> pd.Timestamp:
+    t = pd.Timestamp(d)
+    t = t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+    return t.normalize() + pd.Timedelta(days=1, seconds=-1)
+
+
+def _day(d: object) -> pd.Timestamp:
+    t = pd.Timestamp(d)
+    return (t.tz_convert("UTC").tz_localize(None) if t.tzinfo else t).normalize()
+
+
+# -- analysis of one day ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Analysis:
+    """Everything the report says about one sector on one day, computed from the store."""
+
+    sector_id: str
+    sector_name: str
+    sector_name_de: str
+    date: pd.Timestamp
+    simulated: bool
+    members: pd.DataFrame
+    """Per member: ret_1d, z_1d, close, mcap_usd, ret_24h (to the end of ``date``), contribution."""
+    sector_ret_1d: float
+    sector_z_1d: float
+    sector_ret_equal_1d: float
+    breadth: float
+    breadth_threshold_pct: float
+    cap_change: sec.CapChange | None
+    equities: pd.DataFrame
+    """Per equity: session date used, ret_1d, ret_5td (5 trading days to the last session <= date)."""
+    btc: dict
+    liquidations: dict
+    liq_by_hour: pd.DataFrame
+    events: pd.DataFrame
+    episode: detect.Episode | None
+    stabilisation: detect.Stabilisation | None
+    sector_index: pd.Series
+    signals: pd.DataFrame
+    basket: pd.DataFrame
+    """Daily closes of the AI-equity basket members and the sector index, for the aligned figure."""
+    dependencies: pd.DataFrame
+    provenance: dict = field(default_factory=dict)
+
+
+def analyse(store: Store, universe: Universe, sector: str, date: object, lookback_days: int = 200) -> Analysis:
+    """Compute the day's picture for ``sector`` on ``date`` (a UTC calendar day).
+
+    Only data up to the end of ``date`` is used (no look-ahead): the stabilisation verdict is the one an analyst
+    could have given that evening.
+    """
+    s = universe.sector(sector)
+    d = _day(date)
+    cfg = defaults("detect")
+    start = pd.Timestamp(d, tz="UTC") - pd.Timedelta(days=lookback_days)
+    end = _end_of_day(d)
+    basket_ids = list(defaults("attribution")["equity_basket"])
+    mkt = defaults("attribution")["market_factor"]
+    equities = [a for a in dict.fromkeys([*basket_ids, *(m for x in ("ai-compute", "hyperscalers") if x in universe.sectors for m in universe.sector(x).members)])]
+    ids = list(dict.fromkeys([*s.members, mkt, *equities]))
+    panel = load_panel(store, universe, ids, start, end)
+    cover = panel.close.index
+    if d < cover.min() or d > cover.max():
+        raise DataError(
+            f"date {d.date()} is outside the stored data ({cover.min().date()}..{cover.max().date()}); "
+            f"pick a date inside it or fetch that window"
+        )
+    sr, tok = _sector_series(panel, list(s.members))
+    if d not in sr.index or pd.isna(sr.get(d)):
+        raise DataError(f"no sector return for {d.date()}; the members lack prices that day")
+    params = detect.DetectParams.from_config()
+    signals = detect.daily_signals(sr, panel.returns, tok, params)
+    r = panel.returns
+    sig = ewma_volatility(r[tok], params.ewma_lambda, params.min_history_days)
+    z = r[tok] / sig
+    weights = panel.mcap_daily.reindex(columns=tok) if not panel.mcap_daily.empty else None
+    contrib = sec.contributions(r, weights, tok, d)
+    # 24 h moves from hourly bars where present (to the end of the day)
+    hourly = store.read("bars", assets=tok + [mkt], interval="1h", start=_end_of_day(d) - pd.Timedelta(hours=49), end=_end_of_day(d))
+    hourly = select_sources(hourly)
+    ret_24h = pd.Series(dtype=float)
+    if not hourly.empty:
+        hc = pivot_ts(hourly, "close")
+        close_end = hc.loc[: _end_of_day(d)]
+        if len(close_end) > 24:
+            ret_24h = close_end.iloc[-1] / close_end.iloc[-25] - 1.0
+    members = pd.DataFrame({
+        "ret_1d": r.loc[d, tok],
+        "z_1d": z.loc[d, tok],
+        "close": panel.close.loc[d, tok],
+        "prev_close": panel.close[tok].shift(1).loc[d],
+        "mcap_usd": panel.mcap_daily.reindex(columns=tok).loc[d] if d in panel.mcap_daily.index else np.nan,
+        "ret_24h": ret_24h.reindex(tok),
+        "contribution": contrib["contribution"].reindex(tok),
+    }).sort_values("ret_1d")
+    sr_eq = sec.sector_returns(r, tok, None)
+    cap_change = None
+    if not panel.mcap_daily.empty:
+        mcw = panel.mcap_daily.reindex(columns=tok)
+        try:
+            cap_change = sec.market_cap_change(mcw, tok, d - pd.Timedelta(days=1), d)
+        except DataError:
+            cap_change = None
+    # equities: last session on or before the day, 1 session and 5 sessions back
+    eq_rows = []
+    for e in equities:
+        if e not in panel.close.columns:
+            continue
+        c = panel.close[e].dropna()
+        c = c.loc[:d]
+        if len(c) < 7:
+            continue
+        eq_rows.append({"asset": e, "session": c.index[-1], "close": c.iloc[-1], "ret_1d": c.iloc[-1] / c.iloc[-2] - 1,
+                        "ret_5td": c.iloc[-1] / c.iloc[-6] - 1, "window_start": c.index[-6]})
+    eq = pd.DataFrame(eq_rows).set_index("asset") if eq_rows else pd.DataFrame(columns=["session", "close", "ret_1d", "ret_5td", "window_start"])
+    btc = {}
+    if mkt in r.columns and d in r.index:
+        bsig = ewma_volatility(r[mkt], params.ewma_lambda, params.min_history_days)
+        btc = {"asset": mkt, "ret_1d": float(r.loc[d, mkt]), "z_1d": float(r.loc[d, mkt] / bsig.loc[d]), "close": float(panel.close.loc[d, mkt]),
+               "ret_24h": float(ret_24h.get(mkt, np.nan)) if len(ret_24h) else float("nan")}
+    # liquidations on the day (all assets in the derivatives table, best source per asset)
+    der = store.read("derivatives", start=pd.Timestamp(d, tz="UTC"), end=_end_of_day(d))
+    der = select_sources(der, keys=("asset", "interval", "venue"))
+    liq = {}
+    liq_by_hour = pd.DataFrame()
+    if not der.empty:
+        liq = {
+            "long_usd": float(der["liq_long_usd"].sum()),
+            "short_usd": float(der["liq_short_usd"].sum()),
+            "assets": sorted(der["asset"].unique()),
+            "venues": sorted(der["venue"].unique()),
+            "coverage": sorted(set(der["coverage"].dropna())),
+            "sources": sorted(der["source"].unique()),
+        }
+        liq["total_usd"] = liq["long_usd"] + liq["short_usd"]
+        if (der["interval"] == "1h").any():
+            h = der[der["interval"] == "1h"]
+            liq_by_hour = h.groupby("ts")[["liq_long_usd", "liq_short_usd"]].sum()
+    ev = store.read("events", start=pd.Timestamp(d, tz="UTC") - pd.Timedelta(days=3), end=_end_of_day(d))
+    relevant = set(s.members) | set(equities)
+    if not ev.empty:
+        ev = ev[ev["assets"].fillna("").apply(lambda x: bool(relevant & set(x.split(",")))) | ev["entity"].isin(relevant)]
+    eps = detect.detect_episodes(sr.loc[:end.tz_localize(None)], r, tok, s.id, params)
+    episode = next((e for e in eps if e.start <= d <= e.trough or e.start <= d <= e.end), None)
+    if episode is None:
+        episode = next((e for e in eps if abs((e.start - d).days) <= 3), None)
+    stab = None
+    if episode is not None:
+        try:
+            stab = detect.stabilisation(sr, episode, asof=None, params=detect.StabiliseParams.from_config())
+        except (ValueError, KeyError):
+            stab = None
+    idx = sec.sector_index(r.loc[:_day(end)], tok, weights.loc[:_day(end)] if weights is not None else None)
+    basket = panel.close.reindex(columns=[b for b in basket_ids if b in panel.close.columns])
+    deps = []
+    for m in tok:
+        for asset, edge in universe.dependencies(m):
+            deps.append({"token": m, "depends_on": asset.id, "kind": edge.kind, "reason": edge.reason, "reason_de": edge.reason_de})
+    prov = {
+        "tables": ["bars", "market_caps", "derivatives", "events"],
+        "sources": {**panel.sources, "derivatives": liq.get("sources", []), "events": sorted(ev["source"].unique()) if not ev.empty else []},
+        "ranges": {k: (v[0].isoformat(), v[1].isoformat()) for k, v in panel.ranges.items()},
+        "store": store.path,
+        "sector_members": tok,
+    }
+    return Analysis(
+        sector_id=s.id, sector_name=s.name, sector_name_de=s.name_de or s.name, date=d, simulated=panel.simulated,
+        members=members, sector_ret_1d=float(sr.loc[d]), sector_z_1d=float(signals.loc[d, "z"]),
+        sector_ret_equal_1d=float(sr_eq.loc[d]), breadth=float(signals.loc[d, "breadth"]),
+        breadth_threshold_pct=params.breadth_drop_pct, cap_change=cap_change, equities=eq, btc=btc,
+        liquidations=liq, liq_by_hour=liq_by_hour, events=ev, episode=episode, stabilisation=stab,
+        sector_index=idx, signals=signals, basket=basket, dependencies=pd.DataFrame(deps), provenance=prov,
+    )
+
+
+def store_path(path: str | Path | None) -> Path:
+    from selloff.config import default_store_path
+
+    return Path(path) if path else default_store_path()
