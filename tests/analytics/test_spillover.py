@@ -156,7 +156,8 @@ def test_diagonal_sigma_equals_statsmodels_orthogonalised_fevd(horizon):
     )
     sm = res.fevd(horizon).decomp[:, horizon - 1, :]  # (equation, horizon, shock)
     ours = generalized_fevd(res.coefs, res.sigma_u, horizon)
-    assert sm[1, 0] > 0.01  # shocks do spill over: the comparison is not between two identities
+    if horizon > 1:  # shocks spill over through the lags: the comparison is not between identities
+        assert sm[1, 0] > 0.01
     np.testing.assert_allclose(ours, sm, atol=1e-12)
     # with uncorrelated shocks no normalisation is needed
     np.testing.assert_allclose(generalized_fevd_raw(res.coefs, res.sigma_u, horizon).sum(axis=1), 1.0, atol=1e-12)
