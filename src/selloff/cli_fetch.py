@@ -1,0 +1,225 @@
+"""``selloff fetch`` and ``selloff record liquidations``: typer command functions (registered by ``selloff.cli``).
+
+Also runnable alone for scripts and tests: ``python -m selloff.cli_fetch fetch --assets TAO --dry-run``.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import pandas as pd
+import typer
+
+from selloff import config
+from selloff.errors import SelloffError
+from selloff.ingest import SOURCES, FetchContext, execute, plan, select_assets, summarize
+from selloff.sources import coinglass as cg_mod
+from selloff.sources import exchanges as ex_mod
+from selloff.sources.coingecko import CoinGecko
+from selloff.store import Store
+from selloff.universe import load_universe
+
+StoreOpt = Annotated[Optional[Path], typer.Option("--store", help="DuckDB store file (default: selloff's data dir).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")]
+UniverseOpt = Annotated[Optional[Path], typer.Option("--universe", help="Extra universe TOML merged over the default.")]
+
+
+def _fail(exc: SelloffError) -> typer.Exit:
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(2)
+
+
+def _csv(value: Optional[list[str]] | Optional[str]) -> list[str]:
+    if not value:
+        return []
+    items = value if isinstance(value, list) else [value]
+    return [p.strip() for v in items for p in v.split(",") if p.strip()]
+
+
+def fetch(
+    sector: Annotated[Optional[str], typer.Option("--sector", help="Fetch the members of this sector (e.g. ai-crypto).")] = None,
+    assets: Annotated[Optional[str], typer.Option("--assets", help="Comma-separated asset ids, e.g. TAO,NVDA.")] = None,
+    since: Annotated[Optional[str], typer.Option("--since", help="Start date (UTC), default 365 days back.")] = None,
+    until: Annotated[Optional[str], typer.Option("--until", help="End date (UTC), default now.")] = None,
+    source: Annotated[Optional[list[str]], typer.Option("--source", help=f"One of {', '.join(SOURCES)} (repeat or comma-separate; default all).")] = None,
+    interval: Annotated[str, typer.Option("--interval", help="Bar interval: 1d (default), 1h, ...")] = "1d",
+    exchanges: Annotated[Optional[str], typer.Option("--exchanges", help="ccxt exchanges (default binance,bybit,okx).")] = None,
+    events_file: Annotated[Optional[list[Path]], typer.Option("--events-file", help="CSV/TOML events file (ts,entity,kind,headline,url).")] = None,
+    feed: Annotated[Optional[list[str]], typer.Option("--feed", help="RSS/Atom feed URL to read events from.")] = None,
+    calls_per_minute: Annotated[Optional[float], typer.Option("--calls-per-minute", help="CoinGecko call budget (default 30 demo / 500 pro).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan (requests, ranges, call estimate) and fetch nothing.")] = False,
+    store: StoreOpt = None,
+    json_: JsonOpt = False,
+    universe: UniverseOpt = None,
+) -> None:
+    """Fetch market data the store lacks (incremental, resumable); every batch is written atomically."""
+    try:
+        uni = load_universe(*([universe] if universe else []))
+        chosen = select_assets(uni, sector, assets)
+        srcs = _csv(source) or list(SOURCES)
+        ctx = FetchContext(
+            coingecko=CoinGecko.from_env(calls_per_minute=calls_per_minute) if "coingecko" in srcs else None,
+            coinglass=cg_mod.CoinGlass.from_env() if "coinglass" in srcs else None,
+            exchanges=_csv(exchanges) or ex_mod.DEFAULT_EXCHANGES,
+            exchange_factory=lambda name: ex_mod.make_exchange(
+                name, rest_base=os.environ.get(f"SELLOFF_{name.upper()}_REST_BASE") or None),
+            event_files=events_file or (), feeds=feed or (),
+        )
+        db = Store(store or config.default_store_path())
+        try:
+            tasks = plan(db, uni, ctx, assets=chosen, since=since, until=until, sources=srcs, interval=interval)
+            if dry_run:
+                _print_plan(tasks, ctx, json_)
+                return
+            results = _run_with_progress(db, tasks, json_)
+        finally:
+            db.close()
+            if ctx.coingecko:
+                ctx.coingecko.close()
+    except SelloffError as exc:
+        raise _fail(exc) from None
+    summary = summarize(results)
+    if json_:
+        typer.echo(json.dumps({"results": [r.as_dict() for r in results], "summary": summary.to_dict("records")},
+                              default=str))
+    else:
+        _print_summary(summary)
+    if any(r.status == "error" for r in results):
+        raise typer.Exit(1)
+
+
+def _print_plan(tasks, ctx: FetchContext, as_json: bool) -> None:
+    calls = {}
+    for t in tasks:
+        calls[t.source] = calls.get(t.source, 0) + t.calls
+    if as_json:
+        typer.echo(json.dumps({"tasks": [t.describe() for t in tasks], "calls": calls}))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="fetch plan (dry run — nothing fetched)")
+    for col in ("source", "kind", "what", "range", "calls", "notes"):
+        table.add_column(col)
+    for t in tasks:
+        rng = f"{t.start:%Y-%m-%d}..{t.end:%Y-%m-%d}" if t.start is not None else ""
+        table.add_row(t.source, t.kind, t.what, rng, str(t.calls), "; ".join(t.notes))
+    con = Console()
+    con.print(table)
+    plan_name = ctx.coingecko.plan if ctx.coingecko else None
+    note = ""
+    if plan_name in ("demo", "public"):
+        note = " (CoinGecko demo/keyless: last 365 days only, ~10,000 calls/month)"
+    con.print("estimated requests: " + ", ".join(f"{k} {v}" for k, v in calls.items()) + note)
+
+
+def _run_with_progress(db: Store, tasks, as_json: bool):
+    if as_json or not sys.stderr.isatty():
+        return execute(db, tasks)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), transient=False) as prog:
+        bars = {}
+        for src in dict.fromkeys(t.source for t in tasks):
+            bars[src] = prog.add_task(src, total=sum(1 for t in tasks if t.source == src))
+        return execute(db, tasks, on_done=lambda t, r: prog.advance(bars[t.source]))
+
+
+def _print_summary(summary: pd.DataFrame) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="fetch summary")
+    for col in ("source", "inserted", "updated", "unchanged", "ok", "failed", "gaps"):
+        table.add_column(col)
+    for r in summary.to_dict("records"):
+        table.add_row(r["source"], str(r["inserted"]), str(r["updated"]), str(r["unchanged"]), str(r["ok"]),
+                      str(r["failed"]), "\n".join(r["gaps"][:5]) + (f"\n… {len(r['gaps']) - 5} more" if len(r["gaps"]) > 5 else ""))
+    Console().print(table)
+
+
+def store_sink(db: Store, what: str):
+    """A recorder sink that writes each batch in one transaction and logs it."""
+    def sink(df: pd.DataFrame) -> None:
+        with db.transaction():
+            res = db.upsert("derivatives", df, what=what)
+            db.log_fetch("ccxt.pro", "ok", request=f"live liquidations: {what}", range_start=df["ts"].min(),
+                         range_end=df["ts"].max(), result=res)
+
+    return sink
+
+
+def store_seed(db: Store, source: str):
+    def seed(asset: str, venue: str, minute: pd.Timestamp) -> tuple[float, float]:
+        df = db.read("derivatives", assets=[asset], start=minute, end=minute, interval="1m", sources=[source], venues=[venue])
+        if df.empty:
+            return (0.0, 0.0)
+        return (float(df["liq_long_usd"].fillna(0).iloc[0]), float(df["liq_short_usd"].fillna(0).iloc[0]))
+
+    return seed
+
+
+def record_liquidations(
+    exchanges: Annotated[Optional[str], typer.Option("--exchanges", help="ccxt.pro exchanges (default binance,bybit,okx).")] = None,
+    sector: Annotated[Optional[str], typer.Option("--sector", help="Record the members of this sector.")] = None,
+    assets: Annotated[Optional[str], typer.Option("--assets", help="Comma-separated asset ids.")] = None,
+    duration: Annotated[Optional[float], typer.Option("--duration", help="Stop after this many seconds (default: until Ctrl-C).")] = None,
+    flush_seconds: Annotated[float, typer.Option("--flush-seconds", help="Commit a batch at least this often.")] = 5.0,
+    store: StoreOpt = None,
+    json_: JsonOpt = False,
+    universe: UniverseOpt = None,
+) -> None:
+    """Record live liquidations (per-minute long/short USD) until Ctrl-C; batches commit atomically."""
+    try:
+        uni = load_universe(*([universe] if universe else []))
+        chosen = [a for a in select_assets(uni, sector, assets) if a.kind == "token"]
+        names = _csv(exchanges) or list(ex_mod.DEFAULT_EXCHANGES)
+        db = Store(store or config.default_store_path())
+    except SelloffError as exc:
+        raise _fail(exc) from None
+    recorders = []
+    for name in names:
+        syms = {a.symbols[f"{name}_perp"]: a.id for a in chosen if a.symbols.get(f"{name}_perp")}
+        if not syms:
+            typer.echo(f"note: no {name}_perp symbols for the chosen assets; {name} skipped", err=True)
+            continue
+        try:
+            ex = ex_mod.make_exchange(name, pro=True, rest_base=os.environ.get(f"SELLOFF_{name.upper()}_REST_BASE") or None,
+                                      ws_base=os.environ.get(f"SELLOFF_{name.upper()}_WS_BASE") or None)
+        except SelloffError as exc:
+            raise _fail(exc) from None
+        from selloff.sources.liqstream import LiquidationRecorder
+
+        recorders.append(LiquidationRecorder(ex, syms, store_sink(db, f"{name} live"), flush_s=flush_seconds,
+                                             seed=store_seed(db, f"{name}/liq-stream")))
+    if not recorders:
+        db.close()
+        raise _fail(SelloffError("no exchange has perpetual symbols for the chosen assets; check symbols.<exchange>_perp"))
+    if not json_:
+        typer.echo(f"recording liquidations on {', '.join(r.venue for r in recorders)} — Ctrl-C to stop", err=True)
+
+    async def main():
+        return await asyncio.gather(*(r.run(duration) for r in recorders))
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass  # each recorder flushed and closed in its finally-block
+    finally:
+        db.close()
+    out = [{"exchange": r.venue, **r.stats.__dict__} for r in recorders]
+    typer.echo(json.dumps(out) if json_ else "\n".join(
+        f"{o['exchange']}: {o['events']} liquidations, {o['rows_written']} minute rows written, {o['reconnects']} reconnects"
+        for o in out))
+
+
+app = typer.Typer(add_completion=False, help="selloff fetch commands (standalone entry point)")
+app.command("fetch")(fetch)
+app.command("record-liquidations")(record_liquidations)
+
+if __name__ == "__main__":
+    app()
