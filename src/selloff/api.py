@@ -83,7 +83,9 @@ def load_panel(store: Store, universe: Universe, assets: list[str], start: objec
     bars = select_sources(bars)
     kinds = {a: universe.asset(a).kind if a in universe.assets else "token" for a in bars["asset"].unique()}
     close = pivot_daily(bars, kinds)
-    mc = store.read("market_caps", assets=assets, start=start, end=end)
+    # the snapshot at 00:00 UTC after the last day is that day's closing market cap
+    mc_end = None if end is None else pd.Timestamp(end) + pd.Timedelta(hours=1)
+    mc = store.read("market_caps", assets=assets, start=start, end=mc_end)
     mc = select_sources(mc, keys=("asset",))
     if not mc.empty:
         # market cap at a day's close (00:00 UTC next day) labelled with that day, like the daily bar

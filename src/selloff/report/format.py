@@ -1,0 +1,114 @@
+"""Locale-correct numbers, money and dates (Babel), and the hedging rules — stated once, applied by value.
+
+Hedging: a figure shown at reduced precision gets a qualifier chosen from its rounding error
+``rel = (shown - true) / true``:
+
+============================  ==========  =========
+condition                     English     German
+============================  ==========  =========
+``|rel| < 0.0005``            (none)      (none)
+``|rel| <= HEDGE_ABOUT``      about       etwa
+shown magnitude < true        more than   mehr als
+shown magnitude > true        nearly      fast
+============================  ==========  =========
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_compact_decimal, format_decimal, format_percent
+
+LOCALES = {"en": "en_US", "de": "de_DE"}
+HEDGE_EXACT = 0.0005
+HEDGE_ABOUT = 0.02
+QUALIFIERS = {
+    "en": {"about": "about", "more_than": "more than", "nearly": "nearly"},
+    "de": {"about": "etwa", "more_than": "mehr als", "nearly": "fast"},
+}
+CURRENCY = {"en": "USD", "de": "US-Dollar"}
+
+
+def hedge(true: float, shown: float) -> str | None:
+    """Qualifier key (``about``/``more_than``/``nearly``) for a value ``true`` displayed as ``shown``."""
+    if true == 0 or not math.isfinite(true):
+        return None
+    rel = (shown - true) / abs(true)
+    if abs(rel) < HEDGE_EXACT:
+        return None
+    if abs(rel) <= HEDGE_ABOUT:
+        return "about"
+    return "more_than" if abs(shown) < abs(true) else "nearly"
+
+
+@dataclass
+class Formatter:
+    """Formats numbers for one language and records every string it emits (so tests can find orphans)."""
+
+    lang: str
+    emitted: list[str] = field(default_factory=list)
+
+    @property
+    def locale(self) -> str:
+        return LOCALES[self.lang]
+
+    def _out(self, s: str) -> str:
+        self.emitted.append(s)
+        return s
+
+    def pct(self, value_pct: float, signed: bool = False, digits: int = 1) -> str:
+        """``25,4 %`` (de) / ``25.4%`` (en); magnitude unless ``signed``."""
+        v = value_pct if signed else abs(value_pct)
+        pattern = "#,##0." + "0" * digits + ("\u00a0%" if self.lang == "de" else "%") if digits else ("#,##0\u00a0%" if self.lang == "de" else "#,##0%")
+        s = format_percent(v / 100.0, format=pattern, locale=self.locale)
+        if signed and v < 0:
+            s = "\u2212" + s.lstrip("-\u2212")
+        elif signed and v > 0:
+            s = "+" + s
+        return self._out(s)
+
+    def num(self, value: float, digits: int = 1) -> str:
+        return self._out(format_decimal(value, format="#,##0." + "0" * digits if digits else "#,##0", locale=self.locale))
+
+    def sigma(self, z: float) -> str:
+        return self._out(format_decimal(abs(z), format="#,##0.0", locale=self.locale) + ("\u00a0σ" if self.lang == "de" else "σ"))
+
+    def money(self, usd: float, with_hedge: bool = True) -> str:
+        """Large amounts compact (``12 Mrd. US-Dollar`` / ``12 billion USD``), prices to 3 significant digits."""
+        a = abs(usd)
+        if a >= 1e6:
+            fmt_type = "short" if self.lang == "de" else "long"
+            text = format_compact_decimal(a, format_type=fmt_type, locale=self.locale, fraction_digits=1)
+            scale = 1e12 if a >= 1e12 else (1e9 if a >= 1e9 else 1e6)
+            shown = round(a / scale, 1) * scale
+            # Babel drops a trailing ",0": the shown value is still the one-decimal rounding
+        else:
+            digits = max(0, 2 - int(math.floor(math.log10(a)))) if a > 0 else 2
+            digits = min(digits, 4)
+            shown = round(a, digits)
+            text = format_decimal(shown, format="#,##0" + ("." + "0" * digits if digits else ""), locale=self.locale)
+        s = f"{text} {CURRENCY[self.lang]}"
+        q = hedge(a, shown) if with_hedge else None
+        if q:
+            s = f"{QUALIFIERS[self.lang][q]} {s}"
+        return self._out(s)
+
+    def date(self, d: object) -> str:
+        return self._out(format_date(pd.Timestamp(d).date(), format="long", locale=self.locale))
+
+    def short_date(self, d: object) -> str:
+        return self._out(format_date(pd.Timestamp(d).date(), format="medium", locale=self.locale))
+
+    def datetime_utc(self, ts: object) -> str:
+        t = pd.Timestamp(ts)
+        t = t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+        return self._out(format_datetime(t.to_pydatetime(), format="d MMM y, HH:mm", tzinfo=None, locale=self.locale) + " UTC")
+
+    def count(self, n: int) -> str:
+        return self._out(format_decimal(n, format="#,##0", locale=self.locale))
+
+    def share(self, frac: float) -> str:
+        """A share of members as a whole per cent (``92 %``)."""
+        return self.pct(100.0 * frac, digits=0)
