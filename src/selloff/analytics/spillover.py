@@ -457,7 +457,8 @@ def rolling_spillover(
     :math:`(Y'Y - Y'ZB)/(n - m)`, and the MA matrices and generalized FEVD are computed for all
     windows at once. Data are centred (and the trend rescaled) before accumulating, which leaves
     slopes and residuals unchanged when the VAR has a constant and keeps the cumulative sums well
-    conditioned. The two paths agree to 1e-8 (tested).
+    conditioned. The two paths agree to 1e-8 (tested). Memory is O(n m^2) for n rows and
+    m = k p + trend terms regressors (about 20 MB for 10 markets, 4 lags, 1,500 days).
     """
     data = _validate_frame(data, "rolling_spillover")
     _validate_var_args(lags, horizon, trend)
