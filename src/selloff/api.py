@@ -131,7 +131,12 @@ def scan(
                                       "worst_day_z", "max_breadth", "days", "breadth_path", "params"])
     df.attrs["simulated"] = panel.simulated
     df.attrs["sources"] = panel.sources
-    return df.drop(columns=["breadth_path", "params"])
+    df = df.drop(columns=["breadth_path", "params"])
+    df["depth_pct"] = df["depth_pct"].round(2)
+    df["worst_day_pct"] = df["worst_day_pct"].round(2)
+    df["worst_day_z"] = df["worst_day_z"].round(2)
+    df["max_breadth"] = df["max_breadth"].round(3)
+    return df
 
 
 def _end_of_day(d: object) -> pd.Timestamp:
