@@ -199,16 +199,7 @@ def import_file(
 
 
 def _upsert_all(store: Store, frames: dict[str, pd.DataFrame], what: str) -> tuple[UpsertResult, ...]:
-    """All frames of one file in one transaction. A single frame is one ``upsert``, itself a transaction; an
-    outer ``store.transaction()`` is opened only for several frames (an unchanged upsert nested in an outer
-    transaction leaves a DuckDB result open in ``Store.upsert`` — see the report to the store's owner)."""
-    # Work-around (store bug, reported): Store leaves a DuckDB result half-fetched after opening an existing file
-    # (schema_version read) and after an unchanged upsert; duckdb >= 2 then refuses register(). A fully
-    # fetched statement completes it. Remove once Store consumes its results.
-    store.con.execute("SELECT 1").fetchall()
-    if len(frames) == 1:
-        (table, df), = frames.items()
-        return (store.upsert(table, df, what=what),)
+    """All frames of one file in one transaction (nothing of the file is written if any frame fails)."""
     with store.transaction():
         return tuple(store.upsert(t, df, what=what) for t, df in frames.items())
 

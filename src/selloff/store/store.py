@@ -92,15 +92,15 @@ class Store:
 
     @property
     def schema_version(self) -> int:
-        row = self.con.execute("SELECT max(version) FROM schema_version").fetchone()
-        return int(row[0]) if row and row[0] is not None else 0
+        row = self.con.execute("SELECT max(version) FROM schema_version").fetchall()[0]
+        return int(row[0]) if row[0] is not None else 0
 
     def _migrate(self) -> None:
         exists = self.con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         if not exists:
-            others = self.con.execute("SELECT count(*) FROM information_schema.tables").fetchone()[0]
+            others = self.con.execute("SELECT count(*) FROM information_schema.tables").fetchall()[0][0]
             if others:
                 raise StoreError(
                     f"{self.path} is a DuckDB file but not a selloff store (no schema_version table); "
@@ -173,7 +173,7 @@ class Store:
                     f"""SELECT count(*) FILTER (WHERE t.{t.key[0]} IS NULL),
                                count(*) FILTER (WHERE t.{t.key[0]} IS NOT NULL AND ({distinct}))
                         FROM {view} n LEFT JOIN {t.name} t ON {key_match}"""
-                ).fetchone()
+                ).fetchall()[0]
                 if n_changed and t.value_columns:
                     sets = ", ".join(f"{c} = n.{c}" for c in t.value_columns)
                     self.con.execute(
@@ -280,7 +280,7 @@ class Store:
     def count(self, table: str) -> int:
         t = self._table(table) if table != "fetch_log" else None
         name = t.name if t else "fetch_log"
-        return int(self.con.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
+        return int(self.con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0])
 
     def sources(self, table: str = "bars") -> list[str]:
         t = self._table(table)
