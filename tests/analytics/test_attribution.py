@@ -10,7 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from selloff.analytics.attribution import decompose_move, equal_weight_basket, factor_model
+from selloff.analytics.attribution import (
+    decompose_move,
+    equal_weight_basket,
+    factor_model,
+    rolling_betas,
+    rolling_betas_reference,
+)
 from selloff.errors import DataError
 
 EQ = ["NVDA", "AMD", "MSFT", "GOOGL", "AMZN"]
@@ -111,6 +117,19 @@ def test_decompose_move_by_hand():
     assert out.loc["TAO", "EQ_BASKET_part"] == pytest.approx(p["EQ_BASKET"] * -0.02)
     assert out.loc["TAO", "alpha_part"] == pytest.approx(2 * p["const"])
     assert out.loc["TAO", "beta_BTC_lo"] < out.loc["TAO", "beta_BTC"] < out.loc["TAO", "beta_BTC_hi"]
+
+
+def test_rolling_betas_fast_path_agrees_with_reference_and_factor_model():
+    df = _sim(n=160, seed=5)
+    df.iloc[[10, 50, 51], df.columns.get_loc("TAO")] = np.nan
+    df.iloc[[70], df.columns.get_loc("BTC")] = np.nan
+    fast = rolling_betas(df, "TAO", ["BTC", "EQ_BASKET"], window=60, min_obs=40)
+    ref = rolling_betas_reference(df, "TAO", ["BTC", "EQ_BASKET"], window=60, min_obs=40)
+    pd.testing.assert_frame_equal(fast, ref, rtol=1e-8, atol=1e-10)
+    assert fast.iloc[:40, :3].isna().all().all()
+    # the value at row t is the pre-event fit with window_end = t
+    fit = factor_model(df, "TAO", ["BTC", "EQ_BASKET"], window_end=df.index[120], window=60, min_obs=40)
+    np.testing.assert_allclose(fast.iloc[120, :3].to_numpy(), fit.params.loc["TAO"].to_numpy(), rtol=1e-10)
 
 
 def test_errors():

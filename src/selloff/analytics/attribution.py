@@ -19,7 +19,8 @@ import statsmodels.api as sm
 
 from selloff.errors import DataError
 
-__all__ = ["FactorFit", "decompose_move", "equal_weight_basket", "factor_model"]
+__all__ = ["FactorFit", "decompose_move", "equal_weight_basket", "factor_model", "rolling_betas",
+           "rolling_betas_reference"]
 
 
 def equal_weight_basket(returns: pd.DataFrame, members: Sequence[str], name: str = "EQ_BASKET",
@@ -306,4 +307,86 @@ def decompose_move(fit: FactorFit, event_returns: pd.DataFrame | pd.Series) -> p
         out.append(pd.Series(row, name=asset))
     res = pd.DataFrame(out)
     res.index.name = "asset"
+    return res
+
+
+def _rolling_inputs(returns: pd.DataFrame, y: str, factors: Sequence[str]) -> pd.DataFrame:
+    missing = [c for c in [y, *factors] if c not in returns.columns]
+    if missing:
+        raise DataError(f"columns {missing} are not in the returns frame; add them (basket: equal_weight_basket)")
+    return returns[[y, *factors]].sort_index()
+
+
+def rolling_betas(returns: pd.DataFrame, y: str, factors: Sequence[str], window: int = 180,
+                  min_obs: int | None = None) -> pd.DataFrame:
+    """OLS coefficients of ``y`` on ``factors`` over a trailing window that ends **before** each row (fast path).
+
+    Parameters
+    ----------
+    returns : pd.DataFrame
+        Aligned wide returns.
+    y : str
+        Dependent column (token or sector index).
+    factors : sequence of str
+        Factor columns, e.g. ``["BTC", "EQ_BASKET"]``.
+    window : int, default 180
+        Rows in each window: the value at row t uses rows t-window .. t-1.
+    min_obs : int, optional
+        Minimum complete rows in a window (default ``window // 2``); fewer give NaN.
+
+    Returns
+    -------
+    pd.DataFrame
+        Index as ``returns``; columns ``["const", *factors]`` and ``nobs``.
+
+    Notes
+    -----
+    :math:`\\hat\\beta_t = (\\sum_{s\\in W_t} z_s z_s')^{-1} \\sum_{s\\in W_t} z_s y_s`, :math:`z_s = (1, f_s)`,
+    with the window sums taken from cumulative sums of the cross-products (rows with any missing value
+    contribute zero). Point estimates only; use :func:`factor_model` for HAC inference at an event.
+    :func:`rolling_betas_reference` is the obvious per-window least-squares loop; tests assert agreement.
+    """
+    data = _rolling_inputs(returns, y, factors)
+    mo = window // 2 if min_obs is None else min_obs
+    arr = data.to_numpy(dtype=float)
+    ok = np.isfinite(arr).all(axis=1)
+    z = np.column_stack([np.ones(len(arr)), arr[:, 1:]])
+    z[~ok] = 0.0
+    yy = np.where(ok, arr[:, 0], 0.0)
+    k = z.shape[1]
+    zz = np.einsum("ti,tj->tij", z, z)
+    zy = z * yy[:, None]
+
+    def _win(a: np.ndarray) -> np.ndarray:  # sum over rows t-window .. t-1
+        c = np.concatenate([np.zeros((1, *a.shape[1:])), np.cumsum(a, axis=0)])
+        hi = np.arange(len(a))
+        lo = np.maximum(hi - window, 0)
+        return c[hi] - c[lo]
+
+    s_zz, s_zy, cnt = _win(zz), _win(zy), _win(ok.astype(float)[:, None])[:, 0]
+    out = np.full((len(arr), k), np.nan)
+    good = cnt >= max(mo, k + 1)
+    if good.any():
+        out[good] = np.linalg.solve(s_zz[good], s_zy[good][..., None])[..., 0]
+    res = pd.DataFrame(out, index=data.index, columns=["const", *factors])
+    res["nobs"] = cnt.astype(int)
+    return res
+
+
+def rolling_betas_reference(returns: pd.DataFrame, y: str, factors: Sequence[str], window: int = 180,
+                            min_obs: int | None = None) -> pd.DataFrame:
+    """Obvious version of :func:`rolling_betas`: one ``numpy.linalg.lstsq`` per window."""
+    data = _rolling_inputs(returns, y, factors)
+    mo = window // 2 if min_obs is None else min_obs
+    k = 1 + len(factors)
+    rows = []
+    for t in range(len(data)):
+        w = data.iloc[max(t - window, 0): t].dropna()
+        coef = np.full(k, np.nan)
+        if len(w) >= max(mo, k + 1):
+            Z = np.column_stack([np.ones(len(w)), w[list(factors)].to_numpy()])
+            coef = np.linalg.lstsq(Z, w[y].to_numpy(), rcond=None)[0]
+        rows.append([*coef, len(w)])
+    res = pd.DataFrame(rows, index=data.index, columns=["const", *factors, "nobs"])
+    res["nobs"] = res["nobs"].astype(int)
     return res

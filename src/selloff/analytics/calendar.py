@@ -22,6 +22,7 @@ Timestamps are tz-aware UTC; bar frames are indexed by bar **open** time (see do
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import exchange_calendars as xcals
@@ -50,7 +51,10 @@ _CAL_START = "2000-01-01"  # calendar bounds: wide and fixed so exchange_calenda
 
 # ---------------------------------------------------------------------------------------------- helpers
 def _calendar() -> xcals.ExchangeCalendar:
-    return xcals.get_calendar(NYSE, start=_CAL_START)
+    with warnings.catch_warnings():
+        # exchange_calendars 4.x reads Series.values on tz-aware data, which pandas 3.1 deprecates; harmless here
+        warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
+        return xcals.get_calendar(NYSE, start=_CAL_START)
 
 
 def _utc(ts: object, name: str) -> pd.Timestamp:
