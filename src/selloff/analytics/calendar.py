@@ -300,8 +300,10 @@ def align_returns(
     ``alignment`` string says so. Crypto returns are computed between consecutive session closes, so they
     compound over weekends and holidays.
 
-    ``utc_day``: crypto daily close = last bar closing at or before 00:00 UTC of the next day; equity returns sit
-    on the UTC date of their session close (always the session's own date) and are NaN on other days.
+    ``utc_day``: crypto daily close = last bar closing at or before 00:00 UTC of the next day (per column, the
+    last non-missing bar of the day; intraday days whose final bar does not close at midnight are dropped);
+    equity returns sit on the UTC date of their session close (always the session's own date) and are NaN on
+    other days.
     """
     if how not in ("equity_close", "utc_day"):
         raise DataError(f"how={how!r} is not a known alignment; use 'equity_close' or 'utc_day'")
