@@ -307,7 +307,7 @@ def transform_chart(q: ChartQuery, bodies: list[dict]) -> tuple[pd.DataFrame, pd
     ``close`` is known (open/high/low stay null). Market caps keep the point's own timestamp. Points outside
     the requested range (widened chunks) and the trailing "now" point of a daily chart are dropped.
     """
-    step = pd.Timedelta(q.interval.replace("m", "min"))
+    step = pd.Timedelta({"5m": "5min", "1h": "1h", "1d": "1D"}[q.interval])
     frames = []
     for i, body in enumerate(bodies):
         if not isinstance(body, dict):
