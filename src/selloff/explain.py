@@ -1,0 +1,136 @@
+"""``explain``: why the sector moved and whether it spreads — attribution, event study, spillover, contagion and
+dependency, wired from the store to the pure estimators in :mod:`selloff.analytics`.
+
+All cross-asset work runs on the NYSE-session grid (crypto priced at each 16:00 New York close from hourly bars,
+compounding over weekends and holidays); each table carries the alignment it used.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from selloff.analytics import attribution, calendar, contagion, dependency, event_study, spillover
+from selloff.analytics.frames import pivot_ts
+from selloff.api import _day, _end_of_day, load_panel, select_sources
+from selloff.config import defaults
+from selloff.errors import DataError
+from selloff.store import Store
+from selloff.universe import Universe
+
+SECTOR = "SECTOR_EW"
+BASKET = "EQ_BASKET"
+
+
+@dataclass(frozen=True)
+class Explanation:
+    sector: str
+    date: pd.Timestamp
+    event_session: pd.Timestamp
+    alignment: str
+    simulated: bool
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+def _aligned(store: Store, universe: Universe, tokens: list[str], equities: list[str], mkt: str, start, end):
+    crypto = [*tokens, mkt]
+    hourly = select_sources(store.read("bars", assets=crypto, interval="1h", start=start, end=end))
+    panel = load_panel(store, universe, [*crypto, *equities], start, end)
+    eq_cols = [e for e in equities if e in panel.close.columns]
+    if not eq_cols:
+        raise DataError(f"no daily bars for the equity basket {equities}; fetch them (selloff fetch --source yahoo)")
+    eq_close = panel.close[eq_cols].dropna(how="all")
+    if not hourly.empty:
+        crypto_close = pivot_ts(hourly, "close")
+    else:  # daily crypto bars: the 00:00 UTC close after the session is used (the alignment string says so)
+        cc = panel.close[[c for c in crypto if c in panel.close.columns]]
+        crypto_close = cc.set_axis(pd.DatetimeIndex(cc.index).tz_localize("UTC"), axis=0)
+    al = calendar.align_returns(crypto_close, eq_close, how="equity_close", kind="log")
+    return al, panel
+
+
+def explain(store: Store, universe: Universe, sector: str, date: object, lookback_days: int = 420) -> Explanation:
+    """Decomposition, event study, spillover and contagion for ``sector`` around ``date`` (no look-ahead).
+
+    Parameters
+    ----------
+    lookback_days
+        History loaded before ``date``; the factor model and event study estimate on windows ending before the
+        event, the spillover on the last 250 sessions to the event.
+    """
+    s = universe.sector(sector)
+    d = _day(date)
+    att = defaults("attribution")
+    mkt, basket_ids = att["market_factor"], list(att["equity_basket"])
+    start = pd.Timestamp(d, tz="UTC") - pd.Timedelta(days=lookback_days)
+    end = _end_of_day(d)
+    al, panel = _aligned(store, universe, list(s.members), basket_ids, mkt, start, end)
+    r = al.returns.copy()
+    tokens = [t for t in s.members if t in r.columns and r[t].notna().sum() > 30]
+    if not tokens:
+        raise DataError(f"not enough aligned history for the members of {sector} before {d.date()}; fetch more history")
+    eqs = [e for e in basket_ids if e in r.columns]
+    r[SECTOR] = attribution.equal_weight_basket(r, tokens, name=SECTOR)
+    r[BASKET] = attribution.equal_weight_basket(r, eqs, name=BASKET)
+    sessions = r.index
+    after = sessions[sessions >= d]
+    if len(after) == 0:
+        raise DataError(f"no NYSE session on or after {d.date()} in the data; pick an earlier date")
+    ev = after[0]
+    notes = {"alignment": al.alignment}
+    tables: dict[str, pd.DataFrame] = {}
+
+    # 1. attribution: factor model estimated before the event, decomposition of the event-session move
+    fit = attribution.factor_model(r, [*tokens, SECTOR], [mkt, BASKET], window_end=ev, window=int(att["window_days"]) if att["window_days"] < len(r) else len(r) - 5,
+                                   hac_lags=int(att["hac_lags"]), alignment=al.alignment, min_obs=30)
+    dec = attribution.decompose_move(fit, r.loc[ev])
+    tables["decomposition"] = dec
+    notes["decomposition"] = f"{fit.method}; event session {ev.date()}"
+
+    # 2. event study around stored announcements within 10 days before the date
+    evs = store.read("events", start=pd.Timestamp(d, tz="UTC") - pd.Timedelta(days=10), end=end)
+    evs = evs[evs["kind"].isin(["capex_guidance", "earnings", "macro", "guidance"])] if not evs.empty else evs
+    if not evs.empty:
+        events = {f"{e.entity} {e.kind} {pd.Timestamp(e.ts).strftime('%Y-%m-%d %H:%M')}Z": e.ts for e in evs.itertuples()}
+        try:
+            es = event_study.event_study(r, [*tokens, SECTOR], mkt, events, est_window=(-150, -11), period_end=al.period_end,
+                                         min_est_obs=30, alignment=al.alignment)
+            tables["event_study_tokens"] = es.summary_frame() if hasattr(es, "summary_frame") else es.car
+            if "QQQ" in panel.close.columns or "QQQ" in r.columns:
+                pass
+            tables["event_study_tests"] = es.tests if hasattr(es, "tests") else pd.DataFrame()
+        except DataError as exc:
+            notes["event_study"] = str(exc)
+    else:
+        notes["event_study"] = "no stored announcement within 10 days before the date"
+
+    # 3. spillover (Diebold-Yilmaz 2012) among the sector, the equity basket and BTC, before and up to the event
+    spill_in = r[[SECTOR, BASKET, mkt]].loc[:ev].dropna().tail(250)
+    lags = 2
+    if len(spill_in) >= 80:
+        res = spillover.spillover_table(spill_in, lags=lags, horizon=10)
+        tables["spillover"] = res.table
+        roll = spillover.rolling_spillover(spill_in, window=min(100, len(spill_in) - 10), lags=lags, horizon=10)
+        tables["spillover_rolling_total"] = roll[["total"]].tail(30)
+        notes["spillover"] = f"{res.method}; total {res.total:.1f} % over {res.nobs} sessions to {ev.date()}"
+    else:
+        notes["spillover"] = f"only {len(spill_in)} aligned sessions; the spillover VAR needs 80"
+
+    # 4. contagion: Granger, lead-lag, tail co-movement before vs during
+    pre = r.loc[:ev].iloc[:-1]
+    if len(pre.dropna(subset=[SECTOR, BASKET])) > 40:
+        tables["granger"] = contagion.granger_causality(pre, BASKET, SECTOR, lags=3)
+        tables["lead_lag"] = contagion.lead_lag_xcorr(pre, BASKET, SECTOR, max_lag=3)
+    during_start = sessions[max(0, sessions.get_loc(ev) - 5)]
+    tables["tail_comovement"] = contagion.tail_comovement(
+        r, SECTOR, BASKET, {"before": (sessions[0], sessions[max(0, sessions.get_loc(ev) - 6)]), "during": (during_start, ev)})
+    tables["rolling_correlation"] = contagion.rolling_correlation(r, SECTOR, BASKET, window=30).dropna().tail(10).to_frame("corr_30s")
+
+    # 5. dependency graph: does each token follow the companies it depends on more than the others do?
+    deps = {t: sorted({a.id for a, _ in universe.dependencies(t) if a.id in r.columns}) for t in tokens}
+    deps = {t: v for t, v in deps.items() if v}
+    dep = dependency.dependency_exposure(r.loc[:ev], deps, tokens, min_obs=30, alignment=al.alignment)
+    tables["dependency"] = dep.per_token
+    return Explanation(s.id, d, ev, al.alignment, panel.simulated, tables, notes)
