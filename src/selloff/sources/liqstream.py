@@ -11,7 +11,6 @@ Rows carry ``coverage`` saying they are partial: they exist only while the recor
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -131,19 +130,8 @@ class LiquidationRecorder:
     async def _loop(self, symbols: list[str]) -> None:
         failures = 0
         while not self._stop.is_set():
-            waiter = asyncio.ensure_future(self._watch_once(symbols))
-            stopper = asyncio.ensure_future(self._stop.wait())
-            done, _ = await asyncio.wait({waiter, stopper}, timeout=self.flush_s, return_when=asyncio.FIRST_COMPLETED)
-            if waiter not in done:
-                waiter.cancel()
-                stopper.cancel()
-                await asyncio.gather(waiter, stopper, return_exceptions=True)
-                self._maybe_flush(force_time=True)
-                continue
-            stopper.cancel()
-            await asyncio.gather(stopper, return_exceptions=True)
             try:
-                liqs = waiter.result()
+                liqs = await self._watch_once(symbols)
             except (ccxt.NetworkError, ccxt.ExchangeNotAvailable, OSError) as exc:
                 failures += 1
                 self.stats.reconnects += 1
@@ -154,15 +142,13 @@ class LiquidationRecorder:
                 continue
             failures = 0
             self.add(liqs)
-            self._maybe_flush()
+            if self._pending >= self.batch_size:
+                self.flush()
 
-    def _maybe_flush(self, force_time: bool = False) -> None:
-        now = time.monotonic()
-        if self._pending >= self.batch_size or (self._dirty and now - self._last_flush >= self.flush_s) or (
-            force_time and self._dirty
-        ):
+    async def _flusher(self) -> None:
+        while not self._stop.is_set():
+            await self._sleep(self.flush_s)
             self.flush()
-            self._last_flush = now
 
     async def _sleep(self, seconds: float) -> None:
         try:
@@ -172,17 +158,22 @@ class LiquidationRecorder:
 
     async def run(self, duration_s: float | None = None) -> RecorderStats:
         """Record until :meth:`stop`, ``duration_s`` or cancellation; always flushes and closes at the end."""
-        self._last_flush = time.monotonic()
         syms = list(self.symbols)
         if self.ex.has.get("watchLiquidationsForSymbols"):
             groups = [syms]
         else:
             groups = [[s] for s in syms]
         loops = [asyncio.ensure_future(self._loop(g)) for g in groups]
+        flusher = asyncio.ensure_future(self._flusher())
         timer = asyncio.ensure_future(self._timer(duration_s)) if duration_s else None
+        stopper = asyncio.ensure_future(self._stop.wait())
         try:
-            await asyncio.gather(*loops)
+            done, _ = await asyncio.wait([*loops, stopper], return_when=asyncio.FIRST_COMPLETED)
+            for t in done:
+                if t is not stopper and t.exception() is not None:
+                    raise t.exception()
         finally:
+            loops += [flusher, stopper]
             self._stop.set()
             for t in loops + ([timer] if timer else []):
                 t.cancel()
