@@ -883,8 +883,23 @@ def _decide(c: Claim, readings: list[Reading], sel: list[str], tol: dict[str, fl
     return "contradicted", avail[0], f"no selected reading fits ({', '.join(r.name for r in avail)}){note}"
 
 
-def _unverifiable(c: Claim, missing: list[str], reason: str, ids: Iterable[str], tol: dict[str, float]) -> Verdict:
-    since, until = _span_dates(c) if c.date else (None, None)
+def _fetch_range(c: Claim, equity: bool = False) -> tuple[dt.date, dt.date]:
+    """Days a fetch must cover: every reading needs the close before its first day, and the D-1 readings are
+    computed too, so a 1-day window starts two days before ``D``; n UTC days n + 2 days; n trading days a week
+    per five sessions plus four days for weekends/holidays; "earlier" claims a week back."""
+    n = _n_of(c.window) or 1
+    if c.earlier:
+        back = 8
+    elif n == 1:
+        back = 2
+    else:
+        back = (n * 7) // 5 + 4 if equity else n + 2
+    return c.date - dt.timedelta(days=back), c.date + dt.timedelta(days=1)
+
+
+def _unverifiable(c: Claim, missing: list[str], reason: str, ids: Iterable[str], tol: dict[str, float],
+                  equity: bool = False) -> Verdict:
+    since, until = _fetch_range(c, equity) if c.date else (None, None)
     cmd = fetch_command(ids, since, until) if c.date else None
     return Verdict(claim=c, status="unverifiable", reason=reason, missing=tuple(missing), fetch=cmd,
                    tolerance=_qual_rule(c, tol))
@@ -893,6 +908,7 @@ def _unverifiable(c: Claim, missing: list[str], reason: str, ids: Iterable[str],
 def _verify_asset(c: Claim, ev: Evidence, tol: dict[str, float], frames: dict) -> Verdict:
     level = c.metric == "price_level"
     asset = c.subjects[0]
+    eq = ev.universe.assets[asset].kind != "token" if asset in ev.universe.assets else False
     if c.unit == "EUR":
         return _unverifiable(c, [], "figure in EUR; the store holds USD prices", [asset], tol)
     lo, hi = _span_dates(c)
@@ -901,13 +917,13 @@ def _verify_asset(c: Claim, ev: Evidence, tol: dict[str, float], frames: dict) -
     sim = _window_rows(frames["bars"][1], "asset", [asset], t0, t1)
     if real.empty:
         why = "only simulated data for these days" if not sim.empty else f"no bars for {asset} {lo}..{hi}"
-        return _unverifiable(c, [f"bars {asset} {lo}..{hi}"], why, [asset], tol)
+        return _unverifiable(c, [f"bars {asset} {lo}..{hi}"], why, [asset], tol, eq)
     bars = _pick_source(real, ev.source_priority)
     readings, sel = _asset_readings(ev, bars, asset, c, c.date, level=level)
     check = (lambda v: _satisfies_level(c, v, tol)) if level else (lambda v: _satisfies_pct(c, v, tol))
     status, used, why = _decide(c, readings, sel, tol, check)
     if status == "unverifiable":
-        return replace(_unverifiable(c, [f"bars {asset} for the selected readings"], why, [asset], tol),
+        return replace(_unverifiable(c, [f"bars {asset} for the selected readings"], why, [asset], tol, eq),
                        readings=tuple(readings), selected=tuple(sel))
     return Verdict(claim=c, status=status, readings=tuple(readings), selected=tuple(sel), used=used,
                    data_value=used.value, window=used.description, measure=_measure_name(used),
