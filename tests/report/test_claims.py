@@ -253,3 +253,26 @@ def test_table_and_html_escape(uni):
     html = render_claims_html(text, claims, verdicts)
     assert "<script>" not in html and "&lt;script&gt;" in html and "&amp; mehr" in html
     assert 'class="v-supported"' in html and ">11 %</mark>" in html
+
+
+def test_check_command_json_and_html(tmp_path, shared_reference):
+    import json
+
+    import typer
+    from typer.testing import CliRunner
+
+    from selloff.cli_check import check
+
+    app = typer.Typer()
+    app.command()(check)
+    src = shared_reference / "news-2026-02-06-ai-crypto-selloff.de.txt"
+    html = tmp_path / "out.html"
+    res = CliRunner().invoke(app, [str(src), "--store", str(tmp_path / "none.duckdb"), "--json", "--html-out", str(html)])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert len(out) == 12 and out[0]["claim"]["date"] == "2026-02-06"      # date taken from the file name
+    assert {v["status"] for v in out} <= {"unverifiable", "inconsistent"}  # empty store: nothing supported
+    assert out[4]["status"] == "inconsistent" and out[1]["fetch"].startswith("selloff fetch --assets TAO")
+    assert "<mark" in html.read_text(encoding="utf-8")
+    res = CliRunner().invoke(app, [str(src), "--store", str(tmp_path / "none.duckdb")])
+    assert res.exit_code == 0 and "C12" in res.output
