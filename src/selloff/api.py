@@ -199,7 +199,13 @@ def analyse(store: Store, universe: Universe, sector: str, date: object, lookbac
     mkt = defaults("attribution")["market_factor"]
     equities = [a for a in dict.fromkeys([*basket_ids, *(m for x in ("ai-compute", "hyperscalers") if x in universe.sectors for m in universe.sector(x).members)])]
     ids = list(dict.fromkeys([*s.members, mkt, *equities]))
-    panel = load_panel(store, universe, ids, start, end)
+    try:
+        panel = load_panel(store, universe, ids, start, end)
+    except DataError:
+        raise DataError(
+            f"date {d.date()} is outside the stored data: no daily bars for sector {s.id} in the {lookback_days} days "
+            f"to it; pick a date inside the data (selloff info) or fetch that window"
+        ) from None
     cover = panel.close.index
     if d < cover.min() or d > cover.max():
         raise DataError(

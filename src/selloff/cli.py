@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json as _json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -142,13 +143,15 @@ class _null:
 
 
 def _writable(out_dir: Path) -> None:
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        probe = out_dir / ".selloff-write-test"
-        probe.write_text("ok")
-        probe.unlink()
-    except OSError as exc:
-        raise ConfigError(f"output directory {out_dir} cannot be written ({exc.strerror or exc}); pass another --out") from None
+    """Fail fast when ``out_dir`` cannot be created or written — without creating anything (a failing command
+    writes nothing; :func:`~selloff.report.writer.write_report` creates the folder when it writes)."""
+    probe = Path(out_dir).absolute()
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise ConfigError(f"output directory {out_dir} cannot be written ({probe} is not a directory); pass another --out")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise ConfigError(f"output directory {out_dir} cannot be written (no write permission on {probe}); pass another --out")
 
 
 def _report(db: Store, u: Universe, sector: str, date, lang: str, formats: str, out_dir: Path) -> list[Path]:

@@ -29,6 +29,8 @@ QUALIFIERS = {
     "de": {"about": "etwa", "more_than": "mehr als", "nearly": "fast"},
 }
 CURRENCY = {"en": "USD", "de": "US-Dollar"}
+# German writes the day as an ordinal: "4. Feb. 2026"
+DATETIME_PATTERN = {"en": "d MMM y, HH:mm", "de": "d. MMM y, HH:mm"}
 
 
 def hedge(true: float, shown: float) -> str | None:
@@ -104,7 +106,7 @@ class Formatter:
     def datetime_utc(self, ts: object) -> str:
         t = pd.Timestamp(ts)
         t = t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
-        return self._out(format_datetime(t.to_pydatetime(), format="d MMM y, HH:mm", tzinfo=None, locale=self.locale) + " UTC")
+        return self._out(format_datetime(t.to_pydatetime(), format=DATETIME_PATTERN[self.lang], tzinfo=None, locale=self.locale) + " UTC")
 
     def count(self, n: int) -> str:
         return self._out(format_decimal(n, format="#,##0", locale=self.locale))

@@ -1,0 +1,251 @@
+"""The market report on the simulated demo store, 2026-02-06 (the scripted AI-crypto episode), EN and DE.
+
+Numbers in the text are parsed back out and compared with the findings they came from; every number token of the
+narrative must be one the Formatter emitted (no orphan numbers).
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from selloff import api
+from selloff.report.findings import build_findings
+from selloff.report.writer import LABELS, render_text, write_report
+from selloff.store import Store
+
+from .conftest import REPORT_DATE, SECTOR
+
+LANGS = ("en", "de")
+SIM = {"en": "SIMULATED DATA", "de": "SIMULIERTE DATEN"}
+NUM = re.compile(r"\d+(?:[.,:]\d+)*")
+STEM = f"{SECTOR}_{REPORT_DATE}"
+
+
+@pytest.fixture(scope="module")
+def analysis(demo_store_path, universe):
+    with Store(demo_store_path, read_only=True) as db:
+        return api.analyse(db, universe, SECTOR, REPORT_DATE)
+
+
+@pytest.fixture(scope="module")
+def findings(analysis):
+    return build_findings(analysis)
+
+
+@pytest.fixture(scope="module")
+def report_dir(tmp_path_factory, analysis, findings, names) -> Path:
+    out = tmp_path_factory.mktemp("report")
+    written = write_report(analysis, findings, names, out, list(LANGS), ["md", "html", "json"])
+    assert sorted(p.name for p in written) == sorted(f"{STEM}.{lg}.{ext}" for lg in LANGS for ext in ("md", "html", "json"))
+    return out
+
+
+@pytest.fixture(scope="module")
+def by_id(findings):
+    return {f.id: f for f in findings}
+
+
+def narrative(md: str, lang: str) -> str:
+    """The Markdown before the figures section: the part written from findings."""
+    head = f"## {LABELS[lang]['figures']}"
+    assert head in md
+    return md.split(head, 1)[0]
+
+
+def to_float(s: str, lang: str) -> float:
+    s = s.replace("\u2212", "-")
+    return float(s.replace(".", "").replace(",", ".") if lang == "de" else s.replace(",", ""))
+
+
+# -- files, figures, labels -----------------------------------------------------------------------------------
+def test_analysis_is_the_scripted_episode(analysis):
+    assert analysis.simulated
+    assert analysis.date == pd.Timestamp(REPORT_DATE)
+    assert analysis.sector_ret_1d < -0.10 and analysis.episode is not None
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_all_files_written(report_dir, lang):
+    for ext in ("md", "html", "json"):
+        p = report_dir / f"{STEM}.{lang}.{ext}"
+        assert p.is_file() and p.stat().st_size > 500
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_figures_exist_and_have_alt_text(report_dir, lang):
+    pngs = sorted((report_dir / "figures").glob(f"*.{lang}.png"))
+    assert len(pngs) >= 2
+    for p in pngs:
+        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    imgs = _imgs((report_dir / f"{STEM}.{lang}.html").read_text(encoding="utf-8"))
+    assert len(imgs) == len(pngs)
+    for attrs in imgs:
+        assert (attrs.get("alt") or "").strip(), attrs.get("alt")
+        assert (attrs.get("src") or "").startswith("data:image/png;base64,")  # self-contained
+    md = (report_dir / f"{STEM}.{lang}.md").read_text(encoding="utf-8")
+    md_imgs = re.findall(r"!\[([^\]]*)\]\(figures/([^)]+)\)", md)
+    assert len(md_imgs) == len(pngs)
+    for alt, name in md_imgs:
+        assert alt.strip()
+        assert (report_dir / "figures" / name).is_file()
+
+
+def _imgs(html: str) -> list[dict]:
+    class P(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.imgs: list[dict] = []
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "img":
+                self.imgs.append(dict(attrs))
+
+    p = P()
+    p.feed(html)
+    return p.imgs
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_headline_and_footer_say_simulated_md(report_dir, lang):
+    lines = [ln for ln in (report_dir / f"{STEM}.{lang}.md").read_text(encoding="utf-8").splitlines() if ln.strip()]
+    assert lines[0].startswith("# [" + SIM[lang])
+    assert SIM[lang] in lines[-1]
+    assert LABELS[lang]["footer"] in lines[-1]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_headline_and_footer_say_simulated_html(report_dir, lang):
+    html = (report_dir / f"{STEM}.{lang}.html").read_text(encoding="utf-8")
+    h1 = re.search(r"<h1>(.*?)</h1>", html, re.S).group(1)
+    assert SIM[lang] in h1
+    assert SIM[lang] in re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+    footer = re.search(r"<footer>(.*?)</footer>", html, re.S).group(1)
+    assert SIM[lang] in footer
+    assert html.index('class="sim"') < html.index("<h1>")  # the banner comes before everything else
+
+
+# -- numbers come from findings -------------------------------------------------------------------------------
+PATTERNS = {
+    "en": {
+        "sector_move": r"The cap-weighted AI crypto index fell ([\d.,]+)% on",
+        "equal_weighted": r"equal-weighted it fell ([\d.,]+)%",
+        "sector_cap": r"market cap shrank ([\d.,]+)% in 24 hours",
+        "macro_btc": r"Bitcoin fell ([\d.,]+)% on the day",
+        "episode": r"the index lost ([\d.,]+)%",
+        "mover": r"^- .+? \(([A-Z0-9]+)\): ([\u2212+][\d.,]+)% ",
+    },
+    "de": {
+        "sector_move": r"Der marktkapitalisierungsgewichtete KI-Krypto-Index fiel am [^()]+? um ([\d.,]+)\u00a0%",
+        "equal_weighted": r"gleichgewichtet fiel er um ([\d.,]+)\u00a0%",
+        "sector_cap": r"schrumpfte binnen 24 Stunden um ([\d.,]+)\u00a0%",
+        "macro_btc": r"Bitcoin fiel an diesem Tag um ([\d.,]+)\u00a0%",
+        "episode": r"verlor der Index ([\d.,]+)\u00a0%",
+        "mover": r"^- .+? \(([A-Z0-9]+)\): ([\u2212+][\d.,]+)\u00a0% ",
+    },
+}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_sector_numbers_equal_findings(report_dir, by_id, lang):
+    text = narrative((report_dir / f"{STEM}.{lang}.md").read_text(encoding="utf-8"), lang)
+    P = PATTERNS[lang]
+    expected = {
+        "sector_move": by_id["sector_move"].value,
+        "equal_weighted": by_id["sector_move"].comparison["equal_weighted_pct"],
+        "sector_cap": by_id["sector_cap"].value,
+        "macro_btc": by_id["macro_btc"].value,
+        "episode": by_id["episode"].value,
+    }
+    for key, value in expected.items():
+        m = re.search(P[key], text)
+        assert m, f"{key} sentence not found in the {lang} report"
+        # the verbs say the direction ("fell", "shrank", "lost"), the number is the magnitude
+        assert value < 0
+        assert to_float(m.group(1), lang) == pytest.approx(round(abs(value), 1), abs=1e-9), key
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_top_movers_equal_findings(report_dir, findings, by_id, lang):
+    text = narrative((report_dir / f"{STEM}.{lang}.md").read_text(encoding="utf-8"), lang)
+    lines = re.findall(PATTERNS[lang]["mover"], text, re.M)
+    worst = sorted((f for f in findings if f.kind == "asset_move"), key=lambda f: f.value)[: len(lines)]
+    assert len(lines) >= 3
+    assert [asset for asset, _ in lines] == [f.subjects[0] for f in worst]  # the largest falls, in order
+    for asset, shown in lines:
+        assert to_float(shown, lang) == pytest.approx(round(by_id[f"move_{asset}"].value, 1), abs=1e-9), asset
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_orphan_numbers(report_dir, analysis, findings, names, lang):
+    text, fmt = render_text(findings, analysis, lang, names)
+    md = (report_dir / f"{STEM}.{lang}.md").read_text(encoding="utf-8")
+    assert md.startswith(text.rstrip())  # the file's narrative is this rendering
+    allowed = {tok for s in fmt.emitted for tok in NUM.findall(s)}
+    # text taken verbatim from the data, not computed: asset ids and names, event headlines, and the measurement
+    # definitions (a finding's alignment, e.g. "00:00-24:00 UTC", "16:00 New York") that the appendix prints
+    verbatim = [*names, *names.values(), *(f.alignment for f in findings),
+                *(str(f.extra.get("headline", "")) for f in findings if f.kind == "trigger_event")]
+    verbatim_tokens = {tok for s in verbatim for tok in NUM.findall(s)}
+    orphans = [(tok, text[max(0, m.start() - 30): m.end() + 10]) for m in NUM.finditer(narrative(md, lang))
+               if (tok := m.group()) not in allowed and tok not in verbatim_tokens]
+    assert not orphans, orphans
+    assert len(allowed) > 20  # the check compared against something
+
+
+# -- escaping -------------------------------------------------------------------------------------------------
+XSS = "<script>alert(1)</script>"
+
+
+def test_html_escapes_event_headlines(tmp_path, demo_store_path, universe, names):
+    path = tmp_path / "xss.duckdb"
+    shutil.copyfile(demo_store_path, path)
+    with Store(path) as db:
+        db.upsert("events", pd.DataFrame([{
+            "ts": pd.Timestamp("2026-02-06 09:00", tz="UTC"), "entity": "NVDA", "kind": "macro", "headline": XSS,
+            "source": "test", "url": None, "assets": "NVDA", "fetched_at": pd.Timestamp("2026-02-06 10:00", tz="UTC"),
+        }]), what="test event")
+        a = api.analyse(db, universe, SECTOR, REPORT_DATE)
+    f = build_findings(a)
+    assert any(x.kind == "trigger_event" and x.extra["headline"] == XSS for x in f)
+    (p,) = write_report(a, f, names, tmp_path / "out", ["en"], ["html"])
+    html = p.read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script" not in html.lower()
+
+
+# -- JSON -----------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("lang", LANGS)
+def test_json_has_findings_with_provenance(report_dir, findings, lang):
+    doc = json.loads((report_dir / f"{STEM}.{lang}.json").read_text(encoding="utf-8"))
+    assert doc["lang"] == lang and doc["simulated"] is True
+    assert doc["sector"] == SECTOR and doc["date"] == REPORT_DATE
+    assert [d["id"] for d in doc["findings"]] == [f.id for f in findings]
+    for d, f in zip(doc["findings"], findings):
+        assert d["kind"] == f.kind and d["unit"] == f.unit
+        if f.unit != "text":
+            assert d["value"] == pytest.approx(f.value, rel=1e-12)
+        prov = d["provenance"]
+        srcs = prov.get("sources", prov.get("source"))
+        flat = {s for v in srcs.values() for s in (v or [])} if isinstance(srcs, dict) else set(srcs if isinstance(srcs, list) else [srcs])
+        assert "simulated" in flat, (d["id"], prov)
+        assert prov.get("table")
+    assert len(doc["figures"]) >= 2 and all(fg["alt"].strip() for fg in doc["figures"])
+    assert SIM[lang] in doc["text"]
+
+
+# -- PDF (a few seconds: once) --------------------------------------------------------------------------------
+def test_pdf(tmp_path, analysis, findings, names):
+    from pypdf import PdfReader
+
+    (p,) = write_report(analysis, findings, names, tmp_path, ["de"], ["pdf"])
+    reader = PdfReader(str(p))
+    assert len(reader.pages) > 0
+    text = " ".join(page.extract_text() or "" for page in reader.pages)
+    assert analysis.sector_name_de in text  # "KI-Krypto", from the headline
+    assert "SIMULIERTE DATEN" in text
