@@ -157,6 +157,11 @@ def test_real_tao_files(shared_data, tmp_path):
                 if ts in closes:
                     assert by[src][ts] == closes[ts], (src, day)
         rep = source_report(s, "TAO", threshold_pct=1.0)
-        assert rep.coverage.set_index("source").loc["binance", "selected"]
+        # over the whole stored history the source that reaches the latest day (2026-03-31) is the one analytics
+        # use; by priority alone (no coverage rule) Binance would win
+        assert rep.coverage.set_index("source").loc["drrobanthony", "selected"]
+        assert set(select_series(bars, ["binance", "bybit"], cover_end=False)["source"]) == {"binance"}
+        feb = bars[(bars["ts"] >= "2024-06-01") & (bars["ts"] <= "2025-06-01")]
+        assert set(select_series(feb, ["binance", "bybit"])["source"]) == {"binance"}
         pair = rep.overlap.set_index(["source_a", "source_b"])
         assert pair.loc[("binance", "drrobanthony"), "mean_abs_diff_pct"] < 0.5

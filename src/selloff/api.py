@@ -13,6 +13,7 @@ import pandas as pd
 
 from selloff.analytics import detect, sector as sec
 from selloff.analytics.frames import pivot_daily, pivot_ts
+from selloff.analytics.sources_priority import select_series
 from selloff.analytics.volatility import ewma_volatility
 from selloff.config import defaults
 from selloff.errors import DataError
@@ -39,21 +40,12 @@ def build_demo_store(store: Store, universe: Universe, spec: SimSpec | None = No
 
 # -- loading ------------------------------------------------------------------------------------------------
 def select_sources(frame: pd.DataFrame, priority: list[str] | None = None, keys: tuple[str, ...] = ("asset", "interval")) -> pd.DataFrame:
-    """Keep, per asset (and interval), the rows of the highest-priority source present.
-
-    Sources not in ``priority`` rank after it, in alphabetical order; ``simulated`` always ranks last.
-    """
+    """Keep, per series, the rows of the best source that reaches the window's end (see
+    :func:`selloff.analytics.sources_priority.select_series`); ``simulated`` only where nothing real exists."""
     if frame.empty:
         return frame
     prio = list(priority if priority is not None else defaults("sources")["priority"])
-    def rank(s: str) -> tuple[int, str]:
-        if s == SIMULATED:
-            return (10_000, s)
-        return (prio.index(s), s) if s in prio else (len(prio), s)
-    keys = tuple(k for k in keys if k in frame.columns)
-    best = frame.groupby(list(keys))["source"].agg(lambda s: min(set(s), key=rank)).rename("_best").reset_index()
-    out = frame.merge(best, on=list(keys))
-    return out[out["source"] == out["_best"]].drop(columns="_best").reset_index(drop=True)
+    return select_series(frame, prio, keys=keys)
 
 
 @dataclass(frozen=True)
@@ -239,7 +231,9 @@ def analyse(store: Store, universe: Universe, sector: str, date: object, lookbac
         "mcap_usd": panel.mcap_daily.reindex(columns=tok).loc[d] if d in panel.mcap_daily.index else np.nan,
         "ret_24h": ret_24h.reindex(tok),
         "contribution": contrib["contribution"].reindex(tok),
-    }).sort_values("ret_1d")
+    })
+    without_data = sorted(set(s.members) - set(members.dropna(subset=["ret_1d"]).index))
+    members = members.dropna(subset=["ret_1d"]).sort_values("ret_1d")
     sr_eq = sec.sector_returns(r, tok, None)
     cap_change = None
     if not panel.mcap_daily.empty:
@@ -308,7 +302,8 @@ def analyse(store: Store, universe: Universe, sector: str, date: object, lookbac
         "sources": {**panel.sources, "derivatives": liq.get("sources", []), "events": sorted(ev["source"].unique()) if not ev.empty else []},
         "ranges": {k: (v[0].isoformat(), v[1].isoformat()) for k, v in panel.ranges.items()},
         "store": store.path,
-        "sector_members": tok,
+        "sector_members": list(members.index),
+        "members_without_data": without_data,
     }
     return Analysis(
         sector_id=s.id, sector_name=s.name, sector_name_de=s.name_de or s.name, date=d, simulated=panel.simulated,

@@ -264,6 +264,33 @@ def close_to_close_day(bars: pd.DataFrame, day: object, *, equity: bool = False,
     return Reading(name, pct_change(p0, p1), "pct", desc, t0, t1, p0, p1, source=src)
 
 
+def snapshot_change(snapshots: pd.DataFrame, day: object, *, name: str = "snapshot_24h",
+                    max_gap: pd.Timedelta = pd.Timedelta("30h")) -> Reading:
+    """Change between the provider's snapshot on ``day`` and the previous one (CoinGecko daily snapshots are
+    taken in the morning UTC, so this is roughly the 24 h to that morning — not a UTC-day close).
+
+    ``snapshots`` are bars with interval ``snapshot`` (close = price at ``ts``) of one asset and one source.
+    Snapshots more than ``max_gap`` apart are not compared.
+    """
+    d = _day(day)
+    src = _one_source(snapshots, "snapshot_change")
+    desc = f"provider snapshot to snapshot, ending on {d.date()}"
+    if snapshots.empty:
+        return _missing(name, "pct", desc, "no provider snapshots", src)
+    s = snapshots.assign(ts=pd.to_datetime(snapshots["ts"], utc=True)).sort_values("ts")
+    on = s[s["ts"].dt.tz_convert("UTC").dt.tz_localize(None).dt.normalize() == d]
+    if on.empty:
+        return _missing(name, "pct", desc, f"no snapshot on {d.date()}", src)
+    t1 = on["ts"].iloc[-1]
+    before = s[s["ts"] < t1]
+    if before.empty or t1 - before["ts"].iloc[-1] > max_gap:
+        return _missing(name, "pct", desc, f"no snapshot within {max_gap} before {t1.isoformat()}", src)
+    t0 = before["ts"].iloc[-1]
+    p0, p1 = float(before["close"].iloc[-1]), float(on["close"].iloc[-1])
+    desc = f"provider snapshot to snapshot {t0:%Y-%m-%d %H:%M}→{t1:%Y-%m-%d %H:%M} UTC"
+    return Reading(name, pct_change(p0, p1), "pct", desc, t0, t1, p0, p1, source=src)
+
+
 def rolling_24h_change(bars: pd.DataFrame, end_ts: object, *, name: str = "rolling_24h",
                        staleness: pd.Timedelta = DEFAULT_STALENESS) -> Reading:
     """Change over the 24 hours ending at ``end_ts``: ``100 * (P(end) / P(end - 24h) - 1)``.

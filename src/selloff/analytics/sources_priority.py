@@ -6,6 +6,9 @@ Selection rule (:func:`select_series`): for each (asset, interval) the *whole* s
 source present is used — sources are not mixed day by day, so a return is never computed across two providers.
 Ranking and ties:
 
+0. with ``cover_end`` (the default) a source whose series reaches the group's latest timestamp beats one that
+   stops earlier: the frame passed in is the analysed window, and a preferred source that ended before the
+   window's end cannot describe its last days (e.g. a Binance export ending 2026-01-02 for a February analysis);
 1. sources listed in ``priority`` rank in list order (first = best);
 2. sources not listed rank after all listed ones, ordered by most rows, then by name (alphabetical), so the
    choice is deterministic;
@@ -38,15 +41,20 @@ def rank_sources(counts: dict[str, int], priority: Sequence[str]) -> list[str]:
     return sorted(counts, key=key)
 
 
-def select_series(bars_long: pd.DataFrame, priority: Sequence[str]) -> pd.DataFrame:
-    """Rows of the best source per (asset, interval) (see module docstring for ranking and ties).
+def select_series(bars_long: pd.DataFrame, priority: Sequence[str], keys: Sequence[str] = ("asset", "interval"),
+                  cover_end: bool = True) -> pd.DataFrame:
+    """Rows of the best source per group (see module docstring for ranking and ties).
 
     Parameters
     ----------
     bars_long
-        Long bars with at least ``asset``, ``interval``, ``ts``, ``source``.
+        Long frame with at least the ``keys``, ``ts`` and ``source`` (bars, market caps, derivatives).
     priority
         Source names, best first (``selloff.config.defaults("sources")["priority"]``).
+    keys
+        Columns that define one series (``("asset", "interval")`` for bars, ``("asset",)`` for market caps).
+    cover_end
+        Prefer sources that reach the group's latest timestamp (rule 0).
 
     Returns
     -------
@@ -55,11 +63,18 @@ def select_series(bars_long: pd.DataFrame, priority: Sequence[str]) -> pd.DataFr
     """
     if bars_long.empty:
         return bars_long.copy()
+    keys = [k for k in keys if k in bars_long.columns]
     keep = []
-    for (_, _), g in bars_long.groupby(["asset", "interval"], sort=True):
-        best = rank_sources(g["source"].value_counts().to_dict(), priority)[0]
-        keep.append(g[g["source"] == best])
-    return pd.concat(keep).sort_values(["asset", "interval", "ts"]).reset_index(drop=True)
+    for _, g in bars_long.groupby(keys, sort=True):
+        ranked = rank_sources(g["source"].value_counts().to_dict(), priority)
+        if cover_end and len(ranked) > 1:
+            last = g.groupby("source")["ts"].max()
+            reaching = [s for s in ranked if last[s] >= last.max()]
+            ranked = reaching + [s for s in ranked if s not in reaching]
+            real = [s for s in ranked if s != SIMULATED]
+            ranked = real + [s for s in ranked if s == SIMULATED]  # simulated only when nothing real exists
+        keep.append(g[g["source"] == ranked[0]])
+    return pd.concat(keep).sort_values([*keys, "ts"]).reset_index(drop=True)
 
 
 def source_disagreements(bars_long: pd.DataFrame, threshold_pct: float = DEFAULT_DISAGREE_PCT,

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field, replace
 from typing import Iterable
 
 import pandas as pd
+
+from selloff.analytics.sources_priority import select_series
 from babel.numbers import NumberFormatError, parse_decimal
 
 from selloff.analytics import measures as M
@@ -805,10 +807,12 @@ def _asset_readings(ev: Evidence, bars: pd.DataFrame, asset: str, c: Claim, d: d
         rs.append(M.close_to_close_day(bars, prev, equity=True, name="session_prev"))
         rs.append(M.intraday_low_change(bars, d, equity=True, name="intraday_low"))
         rs.append(M.trading_days_change(bars, d, n or 5))
+        # news published during day D usually counts the sessions that had closed: those ending on D-1
+        rs.append(M.trading_days_change(bars, prev, n or 5, name=f"trading_days_{n or 5}_prev"))
         if c.window in (None, "1d", "24h"):
             sel = ["session", "session_prev"]
         else:
-            sel = [f"trading_days_{n or 5}"]
+            sel = [f"trading_days_{n or 5}", f"trading_days_{n or 5}_prev"]
     else:
         rs.append(M.close_to_close_day(bars, d, name="utc_day"))
         rs.append(M.close_to_close_day(bars, prev, name="utc_day_prev"))
@@ -880,7 +884,8 @@ def _decide(c: Claim, readings: list[Reading], sel: list[str], tol: dict[str, fl
             return "supported", r, f"supported by {r.name}{note}"
     alt = [r.name for r in readings if r.name not in sel and r.value is not None and check(r.value)]
     note = f"; a reading the text does not select would fit: {', '.join(alt)}" if alt else ""
-    return "contradicted", avail[0], f"no selected reading fits ({', '.join(r.name for r in avail)}){note}"
+    closest = min(avail, key=lambda r: abs(r.value - c.value))
+    return "contradicted", closest, f"no selected reading fits ({', '.join(f'{r.name} {r.value:+.2f}' for r in avail)}){note}"
 
 
 def _fetch_range(c: Claim, equity: bool = False) -> tuple[dt.date, dt.date]:
@@ -905,6 +910,24 @@ def _unverifiable(c: Claim, missing: list[str], reason: str, ids: Iterable[str],
                    tolerance=_qual_rule(c, tol))
 
 
+def _readings_from(ev: Evidence, real: pd.DataFrame, asset: str, c: Claim, level: bool = False) -> tuple[list[Reading], list[str]]:
+    """Readings of one asset from its real bars: the best source that reaches the window's end for the regular
+    bars, plus provider-snapshot readings (CoinGecko morning snapshots) where stored."""
+    snap = real[real["interval"] == "snapshot"] if "interval" in real.columns else real.iloc[0:0]
+    regular = real.drop(snap.index)
+    bars = select_series(regular, list(ev.source_priority), keys=("asset",)) if not regular.empty else regular
+    readings, sel = _asset_readings(ev, bars, asset, c, c.date, level=level)
+    if not snap.empty and not level:
+        snap = select_series(snap, list(ev.source_priority), keys=("asset",))
+        sr = [M.snapshot_change(snap, c.date), M.snapshot_change(snap, c.date + dt.timedelta(days=1), name="snapshot_24h_next")]
+        readings = [*readings, *sr]
+        # the morning snapshot of the next day closes the 24 h the text may mean; it is a reading the words select
+        # for "24 hours", and the only one when the store has no regular bars for those days
+        if c.window == "24h" or regular.empty:
+            sel = [*([x for x in sel if any(r.name == x and r.value is not None for r in readings)]), "snapshot_24h", "snapshot_24h_next"]
+    return readings, sel
+
+
 def _verify_asset(c: Claim, ev: Evidence, tol: dict[str, float], frames: dict) -> Verdict:
     level = c.metric == "price_level"
     asset = c.subjects[0]
@@ -918,8 +941,7 @@ def _verify_asset(c: Claim, ev: Evidence, tol: dict[str, float], frames: dict) -
     if real.empty:
         why = "only simulated data for these days" if not sim.empty else f"no bars for {asset} {lo}..{hi}"
         return _unverifiable(c, [f"bars {asset} {lo}..{hi}"], why, [asset], tol, eq)
-    bars = _pick_source(real, ev.source_priority)
-    readings, sel = _asset_readings(ev, bars, asset, c, c.date, level=level)
+    readings, sel = _readings_from(ev, real, asset, c, level)
     check = (lambda v: _satisfies_level(c, v, tol)) if level else (lambda v: _satisfies_pct(c, v, tol))
     status, used, why = _decide(c, readings, sel, tol, check)
     if status == "unverifiable":
@@ -947,50 +969,44 @@ def _measure_name(r: Reading) -> str:
 def _verify_breadth(c: Claim, ev: Evidence, tol: dict[str, float], frames: dict) -> Verdict:
     lo, hi = _span_dates(c)
     t0, t1 = _day_ts(lo), _day_ts(hi, 1)
-    per: dict[str, dict[str, float | None]] = {}
     sims, nodata = [], []
-    sel: list[str] = []
+    chosen: dict[str, list[Reading]] = {}
     all_readings: list[Reading] = []
+    sel_all: list[str] = []
     for a in c.subjects:
         real = _window_rows(frames["bars"][0], "asset", [a], t0, t1)
         if real.empty:
             (sims if not _window_rows(frames["bars"][1], "asset", [a], t0, t1).empty else nodata).append(a)
             continue
-        rs, sel = _asset_readings(ev, _pick_source(real, ev.source_priority), a, c, c.date)
-        per[a] = {r.name: r.value for r in rs}
+        rs, sel = _readings_from(ev, real, a, c)
+        # each asset is judged on the readings the text's words select for it (its data may differ in kind)
+        chosen[a] = [r for r in rs if r.name in sel and r.value is not None]
         all_readings += [replace(r, name=f"{a}:{r.name}") for r in rs]
+        sel_all += [f"{a}:{n}" for n in sel]
     need = c.share if c.share is not None else TOLERANCES["breadth_all_share"]
     total = len(c.subjects)
-    if not per:
+    if not chosen:
         why = "only simulated data for these days" if sims and not nodata else f"no bars for {', '.join(nodata or sims)}"
         return _unverifiable(c, [f"bars {a}" for a in c.subjects], why, c.subjects, tol)
-    best: tuple[str, float, int] | None = None
     rule = f"{_qual_rule(c, tol)} for at least {need:.0%} of {total} named assets"
-    for name in sel:
-        vals = {a: v.get(name) for a, v in per.items()}
-        ok = sum(1 for v in vals.values() if v is not None and _satisfies_pct(c, v, tol))
-        unknown = total - sum(1 for v in vals.values() if v is not None)
-        if ok / total >= need - 1e-9:
-            detail = ", ".join(f"{a} {v:+.1f} %" for a, v in vals.items() if v is not None)
-            r = Reading(f"breadth_{name}", 100.0 * ok / total, "pct", f"share of named assets, reading {name}")
-            return Verdict(claim=c, status="supported", readings=tuple(all_readings), selected=tuple(sel), used=r,
-                           data_value=r.value, window=name, measure="breadth (share satisfying the move)",
-                           tolerance=rule, reason=f"{ok}/{total} satisfy on {name}: {detail}")
-        if (ok + unknown) / total >= need - 1e-9:
-            best = best or (name, ok, unknown)
-    if best is not None:
-        missing = [a for a in c.subjects if a not in per]
-        return replace(_unverifiable(c, [f"bars {a}" for a in missing], f"{best[1]}/{total} satisfy on {best[0]}; "
-                                     f"{best[2]} without data could decide it", missing or c.subjects, tol),
-                       readings=tuple(all_readings), selected=tuple(sel))
-    name = sel[0]
-    vals = {a: v.get(name) for a, v in per.items()}
-    ok = sum(1 for v in vals.values() if v is not None and _satisfies_pct(c, v, tol))
-    detail = ", ".join(f"{a} {v:+.1f} %" for a, v in vals.items() if v is not None)
-    r = Reading(f"breadth_{name}", 100.0 * ok / total, "pct", f"share of named assets, reading {name}")
-    return Verdict(claim=c, status="contradicted", readings=tuple(all_readings), selected=tuple(sel), used=r,
-                   data_value=r.value, window=name, measure="breadth (share satisfying the move)", tolerance=rule,
-                   reason=f"only {ok}/{total} satisfy on every selected reading ({name}: {detail})")
+    fits = {a: next((r for r in rs if _satisfies_pct(c, r.value, tol)), None) for a, rs in chosen.items()}
+    ok = sum(1 for r in fits.values() if r is not None)
+    unknown = total - sum(1 for rs in chosen.values() if rs)
+    closest = {a: (fits[a] or min(rs, key=lambda r: abs(r.value - c.value))) for a, rs in chosen.items() if rs}
+    detail = ", ".join(f"{a} {r.value:+.1f} % ({r.name})" for a, r in closest.items())
+    used = Reading("breadth", 100.0 * ok / total, "pct", "share of named assets satisfying the claimed move")
+    if ok / total >= need - 1e-9:
+        return Verdict(claim=c, status="supported", readings=tuple(all_readings), selected=tuple(sel_all), used=used,
+                       data_value=used.value, window="per asset: its selected readings", measure="breadth (share satisfying the move)",
+                       tolerance=rule, reason=f"{ok}/{total} satisfy: {detail}")
+    if (ok + unknown) / total >= need - 1e-9:
+        missing = [a for a in c.subjects if not chosen.get(a)]
+        return replace(_unverifiable(c, [f"bars {a}" for a in missing], f"{ok}/{total} satisfy ({detail}); "
+                                     f"{unknown} without data could decide it", missing or c.subjects, tol),
+                       readings=tuple(all_readings), selected=tuple(sel_all))
+    return Verdict(claim=c, status="contradicted", readings=tuple(all_readings), selected=tuple(sel_all), used=used,
+                   data_value=used.value, window="per asset: its selected readings", measure="breadth (share satisfying the move)",
+                   tolerance=rule, reason=f"only {ok}/{total} satisfy on their selected readings ({detail})")
 
 
 def _sector_windows(c: Claim, ev: Evidence) -> tuple[list[tuple[str, pd.Timestamp, pd.Timestamp, str]], list[str]]:
