@@ -85,9 +85,12 @@ def explain(store: Store, universe: Universe, sector: str, date: object, lookbac
     # 1. attribution: factor model estimated before the event, decomposition of the event-session move
     fit = attribution.factor_model(r, [*tokens, SECTOR], [mkt, BASKET], window_end=ev, window=int(att["window_days"]) if att["window_days"] < len(r) else len(r) - 5,
                                    hac_lags=int(att["hac_lags"]), alignment=al.alignment, min_obs=30)
-    dec = attribution.decompose_move(fit, r.loc[ev])
-    tables["decomposition"] = dec
-    notes["decomposition"] = f"{fit.method}; event session {ev.date()}"
+    event_ret = r.loc[ev]
+    dec = attribution.decompose_move(fit, event_ret)
+    no_data = [a for a in dec.index if pd.isna(event_ret.get(a))]
+    tables["decomposition"] = dec.drop(index=no_data)
+    notes["decomposition"] = f"{fit.method}; event session {ev.date()}" + (
+        f"; without a price on the event session: {', '.join(no_data)}" if no_data else "")
 
     # 2. event study around stored announcements within 10 days before the date
     evs = store.read("events", start=pd.Timestamp(d, tz="UTC") - pd.Timedelta(days=10), end=end)
