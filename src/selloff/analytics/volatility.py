@@ -14,8 +14,8 @@ def ewma_volatility(returns: pd.DataFrame | pd.Series, lam: float = 0.94, min_pe
 
     Notes
     -----
-    sigma^2_t = lam * sigma^2_{t-1} + (1 - lam) * r^2_{t-1}, started at the sample variance of the first
-    ``min_periods`` returns; values before that are NaN. Assumes zero-mean daily returns (RiskMetrics).
+    sigma^2_t = lam * sigma^2_{t-1} + (1 - lam) * r^2_{t-1}, seeded with sigma^2_1 = r^2_0; values before
+    ``min_periods`` returns have been seen are NaN. Assumes zero-mean daily returns (RiskMetrics).
 
     References
     ----------
