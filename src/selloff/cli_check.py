@@ -20,31 +20,41 @@ _TABLES = ("bars", "market_caps", "derivatives", "events", "category_caps")
 
 
 def load_evidence(store_path: str | Path, claims: list, universe, published_at: pd.Timestamp | None = None):
-    """Read the rows the claims need from the store (all sources, simulated included: the verifier sets
-    simulated rows aside itself). A missing store file gives empty frames (every claim then unverifiable)."""
+    """Read the rows the claims need from the store file (see :func:`evidence_from_store`). A missing store
+    file gives empty frames (every claim then unverifiable)."""
+    from selloff.report.claims import Evidence
+    from selloff.store import Store
+
+    path = Path(store_path)
+    if not path.exists() or not any(c.date is not None for c in claims):
+        return Evidence(universe=universe, published_at=published_at)
+    with Store(path, read_only=True) as store:
+        return evidence_from_store(store, claims, universe, published_at)
+
+
+def evidence_from_store(store, claims: list, universe, published_at: pd.Timestamp | None = None):
+    """Read the rows the claims need from an open store (all sources, simulated included: the verifier sets
+    simulated rows aside itself)."""
+    from selloff.config import defaults
     from selloff.report.claims import Evidence
 
     ev = Evidence(universe=universe, published_at=published_at)
     dates = [c.date for c in claims if c.date is not None]
-    path = Path(store_path)
-    if not dates or not path.exists():
+    if not dates:
         return ev
-    from selloff.config import defaults
-    from selloff.store import Store
-
     start = pd.Timestamp(min(dates) - dt.timedelta(days=21)).tz_localize("UTC")
     end = pd.Timestamp(max(dates) + dt.timedelta(days=2)).tz_localize("UTC")
     ids: set[str] = set()
     for c in claims:
         for s in c.subjects:
             ids.update(universe.sectors[s].members if s in universe.sectors else [s])
-    frames = {}
-    with Store(path, read_only=True) as store:
-        frames["bars"] = store.read("bars", assets=sorted(ids), start=start, end=end)
-        frames["market_caps"] = store.read("market_caps", assets=sorted(ids), start=start, end=end)
-        frames["derivatives"] = store.read("derivatives", start=start, end=end)
-        frames["events"] = store.read("events", start=start, end=end)
-        frames["category_caps"] = store.read("category_caps", start=start, end=end)
+    frames = {
+        "bars": store.read("bars", assets=sorted(ids), start=start, end=end),
+        "market_caps": store.read("market_caps", assets=sorted(ids), start=start, end=end),
+        "derivatives": store.read("derivatives", start=start, end=end),
+        "events": store.read("events", start=start, end=end),
+        "category_caps": store.read("category_caps", start=start, end=end),
+    }
     prio = tuple(s for s in defaults("sources").get("priority", []) if s != "simulated")
     for k, f in frames.items():
         setattr(ev, k, f)

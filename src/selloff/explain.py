@@ -123,9 +123,12 @@ def explain(store: Store, universe: Universe, sector: str, date: object, lookbac
 
     # 4. contagion: Granger, lead-lag, tail co-movement before vs during
     pre = r.loc[:ev].iloc[:-1]
-    if len(pre.dropna(subset=[SECTOR, BASKET])) > 40:
+    n_pre = len(pre.dropna(subset=[SECTOR, BASKET]))
+    if n_pre >= 30:
         tables["granger"] = contagion.granger_causality(pre, BASKET, SECTOR, lags=3)
         tables["lead_lag"] = contagion.lead_lag_xcorr(pre, BASKET, SECTOR, max_lag=3)
+    else:
+        notes["granger"] = f"only {n_pre} aligned sessions before the event; Granger and lead-lag need 30"
     during_start = sessions[max(0, sessions.get_loc(ev) - 5)]
     tables["tail_comovement"] = contagion.tail_comovement(
         r, SECTOR, BASKET, {"before": (sessions[0], sessions[max(0, sessions.get_loc(ev) - 6)]), "during": (during_start, ev)})
