@@ -95,14 +95,19 @@ def load_panel(store: Store, universe: Universe, assets: list[str], start: objec
 
 
 # -- scan ---------------------------------------------------------------------------------------------------
+def _sector_weights(panel: Panel, tok: list[str]) -> pd.DataFrame | None:
+    """Market caps as index weights, or ``None`` (equal weights) when the store holds no caps for the members."""
+    weights = panel.mcap_daily.reindex(columns=tok) if not panel.mcap_daily.empty else None
+    if weights is not None and weights.notna().sum().sum() == 0:
+        weights = None
+    return weights
+
+
 def _sector_series(panel: Panel, members: list[str]) -> tuple[pd.Series, list[str]]:
     tok = [m for m in members if m in panel.close.columns]
     if not tok:
         raise DataError(f"no price data for any member of the sector ({', '.join(members)}); fetch them first")
-    weights = panel.mcap_daily.reindex(columns=tok) if not panel.mcap_daily.empty else None
-    if weights is not None and weights.notna().sum().sum() == 0:
-        weights = None
-    return sec.sector_returns(panel.returns, tok, weights), tok
+    return sec.sector_returns(panel.returns, tok, _sector_weights(panel, tok)), tok
 
 
 def scan(
@@ -155,6 +160,8 @@ class Analysis:
     members: pd.DataFrame
     """Per member: ret_1d, z_1d, close, mcap_usd, ret_24h (to the end of ``date``), contribution."""
     sector_ret_1d: float
+    weighting: str
+    """``cap`` (market-cap weights of the previous day) or ``equal`` (no market caps stored for the members)."""
     sector_z_1d: float
     sector_ret_equal_1d: float
     breadth: float
@@ -212,7 +219,7 @@ def analyse(store: Store, universe: Universe, sector: str, date: object, lookbac
     r = panel.returns
     sig = ewma_volatility(r[tok], params.ewma_lambda, params.min_history_days)
     z = r[tok] / sig
-    weights = panel.mcap_daily.reindex(columns=tok) if not panel.mcap_daily.empty else None
+    weights = _sector_weights(panel, tok)
     contrib = sec.contributions(r, weights, tok, d)
     # 24 h moves from hourly bars where present (to the end of the day)
     hourly = store.read("bars", assets=tok + [mkt], interval="1h", start=_end_of_day(d) - pd.Timedelta(hours=49), end=_end_of_day(d))
@@ -307,7 +314,7 @@ def analyse(store: Store, universe: Universe, sector: str, date: object, lookbac
     }
     return Analysis(
         sector_id=s.id, sector_name=s.name, sector_name_de=s.name_de or s.name, date=d, simulated=panel.simulated,
-        members=members, sector_ret_1d=float(sr.loc[d]), sector_z_1d=float(signals.loc[d, "z"]),
+        members=members, sector_ret_1d=float(sr.loc[d]), weighting="cap" if weights is not None else "equal", sector_z_1d=float(signals.loc[d, "z"]),
         sector_ret_equal_1d=float(sr_eq.loc[d]), breadth=float(signals.loc[d, "breadth"]),
         breadth_threshold_pct=params.breadth_drop_pct, cap_change=cap_change, equities=eq, btc=btc,
         liquidations=liq, liq_by_hour=liq_by_hour, events=ev, episode=episode, stabilisation=stab,
