@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from selloff.errors import DataError
+from selloff.analytics.frames import as_utc
 
 __all__ = [
     "AlignedReturns",
@@ -57,12 +58,7 @@ def _calendar() -> xcals.ExchangeCalendar:
         return xcals.get_calendar(NYSE, start=_CAL_START)
 
 
-def _utc(ts: object, name: str) -> pd.Timestamp:
-    """A tz-aware UTC Timestamp; naive input is rejected (we never guess a time zone)."""
-    out = pd.Timestamp(ts)
-    if out.tzinfo is None:
-        raise DataError(f"{name}={ts!r} is a naive timestamp; pass a tz-aware UTC time, e.g. '2026-02-05T00:00Z'")
-    return out.tz_convert("UTC")
+_utc = as_utc
 
 
 def _day(d: object) -> pd.Timestamp:

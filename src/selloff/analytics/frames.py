@@ -8,6 +8,14 @@ from selloff.errors import DataError
 NY = "America/New_York"
 
 
+def as_utc(ts: object, name: str) -> pd.Timestamp:
+    """A tz-aware UTC Timestamp; naive input is rejected (a time zone is never guessed)."""
+    out = pd.Timestamp(ts)
+    if out.tzinfo is None:
+        raise DataError(f"{name}={ts!r} is a naive timestamp; pass a tz-aware UTC time, e.g. '2026-02-05T00:00Z'")
+    return out.tz_convert("UTC")
+
+
 def session_date(ts: pd.Series | pd.DatetimeIndex, kind: str) -> pd.DatetimeIndex:
     """Label of a daily bar: the UTC date of its open for tokens, the New York session date for equities."""
     idx = pd.DatetimeIndex(ts)

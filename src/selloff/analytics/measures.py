@@ -33,6 +33,7 @@ import pandas as pd
 
 from selloff.analytics.calendar import nyse_sessions, session_dates, trading_day_window
 from selloff.errors import DataError
+from selloff.analytics.frames import as_utc
 
 __all__ = [
     "LiquidationTotal",
@@ -147,11 +148,7 @@ def pct_change(p0: float | None, p1: float | None) -> float | None:
     return 100.0 * (p1 / p0 - 1.0)
 
 
-def _utc(ts: object, name: str) -> pd.Timestamp:
-    out = pd.Timestamp(ts)
-    if out.tzinfo is None:
-        raise DataError(f"{name}={ts!r} is naive; pass a tz-aware UTC time, e.g. '2026-02-06T00:00Z'")
-    return out.tz_convert("UTC")
+_utc = as_utc
 
 
 def _day(d: object) -> pd.Timestamp:
