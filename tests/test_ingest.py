@@ -129,3 +129,42 @@ def test_killed_fetch_leaves_the_store_consistent(tmp_path, httpserver):
         assert bars[bars["asset"] == "NEAR"].empty  # NEAR's never started writing
         log = s.read("fetch_log")
         assert list(log["status"]) == ["ok"] and "TAO" in log["request"].iloc[0]
+
+
+def test_missing_runs_by_hand():
+    from selloff.ingest import missing_runs
+
+    step = pd.Timedelta(hours=1)
+    expected = pd.date_range("2026-02-05 00:00", periods=8, freq="h", tz="UTC")
+    present = expected.delete([2, 3, 4, 7])  # a hole of three hours and the last bar
+    assert missing_runs(present, expected, step) == [
+        (pd.Timestamp("2026-02-05 02:00", tz="UTC"), pd.Timestamp("2026-02-05 05:00", tz="UTC")),
+        (pd.Timestamp("2026-02-05 07:00", tz="UTC"), pd.Timestamp("2026-02-05 08:00", tz="UTC")),
+    ]
+    assert missing_runs(expected, expected, step) == []
+
+
+def test_plan_fetches_a_hole_inside_the_stored_series(tmp_path, uni, httpserver):
+    ctx = ctx_for(httpserver)
+    store = Store(tmp_path / "s.duckdb")
+    days = pd.date_range("2026-01-01", "2026-02-04", freq="D", tz="UTC")
+    kept = days[(days < "2026-01-10") | (days > "2026-01-14")]  # 10..14 January lost, e.g. by an outage
+    store.upsert("bars", pd.DataFrame({"asset": "TAO", "interval": "1d", "source": "coingecko", "close": 1.0, "ts": kept}))
+    tasks = [t for t in plan(store, uni, ctx, assets=select_assets(uni, assets="TAO"), since="2026-01-01",
+                             until="2026-02-05", sources=["coingecko"]) if t.kind == "market_chart"]
+    assert [(t.start, t.end) for t in tasks] == [(pd.Timestamp("2026-01-10", tz="UTC"), pd.Timestamp("2026-01-15", tz="UTC"))]
+
+
+def test_equity_gaps_follow_nyse_sessions(tmp_path):
+    from selloff.analytics.calendar import nyse_sessions
+    from selloff.ingest import bar_gaps
+
+    store = Store(tmp_path / "s.duckdb")
+    sess = nyse_sessions("2025-12-22", "2026-01-09")
+    opens = pd.DatetimeIndex(sess["open_ts"])
+    # 24 Dec (early close), 25 Dec (holiday), weekends: none of them is a gap; 30 Dec is
+    kept = opens[opens.normalize() != pd.Timestamp("2025-12-30 00:00", tz="UTC")]
+    store.upsert("bars", pd.DataFrame({"asset": "NVDA", "interval": "1d", "source": "yahoo", "close": 1.0, "ts": kept}))
+    gaps = bar_gaps(store, {"asset": "NVDA", "interval": "1d", "source": "yahoo"}, pd.Timestamp("2025-12-22", tz="UTC"),
+                    pd.Timestamp("2026-01-10", tz="UTC"), pd.Timedelta(days=1), equity=True)
+    assert len(gaps) == 1 and gaps[0][0].tz_convert("America/New_York").date().isoformat() == "2025-12-30"

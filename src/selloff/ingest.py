@@ -141,6 +141,56 @@ def missing_ranges(cov: pd.DataFrame, match: dict[str, str], start: pd.Timestamp
     return [(s, e) for s, e in out if s < e]
 
 
+def missing_runs(present: pd.DatetimeIndex, expected: pd.DatetimeIndex, step: pd.Timedelta
+                 ) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """Runs of ``expected`` bar timestamps absent from ``present``, as ``(first open, last open + step)`` ranges.
+
+    Consecutive missing bars (neighbours in ``expected``) form one run, so a hole in the middle of a stored series
+    is fetched as one request range — not only what lies before the first or after the last stored row.
+    """
+    if len(expected) == 0:
+        return []
+    miss = ~expected.isin(present)
+    if not miss.any():
+        return []
+    runs, start_i = [], None
+    for i, m in enumerate(miss):
+        if m and start_i is None:
+            start_i = i
+        if not m and start_i is not None:
+            runs.append((expected[start_i], expected[i - 1] + step))
+            start_i = None
+    if start_i is not None:
+        runs.append((expected[start_i], expected[-1] + step))
+    return runs
+
+
+def _expected_bars(start: pd.Timestamp, end: pd.Timestamp, step: pd.Timedelta, equity: bool) -> pd.DatetimeIndex:
+    """Bar open times a complete series has in ``[start, end)``: every step for 24/7 markets; NYSE session opens
+    for daily equity bars (weekends, holidays and early closes from ``exchange_calendars``)."""
+    if equity:
+        from selloff.analytics.calendar import nyse_sessions
+
+        days = nyse_sessions(start.tz_convert(None).normalize(), (end - pd.Timedelta(days=1)).tz_convert(None).normalize())
+        opens = pd.DatetimeIndex(days["open_ts"])
+        return opens[(opens >= start - pd.Timedelta(days=1)) & (opens < end)]
+    first = start.ceil(step)
+    last = (end - step).floor(step)
+    return pd.date_range(first, last, freq=step) if last >= first else pd.DatetimeIndex([], tz="UTC")
+
+
+def bar_gaps(store: Store, match: dict[str, str], start: pd.Timestamp, end: pd.Timestamp, step: pd.Timedelta,
+             equity: bool = False) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """What the store lacks of one bar series (asset, interval, source) in ``[start, end)``, holes included.
+    Intraday equity series fall back to the edges (their sessions are not a fixed grid)."""
+    if equity and step < pd.Timedelta(days=1):
+        return missing_ranges(store.coverage("bars"), match, start, end, step)
+    have = store.read("bars", assets=[match["asset"]], interval=match["interval"], sources=[match["source"]],
+                      start=start - step, end=end)
+    present = pd.DatetimeIndex(have["ts"]) if not have.empty else pd.DatetimeIndex([], tz="UTC")
+    return missing_runs(present, _expected_bars(start, end, step, equity), step)
+
+
 def _step(interval: str) -> pd.Timedelta:
     return ex_mod.timeframe_delta(interval)
 
@@ -158,21 +208,21 @@ def plan(store: Store, universe: Universe, ctx: FetchContext, *, assets: Sequenc
         raise ConfigError(f"--since {start:%Y-%m-%d} is not before --until {end:%Y-%m-%d}; swap or fix them")
     step = _step(interval)
     tasks: list[Task] = []
-    cov_bars, cov_der = store.coverage("bars"), store.coverage("derivatives")
+    cov_der = store.coverage("derivatives")
     if "coingecko" in sources:
-        tasks += _plan_coingecko(ctx, assets, cov_bars, start, end, interval, step, now)
+        tasks += _plan_coingecko(ctx, assets, store, start, end, interval, step, now)
     if "ccxt" in sources:
-        tasks += _plan_ccxt(ctx, assets, cov_bars, cov_der, start, end, interval, step, now)
+        tasks += _plan_ccxt(ctx, assets, store, cov_der, start, end, interval, step, now)
     if "coinglass" in sources:
         tasks += _plan_coinglass(ctx, assets, cov_der, start, end, interval, step)
     if "yahoo" in sources:
-        tasks += _plan_yahoo(ctx, assets, cov_bars, start, end, interval, step, now)
+        tasks += _plan_yahoo(ctx, assets, store, start, end, interval, step, now)
     if "events" in sources:
         tasks += _plan_events(ctx, universe)
     return tasks
 
 
-def _plan_coingecko(ctx, assets, cov, start, end, interval, step, now) -> list[Task]:
+def _plan_coingecko(ctx, assets, store, start, end, interval, step, now) -> list[Task]:
     cg = ctx.coingecko
     if cg is None:
         return []
@@ -182,7 +232,7 @@ def _plan_coingecko(ctx, assets, cov, start, end, interval, step, now) -> list[T
         if not a.coingecko_id:
             tasks.append(_note_task("coingecko", a.id, f"{a.id} has no coingecko_id in the universe; skipped"))
             continue
-        for s, e in missing_ranges(cov, {"asset": a.id, "interval": interval, "source": "coingecko"}, start, end, step):
+        for s, e in bar_gaps(store, {"asset": a.id, "interval": interval, "source": "coingecko"}, start, end, step):
             try:
                 q = cg.build_chart_query(a.id, a.coingecko_id, s, e, interval)
             except SelloffError as exc:
@@ -218,14 +268,14 @@ def _pages(start: pd.Timestamp, end: pd.Timestamp, step: pd.Timedelta, per_page:
     return max(1, math.ceil((end - start) / step / per_page))
 
 
-def _plan_ccxt(ctx, assets, cov_bars, cov_der, start, end, interval, step, now) -> list[Task]:
+def _plan_ccxt(ctx, assets, store, cov_der, start, end, interval, step, now) -> list[Task]:
     tasks = []
     tokens = [a for a in assets if a.kind == "token"]
     for ex_id in ctx.exchanges:
         for a in tokens:
             spot, perp = a.symbols.get(ex_id), a.symbols.get(f"{ex_id}_perp")
             if spot:
-                for s, e in missing_ranges(cov_bars, {"asset": a.id, "interval": interval, "source": ex_id}, start, end, step):
+                for s, e in bar_gaps(store, {"asset": a.id, "interval": interval, "source": ex_id}, start, end, step):
                     q = ex_mod.build_query(ex_id, a.id, spot, s, e, interval, now=now)
                     tasks.append(Task("ccxt", "ohlcv", f"{ex_id} {spot} {interval}", _ccxt_run(ctx, q, "ohlcv"),
                                       a.id, q.start, q.end, _pages(q.start, q.end, step)))
@@ -297,14 +347,14 @@ def _plan_coinglass(ctx, assets, cov, start, end, interval, step) -> list[Task]:
     return tasks
 
 
-def _plan_yahoo(ctx, assets, cov, start, end, interval, step, now) -> list[Task]:
+def _plan_yahoo(ctx, assets, store, start, end, interval, step, now) -> list[Task]:
     tasks = []
     for a in (a for a in assets if a.kind in ("equity", "index")):
         if not a.yahoo:
             tasks.append(_note_task("yahoo", a.id, f"{a.id} has no yahoo ticker; skipped"))
             continue
-        for s, e in missing_ranges(cov, {"asset": a.id, "interval": interval, "source": "yahoo"}, start, end,
-                                   step if interval != "1d" else pd.Timedelta(days=1)):
+        for s, e in bar_gaps(store, {"asset": a.id, "interval": interval, "source": "yahoo"}, start, end,
+                             step if interval != "1d" else pd.Timedelta(days=1), equity=a.kind != "token"):
             try:
                 q = yf_mod.build_query(a.id, a.yahoo, s, e + pd.Timedelta(days=1) if interval == "1d" else e,
                                        interval, now=now)
