@@ -121,6 +121,14 @@ def test_claim_check_on_real_data(real, shared_reference):
     assert v_amd.data_value == pytest.approx(prev5, abs=1e-9)
     assert v_nvda.status == "supported"
     assert v_nvda.used.value == pytest.approx(100 * (nvda["2026-02-05"] / nvda["2026-01-29"] - 1), abs=1e-9)
+    # the check shows every reading and marks those the words select and the one used
+    from selloff.report.claims import readings_table
+
+    rt = readings_table(list(verdicts.values()))
+    amd_rows = rt[rt["id"] == v_amd.claim.id].set_index("reading")
+    assert amd_rows.loc["trading_days_5", "selected"] and amd_rows.loc["trading_days_5_prev", "selected"]
+    assert not amd_rows.loc["session", "selected"]
+    assert amd_rows.loc["trading_days_5_prev", "used"]
     # a sector cap falling 42 % while its named members fell at most 25.4 % is flagged, not repeated
     assert verdicts[("market_cap_change", ("ai-crypto",))].status == "inconsistent"
     # no verdict rests on simulated data, and every decided verdict states its window and measure

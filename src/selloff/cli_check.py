@@ -89,8 +89,8 @@ def check(
     from rich.table import Table
 
     from selloff.config import default_store_path
-    from selloff.report.claims import (extract_claims, render_claims_html, verdict_to_dict, verdicts_table,
-                                       verify_claims)
+    from selloff.report.claims import (extract_claims, readings_table, render_claims_html, verdict_to_dict,
+                                       verdicts_table, verify_claims)
     from selloff.universe import load_universe
 
     try:
@@ -130,4 +130,16 @@ def check(
                       escape(f"{r['metric']} {r['claimed']} ({r['claim_window']})"), escape(r["data_value"]),
                       escape(f"{r['window_used']} · {r['measure']}"),
                       escape(r["reason"] + (f"\n{r['fetch']}" if r["fetch"] else "")))
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    rt = readings_table(verdicts)
+    if not rt.empty:
+        t2 = Table(title="Readings of each claim's window (✓ = selected by the text's words, ★ = used for the verdict)",
+                   show_lines=False)
+        for col in ("id", "reading", "value", "", "description / note", "source"):
+            t2.add_column(col, overflow="fold")
+        for r in rt.to_dict("records"):
+            mark = ("★" if r["used"] else "") + ("✓" if r["selected"] else "")
+            t2.add_row(r["id"], escape(r["reading"]), escape(r["value"]), mark,
+                       escape(r["description"] + (f" — {r['note']}" if r["note"] else "")), escape(r["source"]))
+        console.print(t2)

@@ -1290,6 +1290,21 @@ def verdicts_table(verdicts: list[Verdict]) -> pd.DataFrame:
                                        "data_value", "window_used", "measure", "tolerance", "reason", "fetch"])
 
 
+def readings_table(verdicts: list[Verdict]) -> pd.DataFrame:
+    """Every reading of every claim's window (close-to-close UTC day, day before, rolling 24 h, intraday low, N
+    trading days, provider snapshots, ...): its value, whether the text's words select it, and whether the verdict
+    used it."""
+    rows = []
+    for v in verdicts:
+        used = v.used.name if v.used is not None else None
+        for r in v.readings:
+            rows.append({"id": v.claim.id, "reading": r.name, "description": r.description,
+                         "value": _fmt_value(r.value, r.unit) if r.value is not None else "—",
+                         "selected": r.name in v.selected, "used": r.name == used,
+                         "source": r.source or "", "note": r.reason or ""})
+    return pd.DataFrame(rows, columns=["id", "reading", "description", "value", "selected", "used", "source", "note"])
+
+
 def verdict_to_dict(v: Verdict) -> dict:
     """JSON-ready dict of a verdict with its claim and readings."""
     c = v.claim
