@@ -174,3 +174,11 @@ def test_broken_user_config_dir_file_names_it():
     with pytest.raises(ConfigError) as ei:
         load_universe()
     _assert_one_line(ei.value, str(cfg / "universe.toml"), "assets.TAO.colour")
+
+
+def test_sector_found_by_german_name():
+    from selloff.universe import load_universe
+
+    u = load_universe(include_user_config=False)
+    assert u.sector("KI-Krypto").id == "ai-crypto"
+    assert u.sector("ki-krypto").id == "ai-crypto"

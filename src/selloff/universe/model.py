@@ -84,7 +84,7 @@ class Universe:
         if sector_id in self.sectors:
             return self.sectors[sector_id]
         for s in self.sectors.values():
-            if sector_id.lower() in (a.lower() for a in (s.name, *(s.aliases))):
+            if sector_id.lower() in (a.lower() for a in (s.name, *([s.name_de] if s.name_de else []), *s.aliases)):
                 return s
         raise ConfigError(
             f"unknown sector '{sector_id}'; known: {', '.join(sorted(self.sectors))} — define it in your universe TOML"
