@@ -164,9 +164,30 @@ def _report(db: Store, u: Universe, sector: str, date, lang: str, formats: str, 
             raise ConfigError(f"--lang '{lang}' is not supported; use en, de or all")
     fmts = [f.strip() for f in formats.split(",") if f.strip()]
     a = api.analyse(db, u, sector, date)
-    findings = build_findings(a)
+    notes: dict[str, str] = {}
+    x = liq_daily = None
+    try:
+        from selloff.explain import explain
+
+        x = explain(db, u, sector, date)
+        notes.update({f"explain: {k}": v for k, v in x.notes.items() if k != "alignment"})
+    except SelloffError as exc:  # e.g. not enough aligned history: the report goes out without those sections
+        notes["contagion, dependency, attribution, scenario"] = f"left out: {exc}"
+    if x is not None:
+        # the scenario's liquidation regression: daily liquidations and Bitcoin's daily return up to the report day
+        from selloff.analytics.scenario import daily_liquidations
+
+        end = api._end_of_day(a.date)
+        der = api.select_sources(db.read("derivatives", end=end), keys=("asset", "interval", "venue"))
+        mkt = defaults("attribution")["market_factor"]
+        try:
+            btc = api.load_panel(db, u, [mkt], None, end).returns[mkt]
+            liq_daily = pd.concat({"btc_ret": btc, "liq_usd": daily_liquidations(der)}, axis=1)
+        except (SelloffError, KeyError) as exc:
+            notes["scenario: liquidations"] = f"left out: {exc}"
+    findings = build_findings(a, x, liq_daily)
     names = {k: v.name for k, v in u.assets.items()}
-    return write_report(a, findings, names, out_dir, langs, fmts)
+    return write_report(a, findings, names, out_dir, langs, fmts, notes=notes)
 
 
 @app.command()

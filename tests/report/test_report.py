@@ -34,8 +34,27 @@ def analysis(demo_store_path, universe):
 
 
 @pytest.fixture(scope="module")
-def findings(analysis):
-    return build_findings(analysis)
+def explanation(demo_store_path, universe):
+    from selloff.explain import explain
+
+    with Store(demo_store_path, read_only=True) as db:
+        return explain(db, universe, SECTOR, REPORT_DATE)
+
+
+@pytest.fixture(scope="module")
+def liq_daily(demo_store_path, universe, analysis):
+    from selloff.analytics.scenario import daily_liquidations
+
+    with Store(demo_store_path, read_only=True) as db:
+        end = api._end_of_day(analysis.date)
+        der = api.select_sources(db.read("derivatives", end=end), keys=("asset", "interval", "venue"))
+        btc = api.load_panel(db, universe, ["BTC"], None, end).returns["BTC"]
+    return pd.concat({"btc_ret": btc, "liq_usd": daily_liquidations(der)}, axis=1)
+
+
+@pytest.fixture(scope="module")
+def findings(analysis, explanation, liq_daily):
+    return build_findings(analysis, explanation, liq_daily)
 
 
 @pytest.fixture(scope="module")
@@ -249,3 +268,88 @@ def test_pdf(tmp_path, analysis, findings, names):
     text = " ".join(page.extract_text() or "" for page in reader.pages)
     assert analysis.sector_name_de in text  # "KI-Krypto", from the headline
     assert "SIMULIERTE DATEN" in text
+
+
+# -- explanation paragraphs: contagion, dependency, attribution, scenario ---------------------------------------
+def test_explanation_findings_present_with_window_alignment_provenance(findings, explanation):
+    kinds = {f.kind for f in findings}
+    assert {"contagion", "dependency", "attribution", "scenario"} <= kinds
+    for f in findings:
+        if f.kind in ("contagion", "dependency", "attribution", "scenario"):
+            assert f.window_start <= f.window_end, f.id
+            assert f.provenance.get("table") and f.provenance.get("sources"), f.id
+            if f.id != "scen_liq":
+                assert explanation.alignment in f.alignment, f.id
+    by = {f.id: f for f in findings}
+    dec = explanation.tables["decomposition"].loc["SECTOR_EW"]
+    assert by["attr_total"].value == pytest.approx(100 * dec["total"], rel=1e-12)
+    parts = by["attr_market"].value + by["attr_equity"].value + by["attr_specific"].value
+    assert parts == pytest.approx(by["attr_total"].value, abs=1e-9)
+    assert by["spill_total"].value == pytest.approx(explanation.tables["spillover"].loc["To incl. own", "From others"], rel=1e-12)
+    assert by["granger"].comparison["significant"] == (by["granger"].value < 0.05)
+
+
+def test_findings_without_explanation_leave_those_sections_out(analysis, names):
+    f = build_findings(analysis)
+    assert not {x.kind for x in f} & {"contagion", "dependency", "attribution", "scenario"}
+    text, _ = render_text(f, analysis, "en", names)
+    assert "## Contagion" not in text or "Diebold" not in text
+    assert "stress scenario" not in text and "What drove the fall" not in text
+
+
+XPAT = {
+    "en": {
+        "spill_total": r"([\d.,]+)% of the forecast-error variance came from spillovers",
+        "corr_30s": r"rose from [\d.,]+ on [^)]+? to ([\d.,]+) on",
+        "attr_market": r"splits the move into \u2212([\d.,]+)\u00a0pp from Bitcoin",
+        "attr_specific": r"and \u2212([\d.,]+)\u00a0pp specific to the sector",
+        "scen_sector": r"sector's next move at \u2212([\d.,]+)%",
+        "granger_p": r"lowest p = (\d+\.\d+)",
+    },
+    "de": {
+        "spill_total": r"gingen ([\d.,]+)\u00a0% der Prognosefehlervarianz",
+        "corr_30s": r"stieg von [\d.,]+ am [^)]+? auf ([\d.,]+) am",
+        "attr_market": r"zerlegt die Bewegung in \u2212([\d.,]+)\u00a0Pp\. aus der Bewegung von Bitcoin",
+        "attr_specific": r"und \u2212([\d.,]+)\u00a0Pp\., die dem Sektor eigen",
+        "scen_sector": r"weitere Bewegung von \u2212([\d.,]+)\u00a0%",
+        "granger_p": r"kleinster p-Wert (\d+,\d+)",
+    },
+}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_explanation_numbers_equal_findings(report_dir, by_id, lang):
+    text = narrative((report_dir / f"{STEM}.{lang}.md").read_text(encoding="utf-8"), lang)
+    digits = {"corr_30s": 2, "granger_p": 2}
+    expected = {"spill_total": by_id["spill_total"].value, "corr_30s": by_id["corr_30s"].value,
+                "attr_market": by_id["attr_market"].value, "attr_specific": by_id["attr_specific"].value,
+                "scen_sector": by_id["scen_sector"].value, "granger_p": by_id["granger"].value}
+    for key, value in expected.items():
+        m = re.search(XPAT[lang][key], text)
+        assert m, f"{key} sentence not found in the {lang} report"
+        assert to_float(m.group(1), lang) == pytest.approx(round(abs(value), digits.get(key, 1)), abs=1e-9), key
+    # the 'several pressures' sentence follows from the split, it is not asserted
+    several = by_id["attr_total"].comparison["several"]
+    phrase = {"en": "several pressures at once", "de": "mehreren Belastungen zugleich"}[lang]
+    assert (phrase in text) == several
+    assert ("Granger" in text)
+    if lang == "de":
+        assert re.search(r"\d+,\d\u00a0%", text)  # German decimals through the Formatter
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_spillover_heatmap_written(report_dir, lang):
+    p = report_dir / "figures" / f"spillover.{lang}.png"
+    assert p.is_file() and p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    doc = json.loads((report_dir / f"{STEM}.{lang}.json").read_text(encoding="utf-8"))
+    fig = [f for f in doc["figures"] if f["file"].endswith(f"spillover.{lang}.png")]
+    assert fig and ("Diebold" in fig[0]["alt"])
+    assert len(doc["figures"]) == 5
+
+
+def test_report_notes_why_explanation_is_missing(tmp_path, analysis, names):
+    f = build_findings(analysis)
+    (p,) = write_report(analysis, f, names, tmp_path, ["en"], ["md"], notes={"contagion, dependency, attribution, scenario": "left out: not enough history"})
+    md = p.read_text(encoding="utf-8")
+    assert "Left out or limited, and why" in md and "not enough history" in md
+    assert md.index("not enough history") > md.index(f"## {LABELS['en']['appendix']}")

@@ -31,6 +31,9 @@ T = {
         "alt_vs": "Two lines: the {sector} index and the AI-equity basket, rebased to 100, over the last {n} days.",
         "alt_liq": "Stacked bars of long and short liquidations per hour on {date}.",
         "sim": "SIMULATED DATA",
+        "spill": "Spillover table: share of each row's forecast-error variance due to each column (%)",
+        "spill_from": "variance of", "spill_to": "due to shocks in", "basket_short": "AI-equity basket",
+        "alt_spill": "Heatmap of the Diebold–Yilmaz spillover table among {labels} over the {n} NYSE sessions to {date}: each cell is the share of the row's forecast-error variance due to shocks in the column.",
     },
     "de": {
         "index": "{sector}: marktkapitalisierungsgewichteter Index (Start = 100)", "episode": "Ausverkauf",
@@ -43,6 +46,9 @@ T = {
         "alt_vs": "Zwei Linien: {sector}-Index und KI-Aktienkorb, auf 100 normiert, über die letzten {n} Tage.",
         "alt_liq": "Gestapelte Balken der Long- und Short-Liquidationen je Stunde am {date}.",
         "sim": "SIMULIERTE DATEN",
+        "spill": "Spillover-Tabelle: Anteil an der Prognosefehlervarianz der Zeile, der auf die Spalte zurückgeht (%)",
+        "spill_from": "Varianz von", "spill_to": "durch Schocks in", "basket_short": "KI-Aktienkorb",
+        "alt_spill": "Heatmap der Spillover-Tabelle nach Diebold und Yilmaz zwischen {labels} über die {n} NYSE-Handelstage bis zum {date}: jede Zelle ist der Anteil der Prognosefehlervarianz der Zeile, der auf Schocks in der Spalte zurückgeht.",
     },
 }
 
@@ -63,8 +69,11 @@ def _finish(fig, ax, simulated: bool, lang: str, path: Path) -> None:
     plt.close(fig)
 
 
-def make_figures(a, lang: str, out_dir: Path) -> list[Figure]:
-    """Write the report's figures for ``lang`` into ``out_dir``; return them with alt texts."""
+def make_figures(a, lang: str, out_dir: Path, findings=()) -> list[Figure]:
+    """Write the report's figures for ``lang`` into ``out_dir``; return them with alt texts.
+
+    ``findings`` supply what the analysis alone does not hold: the spillover table (finding ``spill_total``).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     t = T[lang]
     fmt = Formatter(lang)
@@ -127,4 +136,28 @@ def make_figures(a, lang: str, out_dir: Path) -> list[Figure]:
             p = out_dir / f"liquidations_by_hour.{lang}.png"
             _finish(fig, ax, a.simulated, lang, p)
             figs.append(Figure("liquidations_by_hour", p, t["alt_liq"].format(date=date), title))
+        # 5. spillover heatmap (pairwise Diebold-Yilmaz table)
+        spill = next((f for f in findings if f.id == "spill_total"), None)
+        if spill is not None and spill.extra.get("matrix"):
+            order = list(spill.extra["order"])
+            mat = np.array([[spill.extra["matrix"][r][c] for c in order] for r in order], dtype=float)
+            label = {"SECTOR_EW": sector, "EQ_BASKET": t["basket_short"]}
+            labels = [label.get(k, k) for k in order]
+            fig, ax = plt.subplots(figsize=(6.0, 4.4))
+            ax.grid(False)
+            im = ax.imshow(mat, cmap="Reds", vmin=0, vmax=100)
+            ax.set_xticks(range(len(order)), labels)
+            ax.set_yticks(range(len(order)), labels)
+            ax.set_xlabel(t["spill_to"])
+            ax.set_ylabel(t["spill_from"])
+            for i in range(len(order)):
+                for j in range(len(order)):
+                    ax.text(j, i, fmt.num(mat[i, j]), ha="center", va="center", color="white" if mat[i, j] > 55 else "black")
+            fig.colorbar(im, ax=ax, shrink=0.8)
+            title = t["spill"]
+            ax.set_title(title, fontsize=9)
+            p = out_dir / f"spillover.{lang}.png"
+            _finish(fig, ax, a.simulated, lang, p)
+            alt = t["alt_spill"].format(labels=", ".join(labels), n=fmt.count(spill.comparison["nobs"]), date=fmt.date(spill.window_end))
+            figs.append(Figure("spillover", p, alt, title))
     return figs

@@ -63,12 +63,24 @@ def _day_window(d: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
     return start, start + pd.Timedelta(days=1)
 
 
-def build_findings(a: Any) -> list[Finding]:
-    """Turn an :class:`selloff.api.Analysis` into findings, most important first.
+def build_findings(a: Any, x: Any = None, liq_daily: pd.DataFrame | None = None) -> list[Finding]:
+    """Turn an :class:`selloff.api.Analysis` (and, where given, an :class:`selloff.explain.Explanation`) into
+    findings, most important first.
+
+    Parameters
+    ----------
+    a
+        The day's analysis.
+    x
+        The explanation around the day (attribution, spillover, contagion, dependency); without it the contagion,
+        dependency, attribution and scenario findings are left out.
+    liq_daily
+        History for the scenario's liquidation estimate: index = UTC day, columns ``btc_ret`` (Bitcoin's daily
+        simple return) and ``liq_usd`` (liquidations that day), data up to the report date only.
 
     Importance: size in sigma for moves, scaled by the market cap involved (log10 of USD) for assets; breadth and
     sector-level findings rank with the sector's sigma; liquidations by their share of open interest is not known
-    here, so by log10 of the amount.
+    here, so by log10 of the amount. Explanation findings rank by what they measure (see :func:`explain_findings`).
     """
     out: list[Finding] = []
     prov = {k: a.provenance.get(k) for k in ("tables", "sources", "ranges", "store")}
@@ -137,6 +149,8 @@ def build_findings(a: Any) -> list[Finding]:
                            {**prov, "table": "bars"}, importance=abs(e.worst_day_z) * 9))
     for f in getattr(a, "extra_findings", ()) or ():
         out.append(f)
+    if x is not None:
+        out.extend(explain_findings(a, x, liq_daily))
     return sorted(out, key=lambda f: -f.importance)
 
 
@@ -147,3 +161,246 @@ def findings_frame(findings: list[Finding]) -> pd.DataFrame:
                      "window_end": f.window_end, "alignment": f.alignment, "value": f.value, "unit": f.unit,
                      "importance": round(f.importance, 2), "sources": f.provenance.get("sources")})
     return pd.DataFrame(rows)
+
+
+# -- findings from the explanation (contagion, dependency, attribution, scenario) --------------------------------
+SECTOR_COL = "SECTOR_EW"
+"""Column of the equal-weighted sector in the explanation's tables (``selloff.explain.SECTOR``)."""
+BASKET_COL = "EQ_BASKET"
+"""Column of the equal-weighted AI-equity basket (``selloff.explain.BASKET``)."""
+GRANGER_ALPHA = 0.05
+"""Significance level at which a Granger test is called significant."""
+SEVERAL_PRESSURES_SHARE = 0.25
+"""A part of the decomposed move counts as a pressure of its own from this share of the total move."""
+
+
+def _session_closes(ev: pd.Timestamp, n: int) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """UTC close of the NYSE session ``n`` sessions before ``ev`` and of ``ev`` itself."""
+    from selloff.analytics.calendar import nyse_sessions
+
+    ev = pd.Timestamp(ev)
+    ev = ev.tz_convert("UTC").tz_localize(None) if ev.tzinfo else ev
+    try:
+        s = nyse_sessions(ev - pd.Timedelta(days=int(n * 1.6) + 12), ev)["close_ts"]
+        if len(s) > n:
+            return s.iloc[-1 - n], s.iloc[-1]
+    except Exception:  # calendar bounds: fall back to calendar days
+        pass
+    end = ev.tz_localize("UTC") + pd.Timedelta(hours=21)
+    return end - pd.Timedelta(days=int(round(n * 365 / 252))), end
+
+
+def _xprov(a: Any, x: Any, table: str, note: str | None = None) -> dict[str, Any]:
+    return {"tables": ["bars", "events"], "sources": a.provenance.get("sources"), "ranges": a.provenance.get("ranges"),
+            "store": a.provenance.get("store"), "table": f"explain.{table}", "method": x.notes.get(note or table, "")}
+
+
+def _f(v: Any) -> float:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def explain_findings(a: Any, x: Any, liq_daily: pd.DataFrame | None = None) -> list[Finding]:
+    """Contagion, dependency, attribution and scenario findings from an explanation (see :func:`build_findings`)."""
+    out: list[Finding] = []
+    out += _contagion_findings(a, x)
+    out += _dependency_findings(a, x)
+    out += _attribution_findings(a, x)
+    try:
+        out += _scenario_findings(a, x, liq_daily)
+    except Exception as exc:  # a scenario that cannot be computed is left out, never guessed
+        from selloff.errors import SelloffError
+
+        if not isinstance(exc, (SelloffError, KeyError, ValueError)):
+            raise
+    return out
+
+
+def _factor_of(x: Any, dec: pd.DataFrame | None = None) -> str:
+    """The market factor's column name (the factor in the decomposition that is not the equity basket)."""
+    if dec is not None:
+        for c in dec.columns:
+            if c.endswith("_part") and c not in ("alpha_part", f"{BASKET_COL}_part"):
+                return c[: -len("_part")]
+    sp = x.tables.get("spillover")
+    if sp is not None:
+        for c in sp.columns:
+            if c not in (SECTOR_COL, BASKET_COL, "From others"):
+                return c
+    return "BTC"
+
+
+def _contagion_findings(a: Any, x: Any) -> list[Finding]:
+    import re
+
+    out: list[Finding] = []
+    T, al, ev = x.tables, x.alignment, pd.Timestamp(x.event_session)
+    mkt = _factor_of(x, T.get("decomposition"))
+    sp = T.get("spillover")
+    if sp is not None and not sp.empty and "To incl. own" in sp.index:
+        m = re.search(r"over (\d+) sessions", x.notes.get("spillover", ""))
+        nobs = int(m.group(1)) if m else 250
+        ws, we = _session_closes(ev, nobs)
+        names = [c for c in sp.columns if c != "From others"]
+        align = f"Diebold-Yilmaz total spillover, VAR on the {nobs} NYSE sessions to the event session; {al}"
+        out.append(Finding("spill_total", "contagion", tuple(names), ws, we, align, _f(sp.loc["To incl. own", "From others"]), "pct",
+                           {"nobs": nobs}, _xprov(a, x, "spillover"), importance=5.0,
+                           extra={"matrix": {r: {c: _f(sp.loc[r, c]) for c in names} for r in names}, "order": names}))
+        if BASKET_COL in names and SECTOR_COL in names:
+            out.append(Finding("spill_basket", "contagion", (BASKET_COL, SECTOR_COL), ws, we, align, _f(sp.loc["Net", BASKET_COL]), "pp",
+                               {"to_sector_pct": _f(sp.loc[SECTOR_COL, BASKET_COL]), "from_sector_pct": _f(sp.loc[BASKET_COL, SECTOR_COL]),
+                                "market_to_sector_pct": _f(sp.loc[SECTOR_COL, mkt]) if mkt in names else None, "market": mkt},
+                               _xprov(a, x, "spillover"), importance=4.5))
+    roll = T.get("spillover_rolling_total")
+    if roll is not None and len(roll.dropna()) >= 2:
+        rt = roll["total"].dropna()
+        ws, _ = _session_closes(pd.Timestamp(rt.index[0]), 0)
+        _, we = _session_closes(pd.Timestamp(rt.index[-1]), 0)
+        r0, r1 = _f(rt.iloc[0]), _f(rt.iloc[-1])
+        out.append(Finding("spill_rolling", "contagion", (SECTOR_COL, BASKET_COL, mkt), ws, we,
+                           f"Diebold-Yilmaz total spillover in rolling VAR windows, each ending at the session shown; {al}", r1, "pct",
+                           {"before_pct": r0, "before_session": pd.Timestamp(rt.index[0]), "now_session": pd.Timestamp(rt.index[-1]),
+                            "sessions": len(rt) - 1, "change_pp": r1 - r0},
+                           _xprov(a, x, "spillover_rolling_total", "spillover"), importance=4.0 + min(abs(r1 - r0) / 5.0, 3.0)))
+    rc = T.get("rolling_correlation")
+    if rc is not None and len(rc.dropna()) >= 2:
+        c = rc.iloc[:, 0].dropna()
+        ws, we = _session_closes(pd.Timestamp(c.index[-1]), 30)
+        out.append(Finding("corr_30s", "contagion", (SECTOR_COL, BASKET_COL), ws, we,
+                           f"Pearson correlation of session returns over the 30 sessions to the session shown; {al}", _f(c.iloc[-1]), "corr",
+                           {"before": _f(c.iloc[0]), "before_session": pd.Timestamp(c.index[0]), "now_session": pd.Timestamp(c.index[-1]),
+                            "sessions": len(c) - 1, "window_sessions": 30},
+                           _xprov(a, x, "rolling_correlation"), importance=4.0 + abs(_f(c.iloc[-1]) - _f(c.iloc[0])) * 4))
+    tc = T.get("tail_comovement")
+    if tc is not None and {"before", "during"} <= set(tc.index):
+        b, d = tc.loc["before"], tc.loc["during"]
+        ws = pd.Timestamp(d["start"]).tz_localize("UTC") if pd.Timestamp(d["start"]).tzinfo is None else pd.Timestamp(d["start"])
+        _, we = _session_closes(pd.Timestamp(d["end"]), 0)
+        out.append(Finding("tail_co", "contagion", (SECTOR_COL, BASKET_COL), ws, we,
+                           f"share of sessions in which the sector fell into its lowest decile when the basket did, during the episode's last sessions vs before; {al}",
+                           _f(d["p_token_fall_given_basket_fall"]), "share",
+                           {"before": _f(b["p_token_fall_given_basket_fall"]), "n_basket_falls_before": int(b["n_basket_falls"]),
+                            "n_joint_before": int(b["n_joint_falls"]), "n_basket_falls_during": int(d["n_basket_falls"]),
+                            "n_joint_during": int(d["n_joint_falls"]), "tail_quantile": _f(d["tail_quantile"]),
+                            "before_start": pd.Timestamp(b["start"]), "before_end": pd.Timestamp(b["end"])},
+                           _xprov(a, x, "tail_comovement"), importance=4.0))
+    g = T.get("granger")
+    if g is not None and not g.empty:
+        fwd = g[(g["cause"] == BASKET_COL) & (g["effect"] == SECTOR_COL)]
+        rev = g[(g["cause"] == SECTOR_COL) & (g["effect"] == BASKET_COL)]
+        if len(fwd):
+            p = _f(fwd["p_value"].min())
+            prev = _f(rev["p_value"].min()) if len(rev) else float("nan")
+            n = int(fwd["nobs"].max())
+            ws = _session_closes(ev, n + int(fwd["lag"].max()) + 1)[0]
+            we = _session_closes(ev, 1)[0]  # the close of the session before the event
+            out.append(Finding("granger", "contagion", (BASKET_COL, SECTOR_COL), ws, we,
+                               f"Granger F tests, lags 1 to {int(fwd['lag'].max())} sessions, on the sessions before the event; {al}", p, "p",
+                               {"significant": bool(p < GRANGER_ALPHA), "alpha_pct": 100 * GRANGER_ALPHA, "min_lag": int(fwd["lag"].min()), "max_lag": int(fwd["lag"].max()),
+                                "reverse_p": prev, "reverse_significant": bool(prev < GRANGER_ALPHA), "nobs": n},
+                               _xprov(a, x, "granger"), importance=5.0 if p < GRANGER_ALPHA else 3.5))
+    return out
+
+
+def _dependency_findings(a: Any, x: Any) -> list[Finding]:
+    dep = x.tables.get("dependency")
+    if dep is None or dep.empty:
+        return []
+    out: list[Finding] = []
+    nodep = dep[dep["group"] == "no_dependency"]["corr"].astype(float)
+    dpd = dep[dep["group"] == "dependent"]["corr"].astype(float)
+    n = int(dep["n"].max())
+    ws, we = _session_closes(pd.Timestamp(x.event_session), n)
+    align = f"Pearson correlation and OLS beta of session returns on an equal-weighted basket of the named companies, {n} sessions to the event session; {x.alignment}"
+    no_mean = _f(nodep.mean()) if len(nodep) else float("nan")
+    if len(dpd):
+        out.append(Finding("dep_groups", "dependency", tuple(dep.index), ws, we, align, _f(dpd.mean()), "corr",
+                           {"no_dependency_mean_corr": no_mean, "n_dependent": int(len(dpd)), "n_no_dependency": int(len(nodep)),
+                            "higher": bool(len(nodep) and dpd.mean() > nodep.mean())},
+                           _xprov(a, x, "dependency"), importance=3.0))
+    caps = a.members["mcap_usd"] if "mcap_usd" in a.members else pd.Series(dtype=float)
+    for tok, row in dep.iterrows():
+        if row["group"] != "dependent":
+            continue
+        cap = _f(caps.get(tok))
+        out.append(Finding(f"dep_{tok}", "dependency", (tok, *str(row["basket"]).split(",")), ws, we, align, _f(row["corr"]), "corr",
+                           {"beta": _f(row["beta"]), "n": int(row["n"]), "no_dependency_mean_corr": no_mean,
+                            "depends_on": str(row["depends_on"]).split(",")},
+                           _xprov(a, x, "dependency"),
+                           importance=1.0 + 3 * abs(_f(row["corr"])) + (math.log10(cap) / 10 if math.isfinite(cap) and cap > 0 else 0.0)))
+    return out
+
+
+def _attribution_findings(a: Any, x: Any) -> list[Finding]:
+    dec = x.tables.get("decomposition")
+    if dec is None or SECTOR_COL not in dec.index:
+        return []
+    mkt = _factor_of(x, dec)
+    row = dec.loc[SECTOR_COL]
+    ev = pd.Timestamp(x.event_session)
+    ws, we = _session_closes(ev, 1)
+    align = f"NYSE session {ev.date()}, close-to-close log return of the equal-weighted sector (per cent); factor model estimated on the sessions before; {x.alignment}"
+    prov = _xprov(a, x, "decomposition")
+    total = 100 * _f(row["total"])
+    parts = {"market": 100 * _f(row[f"{mkt}_part"]), "equity": 100 * _f(row[f"{BASKET_COL}_part"])}
+    parts["specific"] = total - parts["market"] - parts["equity"]
+    shares = {k: (v / total if total else float("nan")) for k, v in parts.items()}
+    pressures = [k for k, s in sorted(shares.items(), key=lambda kv: -kv[1]) if s >= SEVERAL_PRESSURES_SHARE]
+    dominant = max(shares, key=lambda k: shares[k])
+    out = [Finding("attr_total", "attribution", (SECTOR_COL,), ws, we, align, total, "pct",
+                   {"shares": shares, "pressures": pressures, "dominant": dominant, "several": len(pressures) >= 2,
+                    "several_share": SEVERAL_PRESSURES_SHARE, "r2": _f(row["r2"])}, prov, importance=7.0)]
+    for key, factor in (("market", mkt), ("equity", BASKET_COL)):
+        out.append(Finding(f"attr_{key}", "attribution", (SECTOR_COL, factor), ws, we, align, parts[key], "pp",
+                           {"beta": _f(row[f"beta_{factor}"]), "beta_lo": _f(row[f"beta_{factor}_lo"]), "beta_hi": _f(row[f"beta_{factor}_hi"]),
+                            "share": shares[key], "factor": factor, "ci": 95}, prov, importance=6.5 if key == dominant else 5.5))
+    out.append(Finding("attr_specific", "attribution", (SECTOR_COL,), ws, we, align, parts["specific"], "pp",
+                       {"share": shares["specific"], "residual_pp": 100 * _f(row["residual"]), "alpha_pp": 100 * _f(row["alpha_part"])},
+                       prov, importance=6.5 if dominant == "specific" else 5.5))
+    return out
+
+
+def _scenario_findings(a: Any, x: Any, liq_daily: pd.DataFrame | None) -> list[Finding]:
+    from selloff.analytics import scenario as sc
+    from selloff.config import _defaults
+
+    dec = x.tables.get("decomposition")
+    if dec is None or dec.empty:
+        return []
+    params = sc.scenario_params(_defaults().get("scenario"))
+    # residual volatility: the asset's EWMA daily volatility to the day before (|ret / z|) times sqrt(1 - R^2)
+    vol = (a.members["ret_1d"] / a.members["z_1d"]).abs()
+    vol[SECTOR_COL] = abs(a.sector_ret_1d / a.sector_z_1d) if a.sector_z_1d else float("nan")
+    resid = vol.reindex(dec.index) * np.sqrt((1 - dec["r2"].astype(float)).clip(lower=0))
+    betas = dec[[c for c in dec.columns if c.startswith("beta_") and not c.endswith(("_lo", "_hi"))]]
+    s = sc.stress_scenario(betas, resid, liq_daily, params, market_factor=_factor_of(x, dec))
+    d0 = pd.Timestamp(a.date).tz_localize("UTC") + pd.Timedelta(days=1)
+    ws, we = d0, d0 + pd.Timedelta(days=1)
+    shocks_pct = {k: 100 * v for k, v in s.shocks.items()}
+    align = ("hypothetical further one-day shock after the report date, projected through the pre-event factor betas "
+             f"(log returns, no drift); band = ±{s.band_z} residual standard deviations; {x.alignment}")
+    prov = {**_xprov(a, x, "decomposition"), "method": sc.__doc__.split("Method")[0].strip()}
+    out: list[Finding] = []
+    for asset, r in s.projection.iterrows():
+        if not math.isfinite(_f(r["ret_pct"])):
+            continue
+        fid = "scen_sector" if asset == SECTOR_COL else f"scen_{asset}"
+        out.append(Finding(fid, "scenario", (str(asset),), ws, we, align, _f(r["ret_pct"]), "pct",
+                           {"lo_pct": _f(r["lo_pct"]), "hi_pct": _f(r["hi_pct"]), "shocks_pct": shocks_pct, "band_z": s.band_z,
+                            "resid_vol_pct": 100 * _f(r["resid_vol_log"])}, prov,
+                           importance=(1.5 if asset == SECTOR_COL else 0.5 + abs(_f(r["ret_pct"])) / 40)))
+    if s.liquidations is not None and s.liq_model is not None:
+        med, lo, hi = s.liquidations
+        m = s.liq_model
+        L = a.liquidations or {}
+        partial = any("partial" in c for c in L.get("coverage", []))
+        out.append(Finding("scen_liq", "scenario", tuple(L.get("assets", ())), ws, we,
+                           f"{m.method}, {m.nobs} days to the report date; median and ±{s.band_z} prediction band",
+                           med, "usd", {"lo_usd": lo, "hi_usd": hi, "slope": m.slope, "r2": m.r2, "nobs": m.nobs,
+                                        "market_shock_pct": shocks_pct.get(_factor_of(x, dec)), "partial": partial,
+                                        "fit_start": m.start, "fit_end": m.end},
+                           {**prov, "tables": ["derivatives", "bars"], "table": "derivatives+bars", "sources": a.provenance.get("sources")},
+                           importance=1.2))
+    return out

@@ -108,6 +108,27 @@ class Formatter:
         t = t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
         return self._out(format_datetime(t.to_pydatetime(), format=DATETIME_PATTERN[self.lang], tzinfo=None, locale=self.locale) + " UTC")
 
+    def corr(self, value: float) -> str:
+        """A correlation or beta to two decimals, minus sign where negative (``0.57``, ``−0.01``)."""
+        s = format_decimal(abs(value), format="#,##0.00", locale=self.locale)
+        return self._out(("\u2212" + s) if round(value, 2) < 0 else s)
+
+    def pp(self, value: float, signed: bool = True, digits: int = 1) -> str:
+        """Percentage points: ``−15.8 pp`` (en) / ``−15,8 Pp.`` (de)."""
+        v = value if signed else abs(value)
+        s = format_decimal(abs(v), format="#,##0." + "0" * digits, locale=self.locale)
+        if signed and round(v, digits) < 0:
+            s = "\u2212" + s
+        elif signed and round(v, digits) > 0:
+            s = "+" + s
+        return self._out(s + ("\u00a0Pp." if self.lang == "de" else "\u00a0pp"))
+
+    def pval(self, p: float) -> str:
+        """A p-value to two decimals, ``< 0.01`` below that."""
+        if p < 0.01:
+            return self._out("< " + format_decimal(0.01, format="0.00", locale=self.locale))
+        return self._out(format_decimal(p, format="0.00", locale=self.locale))
+
     def count(self, n: int) -> str:
         return self._out(format_decimal(n, format="#,##0", locale=self.locale))
 
