@@ -83,6 +83,10 @@ def test_day_figures_equal_the_csv_rows(real):
     want = f"{100 * (tao['2026-02-05'] / tao['2026-02-04'] - 1):.1f}".replace("-", "\u2212")
     assert f"(TAO): {want}%" in text
     assert "SIMULATED" not in text
+    # no market caps are stored for these days: the text must not call the index cap-weighted, and must say
+    # which members had no price
+    assert "equal-weighted because the store holds no market caps" in text and "cap-weighted" not in text
+    assert "ICP" in text.split("no price that day")[0].rsplit("(", 1)[-1]
 
 
 def test_explain_decomposes_the_real_move(real):

@@ -21,7 +21,7 @@ RED, GREY, BLUE, ORANGE = "#c0392b", "#7f8c8d", "#2c6fbb", "#e67e22"
 
 T = {
     "en": {
-        "index": "{sector}: cap-weighted index (start = 100)", "episode": "sell-off episode",
+        "index": "{sector}: {weighting} index (start = 100)", "cap": "cap-weighted", "equal": "equal-weighted", "episode": "sell-off episode",
         "moves": "{sector}: members' moves on {date}", "moves_x": "close-to-close change, UTC day (%)",
         "vs": "AI tokens vs AI-equity basket (both = 100 at start)", "tokens": "{sector} index (UTC-day closes)",
         "basket": "AI-equity basket, equal-weighted (NYSE closes)", "liq": "Liquidations by hour, {date} (UTC)",
@@ -36,7 +36,7 @@ T = {
         "alt_spill": "Heatmap of the Diebold–Yilmaz spillover table among {labels} over the {n} NYSE sessions to {date}: each cell is the share of the row's forecast-error variance due to shocks in the column.",
     },
     "de": {
-        "index": "{sector}: marktkapitalisierungsgewichteter Index (Start = 100)", "episode": "Ausverkauf",
+        "index": "{sector}: {weighting} Index (Start = 100)", "cap": "marktkapitalisierungsgewichteter", "equal": "gleichgewichteter", "episode": "Ausverkauf",
         "moves": "{sector}: Kursveränderung der Werte am {date}", "moves_x": "Veränderung Schluss zu Schluss, UTC-Tag (%)",
         "vs": "KI-Token vs. KI-Aktienkorb (beide = 100 zu Beginn)", "tokens": "{sector}-Index (UTC-Tagesschluss)",
         "basket": "KI-Aktienkorb, gleichgewichtet (NYSE-Schluss)", "liq": "Liquidationen je Stunde, {date} (UTC)",
@@ -89,7 +89,7 @@ def make_figures(a, lang: str, out_dir: Path, findings=()) -> list[Figure]:
         if a.episode is not None:
             ax.axvspan(a.episode.start - pd.Timedelta(days=1), min(a.episode.trough, idx.index[-1]), color=RED, alpha=0.15, label=t["episode"])
             ax.legend(loc="lower left", frameon=False)
-        title = t["index"].format(sector=sector)
+        title = t["index"].format(sector=sector, weighting=t[getattr(a, "weighting", "cap")])
         ax.set_title(title)
         p = out_dir / f"sector_index.{lang}.png"
         _finish(fig, ax, a.simulated, lang, p)

@@ -87,12 +87,15 @@ def build_findings(a: Any, x: Any = None, liq_daily: pd.DataFrame | None = None)
     ws, we = _day_window(a.date)
     daily = "close-to-close, UTC day (00:00-24:00 UTC)"
     sector_members = tuple(a.provenance.get("sector_members", ()))
-    out.append(Finding("sector_move", "sector_move", (a.sector_id,), ws, we, daily + ", cap-weighted index",
+    weighting = getattr(a, "weighting", "cap")
+    out.append(Finding("sector_move", "sector_move", (a.sector_id,), ws, we,
+                       daily + (", cap-weighted index" if weighting == "cap" else ", equal-weighted index (no market caps stored)"),
                        100 * a.sector_ret_1d, "pct", {"z": a.sector_z_1d, "sigma_method": "EWMA lambda=0.94, data to the day before",
-                                                      "equal_weighted_pct": 100 * a.sector_ret_equal_1d},
+                                                      "equal_weighted_pct": 100 * a.sector_ret_equal_1d, "weighting": weighting},
                        {**prov, "table": "bars+market_caps"}, importance=abs(a.sector_z_1d) * 12))
     out.append(Finding("breadth", "breadth", sector_members, ws, we, daily, a.breadth, "share",
-                       {"threshold_pct": a.breadth_threshold_pct, "members": len(a.members)},
+                       {"threshold_pct": a.breadth_threshold_pct, "members": len(a.members),
+                        "without_data": list(a.provenance.get("members_without_data", []))},
                        {**prov, "table": "bars"}, importance=abs(a.sector_z_1d) * 10 * a.breadth))
     for asset, row in a.members.iterrows():
         if not np.isfinite(row["ret_1d"]):
