@@ -354,7 +354,8 @@ def _attribution_findings(a: Any, x: Any) -> list[Finding]:
     dominant = max(shares, key=lambda k: shares[k])
     out = [Finding("attr_total", "attribution", (SECTOR_COL,), ws, we, align, total, "pct",
                    {"shares": shares, "pressures": pressures, "dominant": dominant, "several": len(pressures) >= 2,
-                    "several_share": SEVERAL_PRESSURES_SHARE, "r2": _f(row["r2"])}, prov, importance=7.0)]
+                    "several_share": SEVERAL_PRESSURES_SHARE, "r2": _f(row["r2"]),
+                    "crypto_at_close": "daily bars" not in x.alignment}, prov, importance=7.0)]
     for key, factor in (("market", mkt), ("equity", BASKET_COL)):
         out.append(Finding(f"attr_{key}", "attribution", (SECTOR_COL, factor), ws, we, align, parts[key], "pp",
                            {"beta": _f(row[f"beta_{factor}"]), "beta_lo": _f(row[f"beta_{factor}_lo"]), "beta_hi": _f(row[f"beta_{factor}_hi"]),
