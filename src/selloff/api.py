@@ -117,7 +117,9 @@ def scan(
     """Collective sell-off episodes of ``sector`` between ``since`` and ``until`` (one row per episode)."""
     s = universe.sector(sector)
     params = params or detect.DetectParams.from_config()
-    start = None if since is None else pd.Timestamp(since, tz="UTC") - pd.Timedelta(days=params.vol_window_days + 5)
+    # history before ``since`` for the volatility that scales the first days (GARCH: its estimation window)
+    warmup = params.vol_window_days if params.vol_method == "ewma" else params.garch_window_days + params.garch_min_obs
+    start = None if since is None else pd.Timestamp(since, tz="UTC") - pd.Timedelta(days=warmup + 5)
     panel = load_panel(store, universe, list(s.members), start, None if until is None else _end_of_day(until))
     sr, tok = _sector_series(panel, list(s.members))
     eps = detect.detect_episodes(sr, panel.returns, tok, s.id, params)
@@ -128,6 +130,7 @@ def scan(
                                       "worst_day_z", "max_breadth", "days", "breadth_path", "params"])
     df.attrs["simulated"] = panel.simulated
     df.attrs["sources"] = panel.sources
+    df.attrs["vol_method"] = params.vol_method
     df = df.drop(columns=["breadth_path", "params"])
     df["depth_pct"] = df["depth_pct"].round(2)
     df["worst_day_pct"] = df["worst_day_pct"].round(2)
@@ -181,6 +184,13 @@ class Analysis:
     """Daily closes of the AI-equity basket members and the sector index, for the aligned figure."""
     dependencies: pd.DataFrame
     provenance: dict = field(default_factory=dict)
+    sector_z_garch_1d: float = float("nan")
+    """The day's sector move over its GARCH(1,1) sigma forecast from the days before (NaN with too little
+    history); ``sector_z_1d`` is scaled by the ``vol_method`` sigma ([detect], EWMA by default)."""
+    vol_method: str = "ewma"
+    """The sigma behind ``sector_z_1d`` and the episode detection."""
+    category_comparison: sec.CategoryComparison | None = None
+    """Our sector cap change against the provider's category cap change (None when no category is stored)."""
 
 
 def analyse(store: Store, universe: Universe, sector: str, date: object, lookback_days: int = 200) -> Analysis:
@@ -216,6 +226,7 @@ def analyse(store: Store, universe: Universe, sector: str, date: object, lookbac
         raise DataError(f"no sector return for {d.date()}; the members lack prices that day")
     params = detect.DetectParams.from_config()
     signals = detect.daily_signals(sr, panel.returns, tok, params)
+    z_garch = _garch_z(sr, d, params)
     r = panel.returns
     sig = ewma_volatility(r[tok], params.ewma_lambda, params.min_history_days)
     z = r[tok] / sig
@@ -249,6 +260,7 @@ def analyse(store: Store, universe: Universe, sector: str, date: object, lookbac
             cap_change = sec.market_cap_change(mcw, tok, d - pd.Timedelta(days=1), d)
         except DataError:
             cap_change = None
+    category_cmp = _category_comparison(store, universe, s, cap_change)
     # equities: last session on or before the day, 1 session and 5 sessions back
     eq_rows = []
     for e in equities:
@@ -319,7 +331,43 @@ def analyse(store: Store, universe: Universe, sector: str, date: object, lookbac
         breadth_threshold_pct=params.breadth_drop_pct, cap_change=cap_change, equities=eq, btc=btc,
         liquidations=liq, liq_by_hour=liq_by_hour, events=ev, episode=episode, stabilisation=stab,
         sector_index=idx, signals=signals, basket=basket, dependencies=pd.DataFrame(deps), provenance=prov,
+        sector_z_garch_1d=z_garch, vol_method=params.vol_method, category_comparison=category_cmp,
     )
+
+
+def _category_comparison(store: Store, universe: Universe, s, cap_change: sec.CapChange | None) -> sec.CategoryComparison | None:
+    """Our cap change against the provider's category (``coingecko_category`` of the sector), or None when the
+    sector names no category, our change is unknown or no usable snapshot is stored."""
+    if cap_change is None or not getattr(s, "coingecko_category", None):
+        return None
+    # CapChange labels are days; the caps behind them are the 00:00 UTC snapshots after each day (see load_panel)
+    t0 = pd.Timestamp(cap_change.start).tz_localize("UTC") + pd.Timedelta(days=1)
+    t1 = pd.Timestamp(cap_change.end).tz_localize("UTC") + pd.Timedelta(days=1)
+    margin = pd.Timedelta(hours=float(defaults("sector")["category_snapshot_tolerance_hours"]))
+    rows = store.read("category_caps", start=t0 - margin, end=t1 + margin)
+    if rows.empty:
+        return None
+    rows = rows[(rows["provider"] == "coingecko") & (rows["category"] == s.coingecko_category)]
+    if rows.empty:
+        return None
+    prio = list(defaults("sources")["priority"])
+    best = min(rows["source"].unique(), key=lambda x: prio.index(x) if x in prio else len(prio))
+    ids = {m: (universe.assets[m].coingecko_id if m in universe.assets else None) for m in s.members}
+    from dataclasses import replace
+
+    try:
+        return sec.compare_with_category(replace(cap_change, start=t0, end=t1), rows[rows["source"] == best], ids)
+    except DataError:
+        return None
+
+
+def _garch_z(sr: pd.Series, d: pd.Timestamp, params: detect.DetectParams) -> float:
+    """Sector move on ``d`` over the GARCH(1,1) sigma from the days before (NaN when it cannot be estimated)."""
+    try:
+        sigma = detect.sector_sigma(sr.loc[:d], params, "garch")
+    except (ValueError, np.linalg.LinAlgError):
+        return float("nan")
+    return float(sr.loc[d] / sigma.loc[d]) if pd.notna(sigma.get(d)) else float("nan")
 
 
 def store_path(path: str | Path | None) -> Path:

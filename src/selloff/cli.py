@@ -199,6 +199,7 @@ def scan(
     z: Annotated[Optional[float], typer.Option("--z", help="Sigma threshold (default from config).")] = None,
     move: Annotated[Optional[float], typer.Option("--move", help="Move threshold in per cent, e.g. -8.")] = None,
     breadth: Annotated[Optional[float], typer.Option("--breadth", help="Breadth threshold, share of members 0..1.")] = None,
+    vol: Annotated[Optional[str], typer.Option("--vol", help="Sigma that scales a move: ewma or garch (default from config).")] = None,
     store: StoreOpt = None,
     universe: UniverseOpt = None,
     as_json: JsonOpt = False,
@@ -210,9 +211,10 @@ def scan(
     u.sector(sector)
     s, t = _date(since, "--since"), _date(until, "--until")
     _check_range(s, t)
-    overrides = {k: v for k, v in (("z_threshold", z), ("move_threshold_pct", move), ("breadth_threshold", breadth)) if v is not None}
+    overrides = {k: v for k, v in (("z_threshold", z), ("move_threshold_pct", move), ("breadth_threshold", breadth), ("vol_method", vol)) if v is not None}
+    params = DetectParams.from_config(overrides)  # an unknown --vol is a ConfigError (exit 2) before the store opens
     with _store(store, read_only=True) as db:
-        df = api.scan(db, u, sector, s, t, DetectParams.from_config(overrides))
+        df = api.scan(db, u, sector, s, t, params)
     _print_df(df, f"Sell-off episodes in {sector}", as_json, _sim_caption(df.attrs.get("simulated", False)))
 
 

@@ -119,3 +119,28 @@ def test_stabilisation_verdicts():
     assert (tentative.no_new_low, tentative.vol_normal, tentative.recovered) == (True, False, False)
     assert np.isnan(tentative.vol_ratio)  # only 2 returns after the trough
     assert tentative.verdict == "tentative"
+
+
+def test_garch_scaling_finds_the_crash_and_its_z_uses_the_days_before():
+    """vol_method="garch": sigma on the crash day is the GARCH forecast from the calm days before (sd 0.5 %),
+    so the z-score is the move over that sigma, computed here from the sigma path."""
+    from selloff.analytics.detect import daily_signals
+    from selloff.analytics.volatility import garch_sigma_path
+
+    sr, mr = build({CRASH: CRASH_15})
+    p = DetectParams(vol_method="garch", garch_window_days=120, garch_refit_days=30, garch_min_obs=100, garch_dist="normal")
+    eps = detect_episodes(sr, mr, MEMBERS, sector="test", params=p)
+    assert [e.start for e in eps] == [IDX[CRASH]]
+    sigma = garch_sigma_path(sr.iloc[: CRASH + 1], window=120, refit_every=30, min_obs=100, dist="normal")  # nothing after
+    assert eps[0].worst_day_z == pytest.approx(-0.15 / sigma.iloc[CRASH], rel=1e-9)
+    assert 0.003 < sigma.iloc[CRASH] < 0.008  # near the calm history's 0.5 %
+    sig = daily_signals(sr, mr, MEMBERS, p)
+    assert sig["z"].iloc[:100].isna().all()  # fewer than garch_min_obs returns before: no z-score
+
+
+def test_unknown_vol_method_is_a_config_error():
+    from selloff.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="vol_method"):
+        DetectParams(vol_method="parkinson")
+    assert DetectParams.from_config().vol_method == "ewma"

@@ -148,3 +148,79 @@ def test_breadth_in_unit_interval_and_contributions_sum_to_sector_return(r, w, t
     for day in valid[:3]:
         c = contributions(ret, caps, M, day)
         assert c["contribution"].sum() == pytest.approx(sr.loc[day], abs=1e-12)
+
+
+# -- stale caps are not carried forward ---------------------------------------------------------------------------
+def test_member_that_stopped_reporting_is_missing_not_flat():
+    """B stops reporting after day 1. Carried forward to day 5 it would look flat while A fell 10 %; with a 2-day
+    limit it counts as missing and the change is A's alone (-10 %), by hand."""
+    idx = pd.date_range("2026-01-01", periods=6, freq="D")
+    mc = pd.DataFrame({"A": [100.0, 100, 100, 95, 92, 90], "B": [50.0, 50, np.nan, np.nan, np.nan, np.nan]}, index=idx)
+    res = market_cap_change(mc, ["A", "B"], idx[0], idx[5], max_stale_days=2)
+    assert res.members == ("A",) and res.missing == ("B",) and res.stale == ("B",)
+    assert res.change_pct == pytest.approx(-10.0, abs=1e-12)
+    # within the limit the last value is still carried: day 3 is 2 days after B's last value
+    res3 = market_cap_change(mc, ["A", "B"], idx[0], idx[3], max_stale_days=2)
+    assert res3.members == ("A", "B") and res3.stale == ()
+    assert res3.change_pct == pytest.approx(100.0 * (145.0 / 150.0 - 1.0), abs=1e-12)
+    # the default limit comes from the config
+    from selloff.config import defaults
+
+    assert market_cap_change(mc, ["A", "B"], idx[0], idx[5]).max_stale_days == defaults("sector")["max_stale_days"]
+
+
+# -- comparison with the provider's category --------------------------------------------------------------------
+def _cat_rows(rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["ts", "market_cap_usd", "market_cap_change_24h_pct", "members"]).assign(
+        provider="coingecko", category="artificial-intelligence", ts=lambda f: pd.to_datetime(f["ts"], utc=True))
+
+
+def _own(change_pct: float = -16.0, missing: tuple = ()) -> "CapChange":
+    from selloff.analytics.sector import CapChange
+
+    return CapChange(pd.Timestamp("2026-02-06"), pd.Timestamp("2026-02-07"), 100.0, 100.0 + change_pct, change_pct,
+                     ("TAO", "NEAR", "FET"), missing)
+
+
+def test_category_change_from_two_snapshots_and_member_differences():
+    from selloff.analytics.sector import compare_with_category
+
+    cat = _cat_rows([
+        ("2026-02-05T23:57:00Z", 30e9, -2.0, None),
+        ("2026-02-06T00:02:00Z", 25e9, -3.0, None),  # nearest the start
+        ("2026-02-07T00:04:00Z", 21e9, -15.0, "bittensor,near,virtual-protocol"),  # nearest the end
+    ])
+    own = _own(-12.0, missing=("IO",))
+    res = compare_with_category(own, cat, {"TAO": "bittensor", "NEAR": "near", "FET": "fetch-ai", "IO": None},
+                                tolerance_pp=2.0, snapshot_tolerance_hours=6)
+    assert res.provider_method == "snapshots"
+    assert res.provider_start == pd.Timestamp("2026-02-06T00:02:00Z")
+    assert res.provider_change_pct == pytest.approx(100 * (21 / 25 - 1), abs=1e-12)  # -16 %
+    assert res.diff_pp == pytest.approx(-12.0 + 16.0, abs=1e-12)
+    assert res.gap_exceeds_tolerance  # 4 pp > 2 pp
+    assert res.provider_members_stored
+    assert res.only_ours == ("FET", "IO")
+    assert res.only_provider == ("virtual-protocol",)
+    assert res.ours_without_data == ("IO",)
+
+
+def test_category_change_falls_back_to_the_24h_field_and_list_not_stored():
+    from selloff.analytics.sector import compare_with_category
+
+    cat = _cat_rows([("2026-02-07T01:00:00Z", 21e9, -15.5, None)])  # only an end snapshot, 1 h late
+    res = compare_with_category(_own(-16.0), cat, ["TAO", "NEAR", "FET"], tolerance_pp=2.0, snapshot_tolerance_hours=6)
+    assert res.provider_method == "change_24h" and res.provider_start is None
+    assert res.provider_change_pct == -15.5
+    assert res.diff_pp == pytest.approx(-0.5)
+    assert not res.gap_exceeds_tolerance
+    assert not res.provider_members_stored and res.only_ours == () and res.only_provider == ()
+
+
+def test_category_without_a_snapshot_near_the_end_is_a_clear_error():
+    from selloff.analytics.sector import compare_with_category
+
+    cat = _cat_rows([("2026-02-01T00:00:00Z", 21e9, -1.0, None)])
+    with pytest.raises(DataError, match="artificial-intelligence"):
+        compare_with_category(_own(), cat, ["TAO"], snapshot_tolerance_hours=6)
+    with pytest.raises(DataError):
+        compare_with_category(_own(), cat.iloc[:0], ["TAO"])

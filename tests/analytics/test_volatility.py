@@ -103,3 +103,61 @@ def test_garch_window_ends_at_end():
     assert a[0] == pytest.approx(b[0], rel=1e-9)
     with pytest.raises(ValueError, match="at least 60"):
         garch_volatility(r, end=r.index[30])
+
+
+# -- GARCH(1,1) sigma path -------------------------------------------------------------------------------------
+def _simulate_garch(n: int, omega: float, alpha: float, beta: float, seed: int) -> tuple[pd.Series, pd.Series]:
+    """GARCH(1,1) with Gaussian shocks, started at the unconditional variance; returns (r, true sigma)."""
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal(n)
+    var = np.empty(n)
+    r = np.empty(n)
+    var[0] = omega / (1 - alpha - beta)
+    r[0] = math.sqrt(var[0]) * z[0]
+    for t in range(1, n):
+        var[t] = omega + alpha * r[t - 1] ** 2 + beta * var[t - 1]
+        r[t] = math.sqrt(var[t]) * z[t]
+    idx = pd.date_range("2024-01-01", periods=n, freq="D", tz="UTC")
+    return pd.Series(r, index=idx), pd.Series(np.sqrt(var), index=idx)
+
+
+def test_garch_path_fast_equals_reference_arch_fix():
+    from selloff.analytics.volatility import garch_sigma_path, garch_sigma_path_reference
+
+    r, _ = _simulate_garch(230, 2e-5, 0.10, 0.85, seed=11)
+    r.iloc[150] = np.nan  # a missing day is skipped, not filled
+    kw = dict(window=120, refit_every=40, min_obs=100, dist="normal")
+    fast = garch_sigma_path(r, **kw)
+    ref = garch_sigma_path_reference(r, **kw)
+    np.testing.assert_allclose(fast.to_numpy(), ref.to_numpy(), rtol=1e-8, atol=0, equal_nan=True)
+    assert fast.iloc[:100].isna().all() and fast.iloc[100:].drop(r.index[150]).notna().all()
+    assert len(fast.attrs["params"]) == 4  # blocks start at observed positions 100, 140, 180, 220
+
+
+def test_garch_path_tracks_simulated_sigma_and_recovers_persistence():
+    from selloff.analytics.volatility import garch_sigma_path
+
+    omega, alpha, beta = 1e-5, 0.10, 0.88
+    r, true_sigma = _simulate_garch(1500, omega, alpha, beta, seed=7)
+    est = garch_sigma_path(r, window=500, refit_every=250, min_obs=500, dist="normal")
+    ok = est.notna()
+    assert ok.sum() == 1000
+    assert np.corrcoef(est[ok], true_sigma[ok])[0, 1] > 0.9
+    last = est.attrs["params"][-1]
+    assert last["alpha[1]"] + last["beta[1]"] == pytest.approx(alpha + beta, abs=0.06)
+    # the level is right on average: mean ratio of estimated to true sigma near one
+    assert (est[ok] / true_sigma[ok]).mean() == pytest.approx(1.0, abs=0.1)
+
+
+def test_garch_path_has_no_look_ahead():
+    from selloff.analytics.volatility import garch_sigma_path
+
+    r, _ = _simulate_garch(300, 2e-5, 0.10, 0.85, seed=5)
+    kw = dict(window=200, refit_every=50, min_obs=120, dist="normal")
+    base = garch_sigma_path(r, **kw)
+    for t in (130, 169, 170, 250):  # inside a block, the block's last day, a refit day, later
+        shocked = r.copy()
+        shocked.iloc[t] = -0.4
+        got = garch_sigma_path(shocked, **kw)
+        np.testing.assert_array_equal(got.iloc[: t + 1].to_numpy(), base.iloc[: t + 1].to_numpy())
+        assert got.iloc[t + 1] > base.iloc[t + 1]  # the shock moves tomorrow's sigma

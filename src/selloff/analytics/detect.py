@@ -2,7 +2,8 @@
 
 A day is a sell-off day for a sector when (all three hold)
   * the sector index return is at most ``move_threshold_pct`` per cent,
-  * its z-score against the EWMA volatility forecast from the days before is at most ``-z_threshold``,
+  * its z-score against the volatility forecast from the days before (EWMA, or GARCH(1,1) with
+    ``vol_method = "garch"``) is at most ``-z_threshold``,
   * the share of members falling by more than ``breadth_drop_pct`` per cent is at least ``breadth_threshold``.
 Consecutive sell-off days (gaps of at most ``merge_gap_days`` quiet days) form one episode. Defaults live in
 ``config/defaults.toml`` ([detect], [stabilise]).
@@ -15,8 +16,11 @@ import numpy as np
 import pandas as pd
 
 from selloff.analytics.sector import breadth as breadth_share
-from selloff.analytics.volatility import ewma_volatility
+from selloff.analytics.volatility import ewma_volatility, garch_sigma_path
 from selloff.config import defaults
+from selloff.errors import ConfigError
+
+VOL_METHODS = ("ewma", "garch")
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,16 @@ class DetectParams:
     breadth_threshold: float = 0.6
     breadth_drop_pct: float = -5.0
     merge_gap_days: int = 1
+    vol_method: str = "ewma"
+    """``ewma`` (RiskMetrics) or ``garch`` (GARCH(1,1), see :func:`~selloff.analytics.volatility.garch_sigma_path`)."""
+    garch_window_days: int = 365
+    garch_refit_days: int = 30
+    garch_min_obs: int = 100
+    garch_dist: str = "t"
+
+    def __post_init__(self) -> None:
+        if self.vol_method not in VOL_METHODS:
+            raise ConfigError(f"[detect] vol_method = {self.vol_method!r} is unknown; use one of {', '.join(VOL_METHODS)}")
 
     @classmethod
     def from_config(cls, overrides: dict | None = None) -> "DetectParams":
@@ -78,9 +92,21 @@ class Episode:
         return d
 
 
+def sector_sigma(sector_ret: pd.Series, params: DetectParams, method: str | None = None) -> pd.Series:
+    """One-step-ahead sigma of the sector return from the days before each day, by ``method`` (default
+    ``params.vol_method``): EWMA (RiskMetrics 1996) or GARCH(1,1) refitted per block (Bollerslev 1986)."""
+    method = method or params.vol_method
+    if method == "ewma":
+        return ewma_volatility(sector_ret, params.ewma_lambda, params.min_history_days)
+    if method == "garch":
+        return garch_sigma_path(sector_ret, params.garch_window_days, params.garch_refit_days, params.garch_min_obs, params.garch_dist)
+    raise ConfigError(f"vol_method {method!r} is unknown; use one of {', '.join(VOL_METHODS)}")
+
+
 def daily_signals(sector_ret: pd.Series, member_ret: pd.DataFrame, members: list[str], params: DetectParams) -> pd.DataFrame:
-    """Per day: sector return (%), EWMA sigma (%), z-score, breadth, and whether the day qualifies."""
-    sigma = ewma_volatility(sector_ret, params.ewma_lambda, params.min_history_days)
+    """Per day: sector return (%), sigma (%, EWMA or GARCH by ``params.vol_method``, from the days before),
+    z-score, breadth, and whether the day qualifies."""
+    sigma = sector_sigma(sector_ret, params)
     z = sector_ret / sigma
     br = breadth_share(member_ret, members, params.breadth_drop_pct / 100.0)
     out = pd.DataFrame({"ret_pct": 100 * sector_ret, "sigma_pct": 100 * sigma, "z": z, "breadth": br})

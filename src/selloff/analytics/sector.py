@@ -1,11 +1,13 @@
 """Sector measures: cap- and equal-weighted index, sector market cap and its change, breadth, contributors."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from selloff.config import defaults
 from selloff.errors import DataError
 
 
@@ -63,28 +65,152 @@ class CapChange:
     change_pct: float
     members: tuple[str, ...]
     missing: tuple[str, ...]
-    """Members left out because they lack a value at the start or the end (same members at both ends)."""
+    """Members left out because they lack a (fresh enough) value at the start or the end (same members at both ends)."""
+    stale: tuple[str, ...] = field(default=())
+    """Members among ``missing`` whose last value at an end is older than ``max_stale_days`` (stopped reporting)."""
+    max_stale_days: float = float("nan")
 
 
-def market_cap_change(mcaps: pd.DataFrame, members: list[str], start: object, end: object) -> CapChange:
+def _last_fresh(m: pd.DataFrame, at: object, max_stale: pd.Timedelta) -> tuple[pd.Timestamp, pd.Series, set[str]]:
+    """Row label at or before ``at``, each member's last value at or before it if not older than ``max_stale``
+    (else NaN), and the members dropped for staleness."""
+    a = m.loc[:at]
+    label = pd.Timestamp(a.index[-1])
+    last_ts = a.apply(lambda c: c.last_valid_index())
+    vals = a.ffill().iloc[-1]
+    age = pd.Series({c: (label - pd.Timestamp(t)) if t is not None else pd.NaT for c, t in last_ts.items()})
+    stale = {c for c in m.columns if pd.notna(age[c]) and age[c] > max_stale}
+    return label, vals.where(~vals.index.isin(list(stale))), stale
+
+
+def market_cap_change(mcaps: pd.DataFrame, members: list[str], start: object, end: object,
+                      max_stale_days: float | None = None) -> CapChange:
     """Change of the sector's market cap between the last observations at or before ``start`` and ``end``.
 
-    Only members with a value at both ends count, so a member that appears or disappears cannot fake a move.
+    Parameters
+    ----------
+    mcaps : pd.DataFrame
+        Wide market caps (USD), index = snapshot time or day label, one column per member.
+    max_stale_days : float, optional
+        A member's last value may be carried forward to a window end for at most this many days (default:
+        ``[sector] max_stale_days``); older, it counts as missing (it stopped reporting) and is named in
+        ``stale``.
+
+    Notes
+    -----
+    Only members with a fresh value at both ends count, so a member that appears, disappears or stops reporting
+    cannot fake a move (a stale cap carried forward would show a member as flat while the others fell).
     """
     present = _check_members(mcaps, members, "market caps")
     m = mcaps[present].sort_index()
-    a = m.loc[:start]
-    b = m.loc[:end]
-    if a.empty or b.empty:
+    if m.loc[:start].empty or m.loc[:end].empty:
         raise DataError(f"no market caps at or before {start} / {end}; pick a window inside the stored data")
-    ra, rb = a.ffill().iloc[-1], b.ffill().iloc[-1]
+    max_days = float(defaults("sector")["max_stale_days"] if max_stale_days is None else max_stale_days)
+    limit = pd.Timedelta(days=max_days)
+    la, ra, sa = _last_fresh(m, start, limit)
+    lb, rb, sb = _last_fresh(m, end, limit)
     ok = ra.notna() & rb.notna()
     used = [c for c in present if ok[c]]
     if not used:
-        raise DataError(f"no member has market caps at both {start} and {end}")
+        raise DataError(f"no member has market caps at both {start} and {end} (within {max_days:g} days); fetch them")
     ca, cb = float(ra[used].sum()), float(rb[used].sum())
     missing = tuple(sorted(set(members) - set(used)))
-    return CapChange(pd.Timestamp(a.index[-1]), pd.Timestamp(b.index[-1]), ca, cb, 100.0 * (cb / ca - 1.0), tuple(used), missing)
+    stale = tuple(sorted((sa | sb) - set(used)))
+    return CapChange(la, lb, ca, cb, 100.0 * (cb / ca - 1.0), tuple(used), missing, stale, max_days)
+
+
+@dataclass(frozen=True)
+class CategoryComparison:
+    """Our sector market-cap change next to the data provider's own category market-cap change."""
+
+    provider: str
+    category: str
+    own_change_pct: float
+    provider_change_pct: float
+    diff_pp: float
+    """``own_change_pct - provider_change_pct`` in percentage points."""
+    provider_method: str
+    """``snapshots`` (two stored category snapshots nearest the window ends) or ``change_24h`` (the provider's
+    own 24 h change field of the snapshot nearest the window end)."""
+    provider_start: pd.Timestamp | None
+    provider_end: pd.Timestamp
+    provider_cap_end_usd: float
+    provider_members_stored: bool
+    """Whether the provider's member list is stored (CoinGecko stores only its top 3 coins)."""
+    only_ours: tuple[str, ...]
+    """Our members (ids) whose provider id is not in the provider's stored list."""
+    only_provider: tuple[str, ...]
+    """Provider ids in its list that are none of our members."""
+    ours_without_data: tuple[str, ...]
+    """Our members left out of our change (no fresh cap at both ends: ``CapChange.missing``)."""
+    tolerance_pp: float
+    gap_exceeds_tolerance: bool
+
+
+def _utc(t: object) -> pd.Timestamp:
+    t = pd.Timestamp(t)
+    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+
+
+def compare_with_category(own: CapChange, category_rows: pd.DataFrame, own_members: Mapping[str, str | None] | Sequence[str],
+                          tolerance_pp: float | None = None, snapshot_tolerance_hours: float | None = None) -> CategoryComparison:
+    """Compare our sector's cap change with the provider's category cap change over the same window.
+
+    Parameters
+    ----------
+    own : CapChange
+        Our change; ``own.start`` / ``own.end`` are the snapshot times of the window ends (naive = UTC).
+    category_rows : pd.DataFrame
+        ``category_caps`` rows of ONE provider category: ts, market_cap_usd, market_cap_change_24h_pct,
+        members (comma-separated provider ids or null), provider, category.
+    own_members : mapping or sequence
+        Our member id -> the provider's id for it (None: not listed there); a sequence compares ids as they are.
+    tolerance_pp : float, optional
+        Gap (percentage points) above which ``gap_exceeds_tolerance`` is set (default ``[sector]
+        category_gap_tolerance_pp``).
+    snapshot_tolerance_hours : float, optional
+        A snapshot is "at" a window end when within this many hours of it (default ``[sector]
+        category_snapshot_tolerance_hours``).
+
+    Notes
+    -----
+    Provider change = cap(snapshot nearest the end) / cap(snapshot nearest the start) - 1 when both lie within
+    the tolerance of the two ends (and differ); otherwise the end snapshot's own 24 h change field (only a like
+    comparison for a window of about 24 h). Gaps come from membership (the provider's category holds other
+    coins), members without data on our side, and the provider's cap definitions (circulating supply, timing).
+    """
+    cfg = defaults("sector")
+    tol = float(cfg["category_gap_tolerance_pp"] if tolerance_pp is None else tolerance_pp)
+    snap_tol = pd.Timedelta(hours=float(cfg["category_snapshot_tolerance_hours"] if snapshot_tolerance_hours is None else snapshot_tolerance_hours))
+    if category_rows is None or category_rows.empty:
+        raise DataError("no provider category snapshots to compare with; fetch them (selloff fetch --source coingecko)")
+    rows = category_rows.assign(ts=pd.to_datetime(category_rows["ts"], utc=True)).sort_values("ts").reset_index(drop=True)
+    provider, category = str(rows["provider"].iloc[0]), str(rows["category"].iloc[0])
+    t0, t1 = _utc(own.start), _utc(own.end)
+
+    def nearest(t: pd.Timestamp) -> pd.Series | None:
+        gap = (rows["ts"] - t).abs()
+        i = gap.idxmin()
+        return rows.loc[i] if gap.loc[i] <= snap_tol else None
+
+    a, b = nearest(t0), nearest(t1)
+    if b is None:
+        raise DataError(f"no {provider} snapshot of category {category} within {snap_tol} of {t1}; fetch one for that time")
+    if a is not None and a["ts"] != b["ts"]:
+        prov_chg, method, p_start = 100.0 * (float(b["market_cap_usd"]) / float(a["market_cap_usd"]) - 1.0), "snapshots", pd.Timestamp(a["ts"])
+    elif pd.notna(b.get("market_cap_change_24h_pct")):
+        prov_chg, method, p_start = float(b["market_cap_change_24h_pct"]), "change_24h", None
+    else:
+        raise DataError(f"{provider} category {category}: no snapshot near {t0} and no 24 h change at {b['ts']}; fetch both ends")
+    mapping = dict(own_members) if isinstance(own_members, Mapping) else {m: m for m in own_members}
+    listed = b.get("members")
+    stored = isinstance(listed, str) and bool(listed.strip())
+    theirs = {x.strip() for x in listed.split(",") if x.strip()} if stored else set()
+    only_ours = tuple(sorted(m for m, pid in mapping.items() if pid not in theirs)) if stored else ()
+    only_prov = tuple(sorted(theirs - {pid for pid in mapping.values() if pid})) if stored else ()
+    diff = own.change_pct - prov_chg
+    return CategoryComparison(provider, category, own.change_pct, prov_chg, diff, method, p_start, pd.Timestamp(b["ts"]),
+                              float(b["market_cap_usd"]), stored, only_ours, only_prov, tuple(own.missing), tol, bool(abs(diff) > tol))
 
 
 def breadth(returns: pd.DataFrame, members: list[str], threshold: float) -> pd.Series:
