@@ -91,7 +91,8 @@ def build_findings(a: Any, x: Any = None, liq_daily: pd.DataFrame | None = None)
     out.append(Finding("sector_move", "sector_move", (a.sector_id,), ws, we,
                        daily + (", cap-weighted index" if weighting == "cap" else ", equal-weighted index (no market caps stored)"),
                        100 * a.sector_ret_1d, "pct", {"z": a.sector_z_1d, "sigma_method": "EWMA lambda=0.94, data to the day before",
-                                                      "equal_weighted_pct": 100 * a.sector_ret_equal_1d, "weighting": weighting},
+                                                      "equal_weighted_pct": 100 * a.sector_ret_equal_1d, "weighting": weighting,
+                        "z_garch": getattr(a, "sector_z_garch_1d", float("nan"))},
                        {**prov, "table": "bars+market_caps"}, importance=abs(a.sector_z_1d) * 12))
     out.append(Finding("breadth", "breadth", sector_members, ws, we, daily, a.breadth, "share",
                        {"threshold_pct": a.breadth_threshold_pct, "members": len(a.members),
@@ -113,6 +114,17 @@ def build_findings(a: Any, x: Any = None, liq_daily: pd.DataFrame | None = None)
                            c.change_pct, "pct", {"missing_members": list(c.missing)},
                            {**prov, "table": "market_caps"}, importance=abs(a.sector_z_1d) * 11,
                            extra={"cap_start_usd": c.cap_start_usd, "cap_end_usd": c.cap_end_usd}))
+    cc = getattr(a, "category_comparison", None)
+    if cc is not None:
+        start = cc.provider_start if cc.provider_start is not None else cc.provider_end - pd.Timedelta(hours=24)
+        out.append(Finding("provider_cap", "sector_cap_change", (cc.category,), start, cc.provider_end,
+                           f"{cc.provider} category market cap, {cc.provider_method}", cc.provider_change_pct, "pct",
+                           {"provider": cc.provider, "diff_pp": cc.diff_pp, "only_ours": list(cc.only_ours),
+                            "only_provider": list(cc.only_provider), "ours_without_data": list(cc.ours_without_data),
+                            "members_stored": cc.provider_members_stored, "exceeds": cc.gap_exceeds_tolerance,
+                            "tolerance_pp": cc.tolerance_pp},
+                           {**prov, "table": "category_caps"}, importance=abs(a.sector_z_1d) * 5,
+                           extra={"cap_end_usd": cc.provider_cap_end_usd}))
     for asset, row in a.equities.iterrows():
         s_end = pd.Timestamp(row["session"]).tz_localize("UTC")
         out.append(Finding(f"eq5_{asset}", "equity_move", (asset,), pd.Timestamp(row["window_start"]).tz_localize("UTC"), s_end,

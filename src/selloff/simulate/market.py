@@ -185,7 +185,7 @@ def simulate_market(universe: Universe, spec: SimSpec | None = None, sector: str
 
     # -- latent factors ----------------------------------------------------------------------------------
     fp = params["factors"]
-    weekday = days.dayofweek.to_numpy()
+    weekday = days.day_of_week.to_numpy()
     eq_scale = np.where(weekday >= 5, fp["weekend_eq_vol_scale"], 1.0)
     fac = {}
     for name, scale in (("mkt", None), ("eq", eq_scale), ("sector", None)):
