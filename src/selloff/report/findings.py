@@ -92,7 +92,8 @@ def build_findings(a: Any, x: Any = None, liq_daily: pd.DataFrame | None = None)
                        daily + (", cap-weighted index" if weighting == "cap" else ", equal-weighted index (no market caps stored)"),
                        100 * a.sector_ret_1d, "pct", {"z": a.sector_z_1d, "sigma_method": "EWMA lambda=0.94, data to the day before",
                                                       "equal_weighted_pct": 100 * a.sector_ret_equal_1d, "weighting": weighting,
-                        "z_garch": getattr(a, "sector_z_garch_1d", float("nan"))},
+                        "z_garch": getattr(a, "sector_z_garch_1d", float("nan")),
+                        "garch_method": "GARCH(1,1), Student-t, parameters estimated on data before each block, one-step forecast"},
                        {**prov, "table": "bars+market_caps"}, importance=abs(a.sector_z_1d) * 12))
     out.append(Finding("breadth", "breadth", sector_members, ws, we, daily, a.breadth, "share",
                        {"threshold_pct": a.breadth_threshold_pct, "members": len(a.members),
