@@ -42,7 +42,8 @@ class DetectParams:
 
     def __post_init__(self) -> None:
         if self.vol_method not in VOL_METHODS:
-            raise ConfigError(f"[detect] vol_method = {self.vol_method!r} is unknown; use one of {', '.join(VOL_METHODS)}")
+            raise ConfigError(f"vol_method {self.vol_method!r} (--vol, or vol_method in the config's detect section) is unknown; "
+                              f"use one of {', '.join(VOL_METHODS)}")
 
     @classmethod
     def from_config(cls, overrides: dict | None = None) -> "DetectParams":
