@@ -35,9 +35,21 @@ def test_ohlcv_pages_until_the_range_is_covered(httpserver, binance):
     httpserver.expect_request("/fapi/v1/klines").respond_with_handler(klines)
     q = ex_mod.build_query("binance", "TAO", "TAO/USDT:USDT", "2026-02-01", "2026-02-01T03:00Z", "1h", now=NOW)
     bars = ex_mod.transform_ohlcv(ex_mod.extract_ohlcv(binance, q), q)
-    assert list(bars["close"]) == [200.0, 201.0, 202.0, 203.0]  # 3 pages, stopped at the range end (04:00 excluded)
+    # pages stop at the range end; only finished candles are kept: 00:00, 01:00 and 02:00 close by 03:00, while the
+    # 03:00 candle opens at the end of the range and would still be trading
+    assert list(bars["close"]) == [200.0, 201.0, 202.0]
     assert bars["ts"].iloc[0] == pd.Timestamp("2026-02-01", tz="UTC") and str(bars["ts"].dt.tz) == "UTC"
     assert len([r for r in httpserver.log if r[0].path == "/fapi/v1/klines"]) == 2
+
+
+def test_open_candle_is_not_stored_as_a_close(httpserver, binance):
+    """A fetch up to 'now' in the middle of an hour must not store the still-open candle (it would never be
+    refreshed: the planner sees its timestamp as present)."""
+    httpserver.expect_request("/fapi/v1/klines").respond_with_handler(klines)
+    mid = pd.Timestamp("2026-02-01T02:30Z")
+    q = ex_mod.build_query("binance", "TAO", "TAO/USDT:USDT", "2026-02-01", mid, "1h", now=mid)
+    bars = ex_mod.transform_ohlcv(ex_mod.extract_ohlcv(binance, q), q)
+    assert bars["ts"].max() == pd.Timestamp("2026-02-01T01:00Z")  # closes 02:00; the 02:00 candle is still open
 
 
 def test_funding_and_open_interest(httpserver, binance):

@@ -161,7 +161,7 @@ def _page(ex, q: PagedQuery, what: str, fetch: Callable[[int], list], ts_of: Cal
             break
         stamps = [ts_of(r) for r in page]
         newest = max(stamps)
-        out += [r for r, t in zip(page, stamps) if t <= end_ms and (last_seen is None or t > last_seen)]
+        out += [r for r, t in zip(page, stamps) if t < end_ms and (last_seen is None or t > last_seen)]
         if last_seen is not None and newest <= last_seen:
             break
         last_seen = newest
@@ -192,6 +192,12 @@ def transform_ohlcv(rows: list[list], q: PagedQuery) -> pd.DataFrame:
     df.insert(0, "interval", q.interval)
     df.insert(0, "asset", q.asset)
     df["source"] = q.exchange
+    # only finished candles: a bar still open at the request's end (at most now) would be stored as that period's
+    # close and, being present, never fetched again
+    df = df[df["ts"] + timeframe_delta(q.interval) <= q.end]
+    if df.empty:
+        raise SourceError(f"{q.exchange} OHLCV {q.symbol} {q.interval}: no finished candle before {q.end:%Y-%m-%d %H:%M} UTC; "
+                          f"widen --until", source=q.exchange, asset=q.asset)
     return df.sort_values("ts").reset_index(drop=True)
 
 

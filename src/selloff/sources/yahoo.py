@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
@@ -27,6 +28,11 @@ MAX_HISTORY_DAYS = {"1m": 7, "5m": 59, "15m": 59, "1h": 729}
 COLUMNS = ("Open", "High", "Low", "Close", "Adj Close", "Volume")
 
 Downloader = Callable[[str, pd.Timestamp, pd.Timestamp, str], pd.DataFrame]
+
+
+YF_STEP = {"1m": "1min", "2m": "2min", "5m": "5min", "15m": "15min", "30m": "30min", "60m": "1h", "90m": "90min",
+           "1h": "1h"}
+"""Bar length of yfinance's intraday intervals (a bar is finished once its open plus this has passed)."""
 
 
 @dataclass(frozen=True)
@@ -131,14 +137,22 @@ def transform(frame: pd.DataFrame, q: YahooQuery) -> pd.DataFrame:
             raise SourceError(f"yahoo {q.ticker}: {sessions[not_session][0]:%Y-%m-%d} is not a {q.calendar} session; "
                               f"the ticker does not trade on that calendar — set its calendar", source=SOURCE)
         ts = pd.DatetimeIndex([cal.session_open(s) for s in sessions]).tz_convert("UTC")
+        closes = pd.DatetimeIndex([cal.session_close(s) for s in sessions]).tz_convert("UTC")
     elif q.interval == "1d":
         ts = idx.tz_convert("UTC").normalize()
+        closes = ts + pd.Timedelta(days=1)
     else:
         ts = idx.tz_convert("UTC")
+        closes = ts + pd.Timedelta(YF_STEP.get(q.interval, "1h"))
     out = pd.DataFrame({
         "asset": q.asset, "interval": q.interval, "ts": ts, "source": SOURCE,
         "open": df["Open"].to_numpy(dtype=float), "high": df["High"].to_numpy(dtype=float),
         "low": df["Low"].to_numpy(dtype=float), "close": df["Close"].to_numpy(dtype=float),
         "adj_close": df["Adj Close"].to_numpy(dtype=float), "volume": df["Volume"].to_numpy(dtype=float),
     })
+    # only finished bars: a session still trading at the request's end (at most now) is not its close yet
+    out = out[np.asarray(closes <= q.end)]
+    if out.empty:
+        raise SourceError(f"yahoo {q.ticker} {q.interval}: no finished bar before {q.end:%Y-%m-%d %H:%M} UTC; widen --until",
+                          source=SOURCE, asset=q.asset)
     return out.drop_duplicates("ts", keep="last").reset_index(drop=True)
