@@ -42,7 +42,11 @@ def evidence_from_store(store, claims: list, universe, published_at: pd.Timestam
     dates = [c.date for c in claims if c.date is not None]
     if not dates:
         return ev
-    start = pd.Timestamp(min(dates) - dt.timedelta(days=21)).tz_localize("UTC")
+    from selloff.report.claims import _fetch_range
+
+    # every reading needs the close before its first day: read from the earliest day any claim's windows need
+    first = min(_fetch_range(c, equity=True)[0] for c in claims if c.date is not None)
+    start = pd.Timestamp(min(first, min(dates) - dt.timedelta(days=8)) - dt.timedelta(days=3)).tz_localize("UTC")
     end = pd.Timestamp(max(dates) + dt.timedelta(days=2)).tz_localize("UTC")
     ids: set[str] = set()
     for c in claims:
@@ -105,7 +109,10 @@ def check(
                 raise ConfigError(f"cannot read {file} ({exc.strerror}); check the path") from None
         published = None
         if date and "T" in date:
-            published = pd.Timestamp(date)
+            try:
+                published = pd.Timestamp(date)
+            except (ValueError, TypeError):
+                raise ConfigError(f"--date {date!r} is not an ISO date/time; use e.g. 2026-02-06 or 2026-02-06T14:00Z") from None
             published = published.tz_localize("UTC") if published.tzinfo is None else published.tz_convert("UTC")
             date = published.date().isoformat()
         ref = _date_from(file, date)
@@ -117,7 +124,11 @@ def check(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None
     if html_out:
-        Path(html_out).write_text(render_claims_html(text, claims, verdicts), encoding="utf-8")
+        try:
+            Path(html_out).write_text(render_claims_html(text, claims, verdicts), encoding="utf-8")
+        except OSError as exc:
+            typer.echo(f"error: cannot write --html-out {html_out} ({exc.strerror}); pass a writable path", err=True)
+            raise typer.Exit(2) from None
     if json:
         typer.echo(_json.dumps([verdict_to_dict(v) for v in verdicts], ensure_ascii=False, indent=2, default=str))
         return

@@ -276,3 +276,46 @@ def test_check_command_json_and_html(tmp_path, shared_reference):
     assert "<mark" in html.read_text(encoding="utf-8")
     res = CliRunner().invoke(app, [str(src), "--store", str(tmp_path / "none.duckdb")])
     assert res.exit_code == 0 and "C12" in res.output
+
+
+def test_liquidation_claim_not_hidden_by_funding_rows(uni):
+    """Funding and OI rows share the derivatives table with liquidations; they must not crowd them out."""
+    day = pd.Timestamp("2026-02-06", tz="UTC")
+    der = pd.DataFrame([
+        {"asset": "BTC", "interval": "8h", "ts": day, "venue": "binance", "source": "binance/funding",
+         "funding_rate": 0.0001, "liq_long_usd": None, "liq_short_usd": None},
+        {"asset": "BTC", "interval": "1d", "ts": day, "venue": "aggregate", "source": "coinglass/liquidations",
+         "funding_rate": None, "liq_long_usd": 1.2e9, "liq_short_usd": 0.3e9},
+    ])
+    ev = Evidence(universe=uni, derivatives=der)
+    v = _one("Liquidations reached about $1.5 billion on February 6, 2026.", uni, ev)[0]
+    assert v.status == "supported"
+    assert v.data_value == pytest.approx(1.5e9)
+
+
+def test_check_bad_iso_time_is_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from selloff.cli import app
+
+    news = tmp_path / "n.txt"
+    news.write_text("TAO fiel an einem einzigen Tag um 11 %.", encoding="utf-8")
+    r = CliRunner().invoke(app, ["check", str(news), "--date", "2026-02-06Tx", "--store", str(tmp_path / "none.duckdb")])
+    assert r.exit_code == 2
+    assert "--date" in r.output and "Traceback" not in r.output and len(r.output.strip().splitlines()) == 1
+
+
+def test_long_window_reads_enough_history(tmp_path, uni):
+    """A '30 days' claim needs bars from 31 days back; the evidence must be read that far."""
+    from selloff.cli_check import load_evidence
+    from selloff.store import Store
+
+    days = pd.date_range("2025-11-01", "2026-02-08", freq="D", tz="UTC")
+    closes = [100.0] * len(days)
+    closes[list(days).index(pd.Timestamp("2026-02-06", tz="UTC"))] = 60.0
+    with Store(tmp_path / "s.duckdb") as db:
+        db.upsert("bars", pd.DataFrame({"asset": "TAO", "interval": "1d", "ts": days, "source": "binance", "close": closes}))
+    claims = extract_claims("TAO fell about 40% over the past 30 days.", uni, ref_date=D)
+    ev = load_evidence(tmp_path / "s.duckdb", claims, uni)
+    v = verify_claims(claims, ev)[0]
+    assert v.status == "supported", v.reason

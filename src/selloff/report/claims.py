@@ -1123,6 +1123,12 @@ def _verify_liquidations(c: Claim, ev: Evidence, tol: dict[str, float], frames: 
     lo, hi = _span_dates(c)
     real = _window_rows(frames["derivatives"][0], "asset", None, _day_ts(lo), _day_ts(hi, 1))
     sim = _window_rows(frames["derivatives"][1], "asset", None, _day_ts(lo), _day_ts(hi, 1))
+    # funding and open-interest rows share the table: only rows that carry liquidations can answer this claim
+    liq_cols = [k for k in ("liq_long_usd", "liq_short_usd") if k in real.columns]
+    if not real.empty and liq_cols:
+        real = real[real[liq_cols].notna().any(axis=1)]
+    if not sim.empty and liq_cols:
+        sim = sim[sim[liq_cols].notna().any(axis=1)]
     ids = c.subjects or ("BTC", "ETH")
     if real.empty:
         why = "only simulated data for these days" if not sim.empty else f"no liquidation data {lo}..{hi}"
