@@ -301,3 +301,17 @@ def test_asset_from_filename(name, asset):
 def test_unknown_asset_is_config_error_suggesting_asset_option():
     with pytest.raises(ConfigError, match=r"ARKMUSDT\.csv.*pass --asset ID"):
         parse(BYBIT_BTC, "ARKMUSDT.csv")
+
+
+
+def test_decimal_comma_is_refused_not_misread():
+    """'164,5' must not become 1645: the file is refused, naming file, line and field."""
+    body = 'date,open,high,low,close,volume\n2026-02-05,"164,5","170,1","160,2","165,3",100\n'
+    with pytest.raises(DataError, match=r"TAO\.csv:2: field 'open'.*decimal comma"):
+        parse(body, "TAO.csv", format="ohlcv", asset="TAO")
+
+
+def test_quoted_thousands_still_read_with_a_decimal_point():
+    body = 'date,open,high,low,close,volume\n2026-02-05,"1,164.5","1,170.1","1,160.2","1,165.3","12,000"\n'
+    bars = parse(body, "TAO.csv", format="ohlcv", asset="TAO")[0].frames["bars"]
+    assert bars["close"].iloc[0] == 1165.3 and bars["volume"].iloc[0] == 12000.0

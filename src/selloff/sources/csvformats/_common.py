@@ -157,7 +157,15 @@ def numbers(raw: RawTable, col: str | None, *, required: bool = False, positive:
     """Parse a numeric column; thousands separators are removed; ``null``/empty are NaN."""
     if col is None:
         return pd.Series(np.nan, index=raw.rows.index, dtype="float64")
-    s = raw.rows[col].astype(object).map(lambda v: "" if v is None else str(v).replace(",", "").strip())
+    text = raw.rows[col].astype(object).map(lambda v: "" if v is None else str(v).strip())
+    # a comma is accepted only as thousands grouping ("1,234.5"); "164,5" is a decimal comma, and stripping it would
+    # import 1645 — refuse the file instead
+    has_comma = text.str.contains(",", regex=False).to_numpy()
+    grouped = text.str.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?").fillna(False).to_numpy()
+    if (has_comma & ~grouped).any():
+        raise _bad(raw, has_comma & ~grouped, col, "has a decimal comma or malformed thousands grouping",
+                   "export with a decimal point (selloff reads '1,234.5' or '1234.5', not '1234,5')")
+    s = text.str.replace(",", "", regex=False)
     missing = s.str.lower().isin(MISSING).to_numpy()
     vals = pd.to_numeric(s.where(~missing, None), errors="coerce").astype("float64")
     bad = np.isnan(vals.to_numpy()) & ~missing
