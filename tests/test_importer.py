@@ -165,3 +165,16 @@ def test_real_tao_files(shared_data, tmp_path):
         assert set(select_series(feb, ["binance", "bybit"])["source"]) == {"binance"}
         pair = rep.overlap.set_index(["source_a", "source_b"])
         assert pair.loc[("binance", "drrobanthony"), "mean_abs_diff_pct"] < 0.5
+
+
+def test_one_bar_more_does_not_win_over_a_long_preferred_series():
+    """A preferred source ending one bar before a short export keeps its (long) history in use."""
+    long = pd.DataFrame({"asset": "TAO", "interval": "1d", "source": "binance", "close": 1.0,
+                         "ts": pd.date_range("2024-01-01", "2026-02-06", freq="D", tz="UTC")})
+    short = pd.DataFrame({"asset": "TAO", "interval": "1d", "source": "export", "close": 1.0,
+                          "ts": pd.date_range("2026-01-25", "2026-02-07", freq="D", tz="UTC")})
+    got = select_series(pd.concat([long, short]), ["binance"])
+    assert set(got["source"]) == {"binance"} and len(got) == len(long)
+    # but a preferred source that stopped weeks before the window's end still gives way
+    old = long[long["ts"] <= "2026-01-02"]
+    assert set(select_series(pd.concat([old, short]), ["binance"])["source"]) == {"export"}

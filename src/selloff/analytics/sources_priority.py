@@ -6,8 +6,8 @@ Selection rule (:func:`select_series`): for each (asset, interval) the *whole* s
 source present is used — sources are not mixed day by day, so a return is never computed across two providers.
 Ranking and ties:
 
-0. with ``cover_end`` (the default) a source whose series reaches the group's latest timestamp beats one that
-   stops earlier: the frame passed in is the analysed window, and a preferred source that ended before the
+0. with ``cover_end`` (the default) a source whose series reaches the group's latest timestamp (within
+   ``END_TOLERANCE_BARS`` bars) beats one that stops earlier: the frame passed in is the analysed window, and a preferred source that ended before the
    window's end cannot describe its last days (e.g. a Binance export ending 2026-01-02 for a February analysis);
 1. sources listed in ``priority`` rank in list order (first = best);
 2. sources not listed rank after all listed ones, ordered by most rows, then by name (alphabetical), so the
@@ -24,6 +24,8 @@ import pandas as pd
 
 SIMULATED = "simulated"
 DEFAULT_DISAGREE_PCT = 1.0
+END_TOLERANCE_BARS = 2
+"""A source counts as reaching the window's end if its last bar is at most this many bars before the latest."""
 """Default threshold (per cent close difference) above which two sources are reported as disagreeing."""
 
 
@@ -69,7 +71,12 @@ def select_series(bars_long: pd.DataFrame, priority: Sequence[str], keys: Sequen
         ranked = rank_sources(g["source"].value_counts().to_dict(), priority)
         if cover_end and len(ranked) > 1:
             last = g.groupby("source")["ts"].max()
-            reaching = [s for s in ranked if last[s] >= last.max()]
+            ts = pd.DatetimeIndex(g["ts"].drop_duplicates().sort_values())
+            step = ts.to_series().diff().median() if len(ts) > 1 else pd.Timedelta(0)
+            step = step if pd.notna(step) else pd.Timedelta(0)
+            # "reaches the end" within END_TOLERANCE_BARS bars: a source one bar short must not lose its whole
+            # history to a short export that happens to hold one more bar
+            reaching = [s for s in ranked if last[s] >= last.max() - END_TOLERANCE_BARS * step]
             ranked = reaching + [s for s in ranked if s not in reaching]
             real = [s for s in ranked if s != SIMULATED]
             ranked = real + [s for s in ranked if s == SIMULATED]  # simulated only when nothing real exists
