@@ -76,7 +76,9 @@ def select_series(bars_long: pd.DataFrame, priority: Sequence[str], keys: Sequen
             step = step if pd.notna(step) else pd.Timedelta(0)
             # "reaches the end" within END_TOLERANCE_BARS bars: a source one bar short must not lose its whole
             # history to a short export that happens to hold one more bar
-            reaching = [s for s in ranked if last[s] >= last.max() - END_TOLERANCE_BARS * step]
+            real_last = last.drop(SIMULATED, errors="ignore")  # simulated data never sets the end for real sources
+            end = real_last.max() if len(real_last) else last.max()
+            reaching = [s for s in ranked if last[s] >= end - END_TOLERANCE_BARS * step]
             ranked = reaching + [s for s in ranked if s not in reaching]
             real = [s for s in ranked if s != SIMULATED]
             ranked = real + [s for s in ranked if s == SIMULATED]  # simulated only when nothing real exists
