@@ -319,3 +319,19 @@ def test_long_window_reads_enough_history(tmp_path, uni):
     ev = load_evidence(tmp_path / "s.duckdb", claims, uni)
     v = verify_claims(claims, ev)[0]
     assert v.status == "supported", v.reason
+
+
+@pytest.mark.parametrize("text, metrics", [
+    ("Die Marktkapitalisierung von TAO sank am 6. Februar 2026 um 10 Prozent auf 1,5 Mrd. US-Dollar.",
+     ["market_cap_change", "market_cap_level"]),
+    ("On February 6, 2026 TAO fell 12% to a $1.2 billion market cap.", ["market_cap_change", "market_cap_level"]),
+])
+def test_cap_words_anywhere_in_the_clause(uni, text, metrics):
+    claims = extract_claims(text, uni, ref_date=D)
+    assert [c.metric for c in claims] == metrics
+    assert claims[0].subjects == ("TAO",) and claims[0].value < 0
+
+
+def test_rebound_is_up(uni):
+    claims = extract_claims("On February 6, 2026 TAO fell 20%, then rebounded 5%.", uni, ref_date=D)
+    assert [(c.direction, c.value) for c in claims] == [("down", -20.0), ("up", 5.0)]

@@ -264,9 +264,10 @@ _LEVEL_PREP = re.compile(r"(?:^|\s)(?:auf|to|at|bei)\s+(?:(?:\S+\s+){0,1})?(?:US
 _DOWN = (r"fiel\w*|gefallen|fallen|fällt|sank\w*|gesunken|verlor\w*|eingebrochen|brach\w* ein|abgestürzt|"
          r"stürzte\w*|rutschte\w*|geschrumpft|schrumpfte\w*|rückgang|minus|nachgegeben|gab\w* nach|"
          r"schwächte\w*|fell|falls|falling|dropped|drops?|declined?|declines|lost|loses|slid|slumped|plunged?|"
-         r"tumbled?|shrank|shrunk|crashed|down|lower|slumps?|plummet\w*|sheds?|shed")
+         r"tumbled?|shrank|shrunk|crashed|down|lower|slumps?|plummet\w*|sheds?|shed|fall")
 _UP = (r"stieg\w*|gestiegen|zulegte|legte\w* zu|zugelegt|kletterte\w*|geklettert|plus|rose|risen|rises|"
-       r"gained|gains|jumped|surged|rallied|climbed|soared|up(?!\s+to)|higher")
+       r"gained|gains|jumped|surged|rallied|climbed|soared|up(?!\s+to)|higher|rebound\w*|recover\w*|bounced|"
+       r"erholte\w*|erholt|zurückgewonnen")
 _DIR_RE = re.compile(rf"\b(?:(?P<down>{_DOWN})|(?P<up>{_UP}))\b", re.IGNORECASE)
 
 _WINDOWS = [
@@ -622,7 +623,11 @@ def extract_claims(text: str, universe: Universe, *, lang: str | None = None,
                 dir_start = max(ca, grp[0].start - 40) if grp else ca
                 direction = _direction(text, dir_start, dir_end, mt.start)
                 sign = -1.0 if direction == "down" else 1.0
-                is_cap = bool(_CAP.search(text[scope_a:mt.start])) or subj_kind == "sector"
+                # cap words may stand before the subject ("Die Marktkapitalisierung von TAO sank …") or after the
+                # figure ("… to $1.2 billion market cap"): search the whole clause
+                tail_end = min(cb, sb, run[-1][0].end + 40)
+                is_cap = bool(_CAP.search(text[dir_start:mt.start]) or _CAP.search(text[run[-1][0].end:tail_end])) \
+                    or subj_kind == "sector"
                 if len(run) > 1 and len(run) == len(subj_ids):
                     for (m2, _, _), sid in zip(run, subj_ids):
                         raw.append(dict(common, span=(m2.qstart, m2.end), subjects=(sid,), subject_kind="asset",
@@ -667,7 +672,8 @@ def extract_claims(text: str, universe: Universe, *, lang: str | None = None,
                                     direction=None, value=mt.value, unit=mt.unit, qualifier=mt.qualifier,
                                     kind="event_figure"))
                 elif subj_ids:
-                    is_cap = bool(_CAP.search(text[scope_a:cb])) or subj_kind == "sector"
+                    is_cap = bool(_CAP.search(text[max(ca, (grp[0].start - 40) if grp else ca):min(cb, sb, mt.end + 40)])) \
+                        or subj_kind == "sector"
                     raw.append(dict(common, span=(mt.qstart, mt.end), subjects=tuple(subj_ids),
                                     subject_kind=subj_kind, metric="market_cap_level" if is_cap else "price_level",
                                     direction=None, value=mt.value, unit=mt.unit, qualifier=mt.qualifier,
