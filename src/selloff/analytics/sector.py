@@ -18,19 +18,26 @@ def _check_members(frame: pd.DataFrame, members: list[str], what: str) -> list[s
     return present
 
 
-def sector_returns(returns: pd.DataFrame, members: list[str], weights: pd.DataFrame | None = None) -> pd.Series:
-    """One-period sector return: sum_i w_{i,t-1} r_{i,t} over members with a return on t.
-
-    ``weights`` are market caps (cap-weighted) taken at the end of the previous period; ``None`` means equal
-    weights. Members without a return on t are left out and the weights renormalised over the rest.
-    """
+def _returns_and_lagged_weights(returns: pd.DataFrame, weights: pd.DataFrame | None,
+                                members: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Members' returns and the weights each return is multiplied by: the previous period's market caps (or 1 for
+    equal weights), blanked where the member has no return."""
     present = _check_members(returns, members, "returns")
     r = returns[present]
     if weights is None:
         w = pd.DataFrame(1.0, index=r.index, columns=present)
     else:
         w = weights.reindex(index=r.index, columns=present).shift(1)
-    w = w.where(r.notna())
+    return r, w.where(r.notna())
+
+
+def sector_returns(returns: pd.DataFrame, members: list[str], weights: pd.DataFrame | None = None) -> pd.Series:
+    """One-period sector return: sum_i w_{i,t-1} r_{i,t} over members with a return on t.
+
+    ``weights`` are market caps (cap-weighted) taken at the end of the previous period; ``None`` means equal
+    weights. Members without a return on t are left out and the weights renormalised over the rest.
+    """
+    r, w = _returns_and_lagged_weights(returns, weights, members)
     total = w.sum(axis=1)
     out = (w.mul(r).sum(axis=1) / total).where(total > 0)
     return out.rename("sector")
@@ -232,13 +239,7 @@ def at_n_day_low(close: pd.DataFrame, members: list[str], n: int) -> pd.Series:
 
 def contributions(returns: pd.DataFrame, weights: pd.DataFrame | None, members: list[str], on: object) -> pd.DataFrame:
     """Each member's contribution to the sector return on ``on``: w_{i,t-1} r_{i,t} / sum w (sums to the sector return)."""
-    present = _check_members(returns, members, "returns")
-    r = returns[present]
-    if weights is None:
-        w = pd.DataFrame(1.0, index=r.index, columns=present)
-    else:
-        w = weights.reindex(index=r.index, columns=present).shift(1)
-    w = w.where(r.notna())
+    r, w = _returns_and_lagged_weights(returns, weights, members)
     if on not in r.index:
         raise DataError(f"no returns on {on}; pick a date inside the stored data")
     wt = w.loc[on] / w.loc[on].sum()
