@@ -22,16 +22,14 @@ Timestamps are tz-aware UTC; bar frames are indexed by bar **open** time (see do
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
-import exchange_calendars as xcals
 import numpy as np
 import pandas as pd
 
 from selloff.errors import DataError
-from selloff.analytics.frames import as_utc
-
+from selloff.calendar import (NY_TZ, NYSE, TimeWindow, calendar_day_window, equity_close_times, nyse_sessions,
+                              session_dates, trading_day_window, window_24h)
 __all__ = [
     "AlignedReturns",
     "TimeWindow",
@@ -44,109 +42,6 @@ __all__ = [
     "trading_day_window",
     "window_24h",
 ]
-
-NYSE = "XNYS"
-NY_TZ = "America/New_York"
-_CAL_START = "2000-01-01"  # calendar bounds: wide and fixed so exchange_calendars' own cache is reused
-
-
-# ---------------------------------------------------------------------------------------------- helpers
-def _calendar() -> xcals.ExchangeCalendar:
-    with warnings.catch_warnings():
-        # exchange_calendars 4.x reads Series.values on tz-aware data, which pandas 3.1 deprecates; harmless here
-        warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
-        return xcals.get_calendar(NYSE, start=_CAL_START)
-
-
-_utc = as_utc
-
-
-def _day(d: object) -> pd.Timestamp:
-    """A naive midnight Timestamp for a date (tz-aware input is taken at its New York date)."""
-    out = pd.Timestamp(d)
-    if out.tzinfo is not None:
-        out = out.tz_convert(NY_TZ).tz_localize(None)
-    return out.normalize()
-
-
-def _check_bounds(start: pd.Timestamp, end: pd.Timestamp) -> xcals.ExchangeCalendar:
-    cal = _calendar()
-    if start > end:
-        raise DataError(f"start {start.date()} is after end {end.date()}; swap them")
-    first, last = cal.first_session, cal.last_session
-    if start < first or end > last:
-        raise DataError(
-            f"dates {start.date()}..{end.date()} fall outside the NYSE calendar {first.date()}..{last.date()}"
-            f" known to exchange_calendars; narrow the range or upgrade exchange_calendars"
-        )
-    return cal
-
-
-def session_dates(index: pd.Index) -> pd.DatetimeIndex:
-    """Session date (naive midnight) for each label of an equity index.
-
-    Parameters
-    ----------
-    index : pd.Index
-        Dates, naive timestamps, or tz-aware timestamps (e.g. the session-open ``ts`` of equity daily bars).
-
-    Returns
-    -------
-    pd.DatetimeIndex
-        Naive midnight timestamps; tz-aware labels are converted to New York time first, so a bar opening at
-        14:30 UTC maps to its New York session date.
-    """
-    idx = pd.DatetimeIndex(pd.to_datetime(index))
-    if idx.tz is not None:
-        idx = idx.tz_convert(NY_TZ).tz_localize(None)
-    return idx.normalize()
-
-
-# --------------------------------------------------------------------------------------------- sessions
-def nyse_sessions(start: object, end: object) -> pd.DataFrame:
-    """NYSE sessions between two dates (inclusive) with their open and close in UTC.
-
-    Parameters
-    ----------
-    start, end : date-like
-        First and last calendar date (inclusive). Weekends and exchange holidays yield no row.
-
-    Returns
-    -------
-    pd.DataFrame
-        Index ``session`` (naive midnight dates). Columns ``open_ts`` and ``close_ts`` (tz-aware UTC),
-        ``early_close`` (bool: close before 16:00 New York, e.g. the day after Thanksgiving).
-
-    Notes
-    -----
-    Schedule from ``exchange_calendars`` (calendar ``XNYS``), which knows holidays (Good Friday, Juneteenth,
-    ...), early closes (13:00 New York) and daylight saving: 16:00 New York is 21:00 UTC in winter and
-    20:00 UTC in summer.
-    """
-    s, e = _day(start), _day(end)
-    cal = _check_bounds(s, e)
-    sched = cal.schedule.loc[s:e, ["open", "close"]]
-    close_ny = sched["close"].dt.tz_convert(NY_TZ)
-    out = pd.DataFrame(
-        {
-            "open_ts": sched["open"].dt.tz_convert("UTC"),
-            "close_ts": sched["close"].dt.tz_convert("UTC"),
-            "early_close": (close_ny.dt.hour * 60 + close_ny.dt.minute) < 16 * 60,
-        },
-        index=pd.DatetimeIndex(sched.index, name="session"),
-    )
-    return out
-
-
-def equity_close_times(start: object, end: object) -> pd.Series:
-    """UTC close time of every NYSE session between ``start`` and ``end`` (inclusive).
-
-    Returns
-    -------
-    pd.Series
-        Index ``session`` (naive dates), values tz-aware UTC close timestamps (early closes respected).
-    """
-    return nyse_sessions(start, end)["close_ts"].rename("close_ts")
 
 
 # ------------------------------------------------------------------------------------ crypto sampling
@@ -372,93 +267,3 @@ def align_returns(
         crypto=tuple(crypto.columns),
         equity=tuple(eq.columns),
     )
-
-
-# --------------------------------------------------------------------------------------------- windows
-@dataclass(frozen=True)
-class TimeWindow:
-    """A half-open UTC interval ``[start, end)`` with a description.
-
-    Attributes
-    ----------
-    start, end : pd.Timestamp
-        tz-aware UTC bounds; a bar (indexed by open time) is inside when ``start <= ts < end``.
-    description : str
-        e.g. ``"5 NYSE trading days 2026-02-02..2026-02-06"``.
-    sessions : pd.DatetimeIndex or None
-        The sessions covered, for trading-day windows.
-    """
-
-    start: pd.Timestamp
-    end: pd.Timestamp
-    description: str
-    sessions: pd.DatetimeIndex | None = None
-
-    def select(self, frame: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:
-        """Rows of a frame indexed by tz-aware UTC bar open times that fall in ``[start, end)``."""
-        idx = frame.index
-        if not isinstance(idx, pd.DatetimeIndex) or idx.tz is None:
-            raise DataError("TimeWindow.select needs a tz-aware UTC DatetimeIndex (bar open times)")
-        return frame[(idx >= self.start) & (idx < self.end)]
-
-
-def trading_day_window(end_date: object, n: int) -> TimeWindow:
-    """The last ``n`` NYSE sessions ending on ``end_date`` (or the last session before it).
-
-    Parameters
-    ----------
-    end_date : date-like
-        Last day of the window; if it is not a session (weekend, holiday) the previous session is used.
-    n : int
-        Number of sessions (>= 1).
-
-    Returns
-    -------
-    TimeWindow
-        ``start`` = open of the first session, ``end`` = close of the last (UTC), ``sessions`` = the sessions.
-
-    Notes
-    -----
-    "N trading days" for equities counts sessions, not calendar days: 5 trading days ending on the Monday after
-    Good Friday start on the Monday before it.
-    """
-    if n < 1:
-        raise DataError(f"n={n} trading days; pass n >= 1")
-    cal = _calendar()
-    end = _day(end_date)
-    _check_bounds(end, end)
-    last = cal.date_to_session(end, direction="previous")
-    pos = cal.sessions.get_loc(last)
-    if pos - n + 1 < 0:
-        raise DataError(f"{n} trading days before {end.date()} reach before the calendar start {_CAL_START}")
-    sess = cal.sessions[pos - n + 1: pos + 1]
-    sched = cal.schedule.loc[sess]
-    return TimeWindow(
-        start=sched["open"].iloc[0].tz_convert("UTC"),
-        end=sched["close"].iloc[-1].tz_convert("UTC"),
-        description=f"{n} NYSE trading days {sess[0].date()}..{sess[-1].date()}",
-        sessions=pd.DatetimeIndex(sess, name="session"),
-    )
-
-
-def window_24h(end_ts: object) -> TimeWindow:
-    """The 24 hours up to ``end_ts`` (tz-aware): ``[end_ts - 24h, end_ts)``."""
-    end = _utc(end_ts, "end_ts")
-    return TimeWindow(start=end - pd.Timedelta("24h"), end=end, description=f"24h to {end.isoformat()}")
-
-
-def calendar_day_window(end_date: object, n: int) -> TimeWindow:
-    """``n`` whole UTC calendar days ending with ``end_date`` (inclusive).
-
-    Returns
-    -------
-    TimeWindow
-        ``[00:00 UTC of end_date - n + 1, 00:00 UTC of end_date + 1)``; weekends count (crypto days).
-    """
-    if n < 1:
-        raise DataError(f"n={n} calendar days; pass n >= 1")
-    d = pd.Timestamp(end_date)
-    d = (d.tz_convert("UTC").tz_localize(None) if d.tzinfo is not None else d).normalize()
-    end = (d + pd.Timedelta("1D")).tz_localize("UTC")
-    return TimeWindow(start=end - pd.Timedelta(days=n), end=end,
-                      description=f"{n} UTC calendar days {(d - pd.Timedelta(days=n - 1)).date()}..{d.date()}")

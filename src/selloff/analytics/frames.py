@@ -4,16 +4,13 @@ from __future__ import annotations
 import pandas as pd
 
 from selloff.errors import DataError
+from selloff.timeutil import require_utc
 
 NY = "America/New_York"
 
 
-def as_utc(ts: object, name: str) -> pd.Timestamp:
-    """A tz-aware UTC Timestamp; naive input is rejected (a time zone is never guessed)."""
-    out = pd.Timestamp(ts)
-    if out.tzinfo is None:
-        raise DataError(f"{name}={ts!r} is a naive timestamp; pass a tz-aware UTC time, e.g. '2026-02-05T00:00Z'")
-    return out.tz_convert("UTC")
+as_utc = require_utc
+"""A tz-aware UTC Timestamp; naive input is rejected (:func:`selloff.timeutil.require_utc`)."""
 
 
 def session_date(ts: pd.Series | pd.DatetimeIndex, kind: str) -> pd.DatetimeIndex:
