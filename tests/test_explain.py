@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 
 from selloff import api
-from selloff.explain import SECTOR, explain
+from selloff.analytics.explanation import SECTOR
+from selloff.pipeline.analysis import explain
 from selloff.simulate import SimSpec
 from selloff.store import Store
 from selloff.universe import load_universe
@@ -77,12 +78,14 @@ def test_explain_volatility_spillover_rolling_betas_and_equity_event_study(demo)
 def test_session_range_variance_matches_garman_klass_by_hand(demo):
     """One session's BTC input to the volatility spillover, recomputed here from the stored hourly bars of the
     period (previous session close, this close] with the Garman-Klass formula written out."""
-    from selloff.explain import _aligned, _session_ranges
+    from selloff.analytics.explanation import aligned_returns, session_ranges
+    from selloff.pipeline.load import load_panel
 
     db, u = demo
-    start, end = api._day("2025-12-01").tz_localize("UTC"), api._end_of_day("2026-02-06")
-    al, _, hourly = _aligned(db, u, ["TAO"], ["NVDA"], "BTC", start, end)
-    lrv, without = _session_ranges(db, u, ["TAO", "BTC"], ["NVDA"], hourly, start, end, al.period_end)
+    start, end = pd.Timestamp("2025-12-01", tz="UTC"), pd.Timestamp("2026-02-07", tz="UTC") - pd.Timedelta(seconds=1)
+    panel = load_panel(db, u, ["TAO", "BTC", "NVDA"], start, end)
+    al = aligned_returns(panel, ["TAO"], ["NVDA"], "BTC")
+    lrv, without = session_ranges(panel, ["TAO", "BTC"], ["NVDA"], al.period_end)
     assert without == []
     pe = al.period_end
     i = list(pe.index).index(pd.Timestamp("2026-02-02"))  # a Monday: the period spans the weekend

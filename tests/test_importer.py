@@ -10,10 +10,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from selloff import cli_import
 from selloff.analytics.sources_priority import rank_sources, select_series, source_disagreements
 from selloff.errors import DataError
-from selloff.importer import import_file, source_report
+from selloff.pipeline.imports import import_file, source_report
 from selloff.store import Store
 from selloff.universe import load_universe
 
@@ -101,9 +100,7 @@ def test_source_report_and_cli(store, tmp_path):
     p2 = write(tmp_path, "TAO.csv", "date,open,high,low,close,volume\n2024-01-31,1,1,1,480.0,1\n2024-02-01,1,1,1,449.05,1\n")
     path = store.path
     store.close()
-    app = typer.Typer()
-    app.command("import")(cli_import.import_)
-    app.command("sources")(cli_import.sources)
+    from selloff.cli import app
     runner = CliRunner()
     res = runner.invoke(app, ["import", str(p1), "--store", path, "--json"])
     assert res.exit_code == 0, res.output

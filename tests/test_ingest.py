@@ -112,7 +112,7 @@ def test_killed_fetch_leaves_the_store_consistent(tmp_path, httpserver):
     env = {**os.environ, "COINGECKO_BASE_URL": httpserver.url_for("/").rstrip("/"), "COINGECKO_API_KEY": "k"}
     env.pop("COINGECKO_PRO_API_KEY", None)
     since = (now - pd.Timedelta(days=5)).strftime("%Y-%m-%d")
-    child = subprocess.Popen([sys.executable, "-m", "selloff.cli_fetch", "fetch", "--assets", "TAO,NEAR", "--source", "coingecko",
+    child = subprocess.Popen([sys.executable, "-m", "selloff.cli", "fetch", "--assets", "TAO,NEAR", "--source", "coingecko",
                               "--since", since, "--store", str(path), "--json"], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.time() + 30

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from selloff import api
-from selloff.explain import explain
-from selloff.importer import import_file
+from selloff.pipeline.analysis import explain
+from selloff.pipeline.imports import import_file
 from selloff.report.findings import build_findings
 from selloff.report.writer import render_text
 from selloff.store import Store
@@ -53,7 +53,7 @@ def real(tmp_path_factory):
 
 def test_scan_finds_the_february_episode(real):
     db, root = real
-    eps = api.scan(db, U, "ai-crypto", since="2026-01-15", until="2026-02-28")
+    eps = api.scan(db, U, "ai-crypto", since="2026-01-15", until="2026-02-28").to_frame()
     assert not eps.attrs["simulated"]
     feb5 = eps[eps["worst_day"] == "2026-02-05"]
     assert len(feb5) == 1
@@ -105,7 +105,7 @@ def test_explain_decomposes_the_real_move(real):
 
 
 def test_claim_check_on_real_data(real, shared_reference):
-    from selloff.cli_check import evidence_from_store
+    from selloff.pipeline.check import evidence_from_store
     from selloff.report.claims import extract_claims, verify_claims
 
     db, root = real

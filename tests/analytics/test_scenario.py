@@ -112,13 +112,6 @@ def test_liquidation_model_needs_history():
     assert s.projection.loc["T", "ret_pct"] == pytest.approx(-10.0, abs=1e-12)
 
 
-def test_daily_liquidations_sums_long_and_short_per_utc_day():
-    ts = pd.to_datetime(["2026-02-05 23:00", "2026-02-06 00:00", "2026-02-06 13:00"]).tz_localize("UTC")
-    d = pd.DataFrame({"ts": ts, "liq_long_usd": [1.0, 2.0, 3.0], "liq_short_usd": [0.5, np.nan, 1.0]})
-    s = sc.daily_liquidations(d)
-    assert s.loc[pd.Timestamp("2026-02-05")] == 1.5 and s.loc[pd.Timestamp("2026-02-06")] == 6.0
-
-
 def test_params_from_config_override_constants():
     p = sc.scenario_params({"shocks": {"BTC": -0.2}})
     assert p["shocks"] == {"BTC": -0.2} and p["band_z"] == sc.BAND_Z and p["liq_min_obs"] == sc.LIQ_MIN_OBS

@@ -28,6 +28,14 @@ STEM = f"{SECTOR}_{REPORT_DATE}"
 
 
 @pytest.fixture(scope="module")
+def panel(demo_store_path, universe):
+    from selloff.pipeline.analysis import day_panel
+
+    with Store(demo_store_path, read_only=True) as db:
+        return day_panel(db, universe, SECTOR, REPORT_DATE, 730)
+
+
+@pytest.fixture(scope="module")
 def analysis(demo_store_path, universe):
     with Store(demo_store_path, read_only=True) as db:
         return api.analyse(db, universe, SECTOR, REPORT_DATE)
@@ -35,26 +43,19 @@ def analysis(demo_store_path, universe):
 
 @pytest.fixture(scope="module")
 def explanation(demo_store_path, universe):
-    from selloff.explain import explain
-
-    with Store(demo_store_path, read_only=True) as db:
-        return explain(db, universe, SECTOR, REPORT_DATE)
+    return api.explain(demo_store_path, universe, SECTOR, REPORT_DATE)
 
 
 @pytest.fixture(scope="module")
-def liq_daily(demo_store_path, universe, analysis):
-    from selloff.analytics.scenario import daily_liquidations
+def scenario(panel, analysis, explanation):
+    from selloff.pipeline.report import scenario_of
 
-    with Store(demo_store_path, read_only=True) as db:
-        end = api._end_of_day(analysis.date)
-        der = api.select_sources(db.read("derivatives", end=end), keys=("asset", "interval", "venue"))
-        btc = api.load_panel(db, universe, ["BTC"], None, end).returns["BTC"]
-    return pd.concat({"btc_ret": btc, "liq_usd": daily_liquidations(der)}, axis=1)
+    return scenario_of(panel, analysis, explanation)
 
 
 @pytest.fixture(scope="module")
-def findings(analysis, explanation, liq_daily):
-    return build_findings(analysis, explanation, liq_daily)
+def findings(analysis, explanation, scenario):
+    return build_findings(analysis, explanation, scenario)
 
 
 @pytest.fixture(scope="module")

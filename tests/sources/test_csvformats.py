@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from selloff.errors import ConfigError, DataError
-from selloff.importer import asset_from_filename, parse_file
+from selloff.pipeline.imports import asset_from_filename, parse_file
 from selloff.sources.csvformats import FORMATS, detect_format, read_csv_bytes
 from selloff.universe import load_universe
 

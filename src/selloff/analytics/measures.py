@@ -34,6 +34,7 @@ import pandas as pd
 from selloff.analytics.calendar import nyse_sessions, session_dates, trading_day_window
 from selloff.errors import DataError
 from selloff.analytics.frames import as_utc
+from selloff.analytics.liquidations import LiquidationTotal, liquidation_total
 
 __all__ = [
     "LiquidationTotal",
@@ -48,6 +49,7 @@ __all__ = [
     "rolling_24h_change",
     "sector_cap_change",
     "trading_days_change",
+    "SESSION_CONVENTIONS",
 ]
 
 _STEP = {"1m": "1min", "5m": "5min", "15m": "15min", "1h": "1h", "4h": "4h", "1d": "1D"}
@@ -118,26 +120,6 @@ class SectorCapChange:
             return None
         a = min(self.member_change_pct, key=self.member_change_pct.__getitem__)
         return a, self.member_change_pct[a]
-
-
-@dataclass(frozen=True)
-class LiquidationTotal:
-    """Liquidations (long + short, USD) whose interval lies inside ``[start, end)``.
-
-    ``partial`` is true when any row's ``coverage`` says the feed undercounts (then the total is a lower
-    bound); ``coverage`` lists the distinct coverage notes.
-    """
-
-    total_usd: float | None
-    long_usd: float | None
-    short_usd: float | None
-    start: pd.Timestamp
-    end: pd.Timestamp
-    n_rows: int
-    assets: tuple[str, ...]
-    venues: tuple[str, ...]
-    coverage: tuple[str, ...]
-    partial: bool
 
 
 # ------------------------------------------------------------------------------------------- helpers
@@ -343,19 +325,44 @@ def intraday_low_change(bars: pd.DataFrame, day: object, *, equity: bool = False
     return Reading(name, pct_change(p0, low), "pct", desc, t0, t1, p0, low, source=src)
 
 
-def trading_days_change(bars: pd.DataFrame, end_date: object, n: int, *, name: str | None = None) -> Reading:
-    """Equity change over the last ``n`` NYSE trading days ending on ``end_date`` (or the session before it).
+SESSION_CONVENTIONS = {
+    "full_sessions": "N full sessions: close of the session N sessions before the end → close of the end session",
+    "chart": "N-day chart: close of the first of the N sessions shown → close of the last (N - 1 returns)",
+}
+"""The two ways newsrooms and charting tools count "N days" of an equity: :func:`trading_days_change`."""
+
+
+def trading_days_change(bars: pd.DataFrame, end_date: object, n: int, *, name: str | None = None,
+                        convention: str = "full_sessions") -> Reading:
+    """Equity change over ``n`` NYSE sessions ending on ``end_date`` (or the last session before it).
+
+    Parameters
+    ----------
+    bars : pd.DataFrame
+        Long ``1d`` bars of one equity and one source.
+    end_date : date-like
+        Last day of the window; a weekend or holiday means the session before it.
+    n : int
+        Number of sessions (>= 1).
+    convention : {"full_sessions", "chart"}
+        See :data:`SESSION_CONVENTIONS`.
 
     Notes
     -----
-    ``100 * (close(s_n) / close(s_0) - 1)`` where ``s_n`` is the last session on or before ``end_date`` and
-    ``s_0`` the session ``n`` sessions earlier (``n`` returns, ``n + 1`` closes).
+    ``full_sessions``: ``100 * (close(s_n) / close(s_0) - 1)`` with ``s_n`` the last session on or before
+    ``end_date`` and ``s_0`` the session ``n`` sessions earlier (``n`` returns, ``n + 1`` closes) — e.g. the 5
+    sessions to Thu 5 Feb 2026 run from the close of Thu 29 Jan. ``chart``: a "5-day chart" shows 5 closes, so
+    ``s_0`` is ``n - 1`` sessions earlier (Fri 30 Jan for the same end). Sessions come from the NYSE calendar
+    (``exchange_calendars``), never from counting rows, so a missing bar is reported, not skipped.
     """
-    name = name or f"trading_days_{n}"
+    if convention not in SESSION_CONVENTIONS:
+        raise DataError(f"convention {convention!r} is not known; use one of {', '.join(SESSION_CONVENTIONS)}")
+    name = name or (f"trading_days_{n}" if convention == "full_sessions" else f"chart_days_{n}")
     src = _one_source(bars, "trading_days_change")
-    win = trading_day_window(end_date, n + 1)
+    win = trading_day_window(end_date, n + 1 if convention == "full_sessions" else max(n, 2))
     sess = win.sessions
-    desc = f"{n} NYSE trading days: close {sess[0].date()} → close {sess[-1].date()}"
+    label = "NYSE trading days" if convention == "full_sessions" else "NYSE sessions (n-day chart)"
+    desc = f"{n} {label}: close {sess[0].date()} → close {sess[-1].date()}"
     s = _equity_sessions(bars)
     miss = [str(x.date()) for x in (sess[0], sess[-1]) if x not in s.index]
     if miss:
@@ -450,39 +457,3 @@ def sector_cap_change(market_caps: pd.DataFrame, members: list[str] | tuple[str,
     change = pct_change(tot0, tot1) if used else None
     return SectorCapChange(change, tot0 if used else None, tot1 if used else None, t0, t1, tuple(used),
                            tuple(missing), ch, s0)
-
-
-# --------------------------------------------------------------------------------------- liquidations
-def liquidation_total(derivatives: pd.DataFrame, start: object, end: object,
-                      assets: list[str] | tuple[str, ...] | None = None) -> LiquidationTotal:
-    """Sum of ``liq_long_usd + liq_short_usd`` over rows whose interval lies inside ``[start, end)``.
-
-    Notes
-    -----
-    To avoid double counting, per asset the ``aggregate`` venue is used when present, else the sum over
-    venues; per (asset, venue) only the finest interval is used. Rows without liquidation data are ignored.
-    """
-    t0, t1 = _utc(start, "start"), _utc(end, "end")
-    d = derivatives
-    if assets is not None and not d.empty:
-        d = d[d["asset"].isin(list(assets))]
-    if not d.empty:
-        d = d[d["liq_long_usd"].notna() | d["liq_short_usd"].notna()].copy()
-    if d.empty:
-        return LiquidationTotal(None, None, None, t0, t1, 0, (), (), (), False)
-    d["ts"] = pd.to_datetime(d["ts"], utc=True)
-    d["step"] = d["interval"].map(lambda i: pd.Timedelta(_STEP.get(i, "1D")))
-    d = d[(d["ts"] >= t0) & (d["ts"] + d["step"] <= t1)]
-    parts = []
-    for _asset, g in d.groupby("asset"):
-        g = g[g["venue"] == "aggregate"] if (g["venue"] == "aggregate").any() else g
-        for _venue, gv in g.groupby("venue"):
-            parts.append(gv[gv["step"] == gv["step"].min()])
-    if not parts:
-        return LiquidationTotal(None, None, None, t0, t1, 0, (), (), (), False)
-    u = pd.concat(parts)
-    lo, sh = float(u["liq_long_usd"].fillna(0).sum()), float(u["liq_short_usd"].fillna(0).sum())
-    cov = tuple(sorted({str(c) for c in u.get("coverage", pd.Series(dtype=object)).dropna()}))
-    partial = any(("partial" in c.lower()) or ("undercount" in c.lower()) for c in cov)
-    return LiquidationTotal(lo + sh, lo, sh, t0, t1, len(u), tuple(sorted(u["asset"].unique())),
-                            tuple(sorted(u["venue"].unique())), cov, partial)

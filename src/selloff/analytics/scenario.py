@@ -38,6 +38,12 @@ import pandas as pd
 
 from selloff.errors import DataError
 
+METHOD = ("Factor projection of a further one-day shock through the pre-event factor betas (log returns, no drift), "
+          "band of residual standard deviations; liquidations from a log-linear regression on Bitcoin's daily falls")
+"""One line naming the method, for provenance (the module docstring has the details)."""
+SECTOR_COL = "SECTOR_EW"
+"""Row of the equal-weighted sector in the decomposition (``selloff.analytics.explanation.SECTOR``)."""
+
 DEFAULT_SHOCKS: dict[str, float] = {"BTC": -0.10, "EQ_BASKET": -0.05}
 """Further shock per factor, simple return over one period."""
 BAND_Z = 1.96
@@ -135,15 +141,6 @@ def fit_liquidation_model(btc_ret: pd.Series, liq_usd: pd.Series, min_obs: int =
                             pd.Timestamp(idx.min()) if len(idx) else None, pd.Timestamp(idx.max()) if len(idx) else None)
 
 
-def daily_liquidations(derivatives: pd.DataFrame) -> pd.Series:
-    """Liquidations (long + short, USD) per UTC day from a long ``derivatives`` frame (one source per series)."""
-    if derivatives.empty:
-        return pd.Series(dtype=float, name="liq_usd")
-    d = derivatives.assign(date=pd.to_datetime(derivatives["ts"]).dt.tz_convert("UTC").dt.tz_localize(None).dt.normalize(),
-                           liq=derivatives["liq_long_usd"].fillna(0) + derivatives["liq_short_usd"].fillna(0))
-    return d.groupby("date")["liq"].sum().rename("liq_usd")
-
-
 @dataclass(frozen=True)
 class Scenario:
     """A stress scenario's result: per-asset projection and, where history allows, the liquidation estimate."""
@@ -173,3 +170,36 @@ def stress_scenario(betas: pd.DataFrame, resid_vol: pd.Series, liq_history: pd.D
     elif liq_history is None:
         notes["liquidations"] = "no liquidation history given"
     return Scenario(p["shocks"], p["band_z"], proj, liq, model, notes)
+
+
+def factor_of(decomposition: pd.DataFrame, basket: str = "EQ_BASKET") -> str:
+    """The market factor's name in a decomposition table (the ``*_part`` column that is not the basket)."""
+    for c in decomposition.columns:
+        if c.endswith("_part") and c not in ("alpha_part", f"{basket}_part"):
+            return c[: -len("_part")]
+    raise DataError("the decomposition names no market factor; run explain with a market factor")
+
+
+def day_scenario(members: pd.DataFrame, sector_ret: float, sector_z: float, decomposition: pd.DataFrame,
+                 liq_history: pd.DataFrame | None, params: dict | None = None) -> Scenario:
+    """The report's scenario for one day: betas from the day's decomposition, residual volatility from each
+    asset's EWMA sigma to the day before (``|ret / z|``) times ``sqrt(1 - R^2)``.
+
+    Parameters
+    ----------
+    members
+        The day's members (``ret_1d``, ``z_1d`` per asset), e.g. ``Analysis.members``.
+    sector_ret, sector_z
+        The sector's move and its sigma-scaled size that day.
+    decomposition
+        ``Explanation.tables["decomposition"]`` (betas and R^2 per asset and for :data:`SECTOR_COL`).
+    liq_history
+        Daily ``btc_ret`` and ``liq_usd`` up to the day (see :func:`stress_scenario`), or None.
+    """
+    if decomposition is None or decomposition.empty:
+        raise DataError("no decomposition for the scenario; it needs explain's factor model")
+    vol = (members["ret_1d"] / members["z_1d"]).abs()
+    vol[SECTOR_COL] = abs(sector_ret / sector_z) if sector_z else float("nan")
+    resid = vol.reindex(decomposition.index) * np.sqrt((1 - decomposition["r2"].astype(float)).clip(lower=0))
+    betas = decomposition[[c for c in decomposition.columns if c.startswith("beta_") and not c.endswith(("_lo", "_hi"))]]
+    return stress_scenario(betas, resid, liq_history, params, market_factor=factor_of(decomposition))

@@ -8,6 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from selloff.config import defaults
+from selloff.errors import DataError
+
 KINDS = (
     "sector_move", "asset_move", "sector_cap_change", "breadth", "equity_move", "liquidations", "trigger_event",
     "contagion", "stabilisation", "attribution", "scenario", "macro_move", "dependency",
@@ -63,7 +66,7 @@ def _day_window(d: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
     return start, start + pd.Timedelta(days=1)
 
 
-def build_findings(a: Any, x: Any = None, liq_daily: pd.DataFrame | None = None) -> list[Finding]:
+def build_findings(a: Any, x: Any = None, scenario: Any = None) -> list[Finding]:
     """Turn an :class:`selloff.api.Analysis` (and, where given, an :class:`selloff.explain.Explanation`) into
     findings, most important first.
 
@@ -74,9 +77,8 @@ def build_findings(a: Any, x: Any = None, liq_daily: pd.DataFrame | None = None)
     x
         The explanation around the day (attribution, spillover, contagion, dependency); without it the contagion,
         dependency, attribution and scenario findings are left out.
-    liq_daily
-        History for the scenario's liquidation estimate: index = UTC day, columns ``btc_ret`` (Bitcoin's daily
-        simple return) and ``liq_usd`` (liquidations that day), data up to the report date only.
+    scenario
+        The stress scenario computed for the day (:func:`selloff.analytics.scenario.day_scenario`), or None.
 
     Importance: size in sigma for moves, scaled by the market cap involved (log10 of USD) for assets; breadth and
     sector-level findings rank with the sector's sigma; liquidations by their share of open interest is not known
@@ -166,7 +168,7 @@ def build_findings(a: Any, x: Any = None, liq_daily: pd.DataFrame | None = None)
     for f in getattr(a, "extra_findings", ()) or ():
         out.append(f)
     if x is not None:
-        out.extend(explain_findings(a, x, liq_daily))
+        out.extend(explain_findings(a, x, scenario))
     return sorted(out, key=lambda f: -f.importance)
 
 
@@ -184,15 +186,11 @@ SECTOR_COL = "SECTOR_EW"
 """Column of the equal-weighted sector in the explanation's tables (``selloff.explain.SECTOR``)."""
 BASKET_COL = "EQ_BASKET"
 """Column of the equal-weighted AI-equity basket (``selloff.explain.BASKET``)."""
-GRANGER_ALPHA = 0.05
-"""Significance level at which a Granger test is called significant."""
-SEVERAL_PRESSURES_SHARE = 0.25
-"""A part of the decomposed move counts as a pressure of its own from this share of the total move."""
 
 
 def _session_closes(ev: pd.Timestamp, n: int) -> tuple[pd.Timestamp, pd.Timestamp]:
     """UTC close of the NYSE session ``n`` sessions before ``ev`` and of ``ev`` itself."""
-    from selloff.analytics.calendar import nyse_sessions
+    from selloff.calendar import nyse_sessions
 
     ev = pd.Timestamp(ev)
     ev = ev.tz_convert("UTC").tz_localize(None) if ev.tzinfo else ev
@@ -200,7 +198,7 @@ def _session_closes(ev: pd.Timestamp, n: int) -> tuple[pd.Timestamp, pd.Timestam
         s = nyse_sessions(ev - pd.Timedelta(days=int(n * 1.6) + 12), ev)["close_ts"]
         if len(s) > n:
             return s.iloc[-1 - n], s.iloc[-1]
-    except Exception:  # calendar bounds: fall back to calendar days
+    except DataError:  # outside the calendar's bounds: fall back to calendar days
         pass
     end = ev.tz_localize("UTC") + pd.Timedelta(hours=21)
     return end - pd.Timedelta(days=int(round(n * 365 / 252))), end
@@ -218,20 +216,10 @@ def _f(v: Any) -> float:
         return float("nan")
 
 
-def explain_findings(a: Any, x: Any, liq_daily: pd.DataFrame | None = None) -> list[Finding]:
+def explain_findings(a: Any, x: Any, scenario: Any = None) -> list[Finding]:
     """Contagion, dependency, attribution and scenario findings from an explanation (see :func:`build_findings`)."""
-    out: list[Finding] = []
-    out += _contagion_findings(a, x)
-    out += _dependency_findings(a, x)
-    out += _attribution_findings(a, x)
-    try:
-        out += _scenario_findings(a, x, liq_daily)
-    except Exception as exc:  # a scenario that cannot be computed is left out, never guessed
-        from selloff.errors import SelloffError
-
-        if not isinstance(exc, (SelloffError, KeyError, ValueError)):
-            raise
-    return out
+    return [*_contagion_findings(a, x), *_dependency_findings(a, x), *_attribution_findings(a, x),
+            *scenario_findings(a, x, scenario)]
 
 
 def _factor_of(x: Any, dec: pd.DataFrame | None = None) -> str:
@@ -249,15 +237,13 @@ def _factor_of(x: Any, dec: pd.DataFrame | None = None) -> str:
 
 
 def _contagion_findings(a: Any, x: Any) -> list[Finding]:
-    import re
-
     out: list[Finding] = []
+    granger_alpha = float(defaults("report")["granger_alpha"])
     T, al, ev = x.tables, x.alignment, pd.Timestamp(x.event_session)
     mkt = _factor_of(x, T.get("decomposition"))
     sp = T.get("spillover")
     if sp is not None and not sp.empty and "To incl. own" in sp.index:
-        m = re.search(r"over (\d+) sessions", x.notes.get("spillover", ""))
-        nobs = int(m.group(1)) if m else 250
+        nobs = int(x.nobs["spillover"])
         ws, we = _session_closes(ev, nobs)
         names = [c for c in sp.columns if c != "From others"]
         align = f"Diebold-Yilmaz total spillover, VAR on the {nobs} NYSE sessions to the event session; {al}"
@@ -314,9 +300,9 @@ def _contagion_findings(a: Any, x: Any) -> list[Finding]:
             we = _session_closes(ev, 1)[0]  # the close of the session before the event
             out.append(Finding("granger", "contagion", (BASKET_COL, SECTOR_COL), ws, we,
                                f"Granger F tests, lags 1 to {int(fwd['lag'].max())} sessions, on the sessions before the event; {al}", p, "p",
-                               {"significant": bool(p < GRANGER_ALPHA), "alpha_pct": 100 * GRANGER_ALPHA, "min_lag": int(fwd["lag"].min()), "max_lag": int(fwd["lag"].max()),
-                                "reverse_p": prev, "reverse_significant": bool(prev < GRANGER_ALPHA), "nobs": n},
-                               _xprov(a, x, "granger"), importance=5.0 if p < GRANGER_ALPHA else 3.5))
+                               {"significant": bool(p < granger_alpha), "alpha_pct": 100 * granger_alpha, "min_lag": int(fwd["lag"].min()), "max_lag": int(fwd["lag"].max()),
+                                "reverse_p": prev, "reverse_significant": bool(prev < granger_alpha), "nobs": n},
+                               _xprov(a, x, "granger"), importance=5.0 if p < granger_alpha else 3.5))
     return out
 
 
@@ -354,6 +340,7 @@ def _attribution_findings(a: Any, x: Any) -> list[Finding]:
     if dec is None or SECTOR_COL not in dec.index:
         return []
     mkt = _factor_of(x, dec)
+    several_share = float(defaults("report")["several_pressures_share"])
     row = dec.loc[SECTOR_COL]
     ev = pd.Timestamp(x.event_session)
     ws, we = _session_closes(ev, 1)
@@ -363,11 +350,11 @@ def _attribution_findings(a: Any, x: Any) -> list[Finding]:
     parts = {"market": 100 * _f(row[f"{mkt}_part"]), "equity": 100 * _f(row[f"{BASKET_COL}_part"])}
     parts["specific"] = total - parts["market"] - parts["equity"]
     shares = {k: (v / total if total else float("nan")) for k, v in parts.items()}
-    pressures = [k for k, s in sorted(shares.items(), key=lambda kv: -kv[1]) if s >= SEVERAL_PRESSURES_SHARE]
+    pressures = [k for k, s in sorted(shares.items(), key=lambda kv: -kv[1]) if s >= several_share]
     dominant = max(shares, key=lambda k: shares[k])
     out = [Finding("attr_total", "attribution", (SECTOR_COL,), ws, we, align, total, "pct",
                    {"shares": shares, "pressures": pressures, "dominant": dominant, "several": len(pressures) >= 2,
-                    "several_share": SEVERAL_PRESSURES_SHARE, "r2": _f(row["r2"]),
+                    "several_share": several_share, "r2": _f(row["r2"]),
                     "crypto_at_close": "daily bars" not in x.alignment}, prov, importance=7.0)]
     for key, factor in (("market", mkt), ("equity", BASKET_COL)):
         out.append(Finding(f"attr_{key}", "attribution", (SECTOR_COL, factor), ws, we, align, parts[key], "pp",
@@ -379,26 +366,19 @@ def _attribution_findings(a: Any, x: Any) -> list[Finding]:
     return out
 
 
-def _scenario_findings(a: Any, x: Any, liq_daily: pd.DataFrame | None) -> list[Finding]:
-    from selloff.analytics import scenario as sc
-    from selloff.config import _defaults
+def scenario_findings(a: Any, x: Any, s: Any) -> list[Finding]:
+    """Findings of a computed :class:`~selloff.analytics.scenario.Scenario` (projection and liquidations)."""
+    from selloff.analytics.scenario import METHOD, factor_of
 
     dec = x.tables.get("decomposition")
-    if dec is None or dec.empty:
+    if s is None or dec is None or dec.empty:
         return []
-    params = sc.scenario_params(_defaults().get("scenario"))
-    # residual volatility: the asset's EWMA daily volatility to the day before (|ret / z|) times sqrt(1 - R^2)
-    vol = (a.members["ret_1d"] / a.members["z_1d"]).abs()
-    vol[SECTOR_COL] = abs(a.sector_ret_1d / a.sector_z_1d) if a.sector_z_1d else float("nan")
-    resid = vol.reindex(dec.index) * np.sqrt((1 - dec["r2"].astype(float)).clip(lower=0))
-    betas = dec[[c for c in dec.columns if c.startswith("beta_") and not c.endswith(("_lo", "_hi"))]]
-    s = sc.stress_scenario(betas, resid, liq_daily, params, market_factor=_factor_of(x, dec))
     d0 = pd.Timestamp(a.date).tz_localize("UTC") + pd.Timedelta(days=1)
     ws, we = d0, d0 + pd.Timedelta(days=1)
     shocks_pct = {k: 100 * v for k, v in s.shocks.items()}
     align = ("hypothetical further one-day shock after the report date, projected through the pre-event factor betas "
              f"(log returns, no drift); band = ±{s.band_z} residual standard deviations; {x.alignment}")
-    prov = {**_xprov(a, x, "decomposition"), "method": sc.__doc__.split("Method")[0].strip()}
+    prov = {**_xprov(a, x, "decomposition"), "method": METHOD}
     out: list[Finding] = []
     for asset, r in s.projection.iterrows():
         if not math.isfinite(_f(r["ret_pct"])):
@@ -416,7 +396,7 @@ def _scenario_findings(a: Any, x: Any, liq_daily: pd.DataFrame | None) -> list[F
         out.append(Finding("scen_liq", "scenario", tuple(L.get("assets", ())), ws, we,
                            f"{m.method}, {m.nobs} days to the report date; median and ±{s.band_z} prediction band",
                            med, "usd", {"lo_usd": lo, "hi_usd": hi, "slope": m.slope, "r2": m.r2, "nobs": m.nobs,
-                                        "market_shock_pct": shocks_pct.get(_factor_of(x, dec)), "partial": partial,
+                                        "market_shock_pct": shocks_pct.get(factor_of(dec)), "partial": partial,
                                         "fit_start": m.start, "fit_end": m.end},
                            {**prov, "tables": ["derivatives", "bars"], "table": "derivatives+bars", "sources": a.provenance.get("sources")},
                            importance=1.2))

@@ -1,10 +1,4 @@
-"""``selloff import`` and ``selloff sources``: typer command functions, registered on the main app by cli.py.
-
-    app.command("import")(cli_import.import_)
-    app.command("sources")(cli_import.sources)
-"""
-from __future__ import annotations
-
+"""``selloff import`` and ``selloff sources``."""
 import json as jsonlib
 from pathlib import Path
 from typing import Annotated, Optional
@@ -13,11 +7,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from selloff.cli.app import app
+from selloff.cli.common import command
 from selloff.config import default_store_path
 from selloff.errors import SelloffError
-from selloff.sources.csvformats import FORMATS
 
-FORMAT_HELP = f"auto|{'|'.join(FORMATS)}"
+FORMAT_NAMES = ("binance", "bybit", "yfinance", "yahoo", "coinalyze", "coinalyze-funding", "cmc", "coingecko-snapshot", "csv")
+"""The names of ``selloff.sources.csvformats.FORMATS`` (kept here so ``--help`` needs no pandas; a test checks)."""
+FORMAT_HELP = f"auto|{'|'.join(FORMAT_NAMES)}"
 
 
 def _universe(path: Optional[Path]):
@@ -31,6 +28,7 @@ def _fail(exc: SelloffError) -> None:
     raise typer.Exit(exc.exit_code)
 
 
+@command(app, "import")
 def import_(
     paths: Annotated[list[Path], typer.Argument(help="CSV files to import.", show_default=False)],
     format: Annotated[str, typer.Option("--format", "-f", help=f"File format: {FORMAT_HELP}.")] = "auto",
@@ -38,7 +36,7 @@ def import_(
                                                   "from the file name or a symbol column).")] = None,
     source: Annotated[Optional[str], typer.Option("--source", help="Source name stored on every row (default: "
                                                    "from the format, e.g. binance, yahoo).")] = None,
-    store: Annotated[Path, typer.Option("--store", help="DuckDB store file.")] = None,  # type: ignore[assignment]
+    store: Annotated[Optional[Path], typer.Option("--store", help="DuckDB store file.")] = None,
     json: Annotated[bool, typer.Option("--json", help="Print one JSON document instead of a table.")] = False,
     universe: Annotated[Optional[Path], typer.Option("--universe", help="Extra universe TOML file.")] = None,
 ) -> None:
@@ -47,10 +45,10 @@ def import_(
     Each file is validated and written in one transaction; a file that fails writes nothing and the others still
     import. Exit code 2 if any file failed.
     """
-    from selloff.importer import import_file
+    from selloff.pipeline.imports import import_file
     from selloff.store import Store
 
-    if format != "auto" and format not in FORMATS:
+    if format != "auto" and format not in FORMAT_NAMES:
         typer.echo(f"error: unknown --format '{format}'; use {FORMAT_HELP}", err=True)
         raise typer.Exit(2)
     try:
@@ -84,15 +82,16 @@ def import_(
         raise typer.Exit(2)
 
 
+@command(app, "sources")
 def sources(
     asset: Annotated[str, typer.Option("--asset", "-a", help="Universe id, e.g. TAO.")],
-    store: Annotated[Path, typer.Option("--store", help="DuckDB store file.")] = None,  # type: ignore[assignment]
+    store: Annotated[Optional[Path], typer.Option("--store", help="DuckDB store file.")] = None,
     threshold: Annotated[Optional[float], typer.Option("--threshold", help="Report closes differing by more than "
                                                         "this many per cent (default: config, 1.0).")] = None,
     json: Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")] = False,
 ) -> None:
     """Per-source coverage of an asset's bars, the series analytics use, and where sources disagree."""
-    from selloff.importer import source_report
+    from selloff.pipeline.imports import source_report
     from selloff.store import Store
 
     try:

@@ -1,9 +1,4 @@
-"""``selloff fetch`` and ``selloff record liquidations``: typer command functions (registered by ``selloff.cli``).
-
-Also runnable alone for scripts and tests: ``python -m selloff.cli_fetch fetch --assets TAO --dry-run``.
-"""
-from __future__ import annotations
-
+"""``selloff fetch`` and ``selloff record liquidations`` (connectors load on use, not on import)."""
 import asyncio
 import json
 import os
@@ -11,17 +6,15 @@ import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
-import pandas as pd
 import typer
 
 from selloff import config
+from selloff.cli.app import app as main_app, record_app
+from selloff.cli.common import command
 from selloff.errors import SelloffError
-from selloff.ingest import SOURCES, FetchContext, execute, plan, select_assets, summarize
-from selloff.sources import coinglass as cg_mod
-from selloff.sources import exchanges as ex_mod
-from selloff.sources.coingecko import CoinGecko
-from selloff.store import Store
 from selloff.universe import load_universe
+
+SOURCE_NAMES = "coingecko, ccxt, coinglass, yahoo, events"
 
 StoreOpt = Annotated[Optional[Path], typer.Option("--store", help="DuckDB store file (default: selloff's data dir).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")]
@@ -40,12 +33,13 @@ def _csv(value: Optional[list[str]] | Optional[str]) -> list[str]:
     return [p.strip() for v in items for p in v.split(",") if p.strip()]
 
 
+@command(main_app, "fetch")
 def fetch(
     sector: Annotated[Optional[str], typer.Option("--sector", help="Fetch the members of this sector (e.g. ai-crypto).")] = None,
     assets: Annotated[Optional[str], typer.Option("--assets", help="Comma-separated asset ids, e.g. TAO,NVDA.")] = None,
     since: Annotated[Optional[str], typer.Option("--since", help="Start date (UTC), default 365 days back.")] = None,
     until: Annotated[Optional[str], typer.Option("--until", help="End date (UTC), default now.")] = None,
-    source: Annotated[Optional[list[str]], typer.Option("--source", help=f"One of {', '.join(SOURCES)} (repeat or comma-separate; default all).")] = None,
+    source: Annotated[Optional[list[str]], typer.Option("--source", help=f"One of {SOURCE_NAMES} (repeat or comma-separate; default all).")] = None,
     interval: Annotated[str, typer.Option("--interval", help="Bar interval: 1d (default), 1h, ...")] = "1d",
     exchanges: Annotated[Optional[str], typer.Option("--exchanges", help="ccxt exchanges (default binance,bybit,okx).")] = None,
     events_file: Annotated[Optional[list[Path]], typer.Option("--events-file", help="CSV/TOML events file (ts,entity,kind,headline,url).")] = None,
@@ -57,6 +51,12 @@ def fetch(
     universe: UniverseOpt = None,
 ) -> None:
     """Fetch market data the store lacks (incremental, resumable); every batch is written atomically."""
+    from selloff.ingest import SOURCES, FetchContext, plan, select_assets, summarize
+    from selloff.sources import coinglass as cg_mod
+    from selloff.sources import exchanges as ex_mod
+    from selloff.sources.coingecko import CoinGecko
+    from selloff.store import Store
+
     try:
         uni = load_universe(*([universe] if universe else []))
         chosen = select_assets(uni, sector, assets)
@@ -92,7 +92,7 @@ def fetch(
         raise typer.Exit(1)
 
 
-def _print_plan(tasks, ctx: FetchContext, as_json: bool) -> None:
+def _print_plan(tasks, ctx, as_json: bool) -> None:
     calls = {}
     for t in tasks:
         calls[t.source] = calls.get(t.source, 0) + t.calls
@@ -117,7 +117,9 @@ def _print_plan(tasks, ctx: FetchContext, as_json: bool) -> None:
     con.print("estimated requests: " + ", ".join(f"{k} {v}" for k, v in calls.items()) + note)
 
 
-def _run_with_progress(db: Store, tasks, as_json: bool):
+def _run_with_progress(db, tasks, as_json: bool):
+    from selloff.ingest import execute
+
     if as_json or not sys.stderr.isatty():
         return execute(db, tasks)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -129,7 +131,7 @@ def _run_with_progress(db: Store, tasks, as_json: bool):
         return execute(db, tasks, on_done=lambda t, r: prog.advance(bars[t.source]))
 
 
-def _print_summary(summary: pd.DataFrame) -> None:
+def _print_summary(summary) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -142,27 +144,7 @@ def _print_summary(summary: pd.DataFrame) -> None:
     Console().print(table)
 
 
-def store_sink(db: Store, what: str):
-    """A recorder sink that writes each batch in one transaction and logs it."""
-    def sink(df: pd.DataFrame) -> None:
-        with db.transaction():
-            res = db.upsert("derivatives", df, what=what)
-            db.log_fetch("ccxt.pro", "ok", request=f"live liquidations: {what}", range_start=df["ts"].min(),
-                         range_end=df["ts"].max(), result=res)
-
-    return sink
-
-
-def store_seed(db: Store, source: str):
-    def seed(asset: str, venue: str, minute: pd.Timestamp) -> tuple[float, float]:
-        df = db.read("derivatives", assets=[asset], start=minute, end=minute, interval="1m", sources=[source], venues=[venue])
-        if df.empty:
-            return (0.0, 0.0)
-        return (float(df["liq_long_usd"].fillna(0).iloc[0]), float(df["liq_short_usd"].fillna(0).iloc[0]))
-
-    return seed
-
-
+@command(record_app, "liquidations")
 def record_liquidations(
     exchanges: Annotated[Optional[str], typer.Option("--exchanges", help="ccxt.pro exchanges (default binance,bybit,okx).")] = None,
     sector: Annotated[Optional[str], typer.Option("--sector", help="Record the members of this sector.")] = None,
@@ -174,6 +156,11 @@ def record_liquidations(
     universe: UniverseOpt = None,
 ) -> None:
     """Record live liquidations (per-minute long/short USD) until Ctrl-C; batches commit atomically."""
+    from selloff.ingest import select_assets
+    from selloff.pipeline.record import store_seed, store_sink
+    from selloff.sources import exchanges as ex_mod
+    from selloff.store import Store
+
     try:
         uni = load_universe(*([universe] if universe else []))
         chosen = [a for a in select_assets(uni, sector, assets) if a.kind == "token"]
@@ -217,9 +204,3 @@ def record_liquidations(
         for o in out))
 
 
-app = typer.Typer(add_completion=False, help="selloff fetch commands (standalone entry point)")
-app.command("fetch")(fetch)
-app.command("record-liquidations")(record_liquidations)
-
-if __name__ == "__main__":
-    app()

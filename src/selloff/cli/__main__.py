@@ -1,0 +1,4 @@
+"""``python -m selloff.cli``: the command line."""
+from selloff.cli import app
+
+app()

@@ -1,0 +1,134 @@
+"""Scan, analyse and explain: load the panel once, call the analytics, return typed results."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from selloff.analytics import detect
+from selloff.analytics.day import Analysis, analyse_day, sector_series
+from selloff.analytics.explanation import Explanation, explain_day
+from selloff.analytics.panel import Panel
+from selloff.errors import DataError
+from selloff.pipeline import params as P
+from selloff.pipeline.load import load_panel
+from selloff.store import Store
+from selloff.timeutil import day_start, end_of_day, parse_date
+from selloff.universe import Universe
+
+__all__ = ["ScanResult", "analyse", "day_assets", "day_panel", "explain", "scan", "scan_panel"]
+
+SCAN_COLUMNS = ["sector", "start", "end", "trough", "depth_pct", "worst_day", "worst_day_pct", "worst_day_z",
+                "max_breadth", "days"]
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """Collective sell-off episodes of one sector over a window.
+
+    ``episodes`` are :class:`~selloff.analytics.detect.Episode` records; :meth:`to_frame` gives one row each.
+    """
+
+    sector: str
+    since: pd.Timestamp | None
+    until: pd.Timestamp | None
+    episodes: tuple[detect.Episode, ...]
+    params: detect.DetectParams
+    simulated: bool
+    sources: dict = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per episode (rounded for display); ``attrs`` carry simulated, sources and vol_method."""
+        df = pd.DataFrame([e.as_dict() for e in self.episodes], columns=[*SCAN_COLUMNS, "breadth_path", "params"])
+        df = df.drop(columns=["breadth_path", "params"])
+        for c, nd in (("depth_pct", 2), ("worst_day_pct", 2), ("worst_day_z", 2), ("max_breadth", 3)):
+            df[c] = df[c].round(nd)
+        df.attrs.update(simulated=self.simulated, sources=self.sources, vol_method=self.params.vol_method)
+        return df
+
+    def to_dict(self) -> dict:
+        import json
+
+        return {"sector": self.sector, "since": None if self.since is None else self.since.date().isoformat(),
+                "until": None if self.until is None else self.until.date().isoformat(), "simulated": self.simulated,
+                "sources": self.sources, "vol_method": self.params.vol_method,
+                "episodes": json.loads(self.to_frame().to_json(orient="records", date_format="iso"))}
+
+
+def _warmup_days(p: detect.DetectParams) -> int:
+    """History before ``since`` the sigma of the first days needs (GARCH: its estimation window)."""
+    return (p.vol_window_days if p.vol_method == "ewma" else p.garch_window_days + p.garch_min_obs) + 5
+
+
+def scan_panel(panel: Panel, universe: Universe, sector: str, since: pd.Timestamp | None, until: pd.Timestamp | None,
+               params: detect.DetectParams) -> ScanResult:
+    """Episodes of ``sector`` in a loaded panel (pure; see :func:`scan`)."""
+    s = universe.sector(sector)
+    sr, tok = sector_series(panel, list(s.members))
+    eps = detect.detect_episodes(sr, panel.returns, tok, s.id, params)
+    if since is not None:
+        eps = [e for e in eps if e.start >= since]
+    prov = panel.provenance()["sources"]
+    return ScanResult(s.id, since, until, tuple(eps), params, panel.simulated, prov)
+
+
+def scan(store: Store, universe: Universe, sector: str = "ai-crypto", since: object = None, until: object = None,
+         params: detect.DetectParams | None = None) -> ScanResult:
+    """Collective sell-off episodes of ``sector`` between ``since`` and ``until`` (UTC days, inclusive).
+
+    Reads daily bars and market caps once; the sigma that scales the first days is computed on history before
+    ``since`` (the warm-up is loaded here, not asked of the user).
+    """
+    s = universe.sector(sector)
+    p = params or P.detect_params()
+    d0, d1 = parse_date(since, "since"), parse_date(until, "until")
+    if d0 is not None and d1 is not None and d0 > d1:
+        raise DataError(f"since {d0.date()} is after until {d1.date()}; swap them")
+    start = None if d0 is None else day_start(d0) - pd.Timedelta(days=_warmup_days(p))
+    panel = load_panel(store, universe, list(s.members), start, None if d1 is None else end_of_day(d1),
+                       tables=("bars", "market_caps"), intervals=("1d",))
+    return scan_panel(panel, universe, s.id, d0, d1, p)
+
+
+def day_assets(universe: Universe, sector: str) -> list[str]:
+    """Every asset a day's analysis and explanation need: members, the market factor, the equities."""
+    s = universe.sector(sector)
+    dp, xp = P.day_params(universe), P.explain_params()
+    return list(dict.fromkeys([*s.members, dp.market_factor, *dp.equities, *xp.equity_basket, xp.equity_market]))
+
+
+def day_panel(store: Store, universe: Universe, sector: str, date: object, days: int) -> Panel:
+    """The panel for ``sector`` around ``date``: ``days`` of history to the end of the day, every table once."""
+    s = universe.sector(sector)
+    d = parse_date(date, "date")
+    try:
+        return load_panel(store, universe, day_assets(universe, s.id), day_start(d) - pd.Timedelta(days=days), end_of_day(d))
+    except DataError:
+        raise DataError(f"date {d.date()} is outside the stored data: no daily bars for sector {s.id} in the {days} days "
+                        f"to it; pick a date inside the data (selloff info) or fetch that window") from None
+
+
+def analysis_of(panel: Panel, universe: Universe, sector: str, date: object) -> Analysis:
+    """The day's :class:`Analysis` from a loaded panel, on the ``[pipeline] analysis_days`` before the day."""
+    d = parse_date(date, "date")
+    sub = panel.between(day_start(d) - pd.Timedelta(days=P.lookbacks()["analysis_days"]), end_of_day(d))
+    return analyse_day(sub, universe, sector, d, P.day_params(universe))
+
+
+def explanation_of(panel: Panel, universe: Universe, sector: str, date: object) -> Explanation:
+    """The :class:`Explanation` from a loaded panel, on the ``[pipeline] explain_days`` before the day."""
+    d = parse_date(date, "date")
+    sub = panel.between(day_start(d) - pd.Timedelta(days=P.lookbacks()["explain_days"]), end_of_day(d))
+    return explain_day(sub, universe, sector, d, P.explain_params())
+
+
+def analyse(store: Store, universe: Universe, sector: str, date: object) -> Analysis:
+    """What fell on ``date`` (a UTC day) in ``sector``: members' moves, cap change, equities, BTC, liquidations."""
+    panel = day_panel(store, universe, sector, date, P.lookbacks()["analysis_days"])
+    return analysis_of(panel, universe, sector, date)
+
+
+def explain(store: Store, universe: Universe, sector: str, date: object) -> Explanation:
+    """Why it fell and whether it spreads: decomposition, event study, spillover, contagion, dependency."""
+    panel = day_panel(store, universe, sector, date, P.lookbacks()["explain_days"])
+    return explanation_of(panel, universe, sector, date)

@@ -1,0 +1,63 @@
+"""Parameters of the analytics, built from the active configuration (:func:`selloff.config.defaults`).
+
+The pipeline reads the config here, once per request, and passes typed parameters down: analytics never read
+the config themselves.
+"""
+from __future__ import annotations
+
+from selloff.analytics.day import DayParams
+from selloff.analytics.detect import DetectParams, StabiliseParams
+from selloff.analytics.explanation import ExplainParams
+from selloff.config import defaults
+from selloff.universe import Universe
+
+__all__ = ["day_params", "detect_params", "equities_of", "explain_params", "lookbacks", "priority"]
+
+
+def priority() -> tuple[str, ...]:
+    """Source priority, best first (``[sources] priority``)."""
+    return tuple(defaults("sources")["priority"])
+
+
+def detect_params(overrides: dict | None = None) -> DetectParams:
+    """``[detect]`` with command-line overrides (``--z``, ``--move``, ``--breadth``, ``--vol``)."""
+    return DetectParams.from_config(overrides)
+
+
+def equities_of(universe: Universe) -> tuple[str, ...]:
+    """The equities a day's analysis reports: the AI-equity basket, then the sectors named in
+    ``[report] equity_sectors`` that the universe has."""
+    att = defaults("attribution")
+    ids = [*att["equity_basket"]]
+    for x in defaults("report")["equity_sectors"]:
+        if x in universe.sectors:
+            ids += list(universe.sector(x).members)
+    return tuple(dict.fromkeys(ids))
+
+
+def day_params(universe: Universe) -> DayParams:
+    att, sec = defaults("attribution"), defaults("sector")
+    return DayParams(market_factor=str(att["market_factor"]), equity_basket=tuple(att["equity_basket"]),
+                     equities=equities_of(universe), event_days_before=int(defaults("report")["event_days_before"]),
+                     category_tolerance_hours=float(sec["category_snapshot_tolerance_hours"]), priority=priority(),
+                     detect=detect_params(), stabilise=StabiliseParams.from_config())
+
+
+def explain_params() -> ExplainParams:
+    att, ex = defaults("attribution"), defaults("explain")
+    return ExplainParams(
+        market_factor=str(att["market_factor"]), equity_basket=tuple(att["equity_basket"]),
+        equity_market=str(att["equity_market"]), window_days=int(att["window_days"]), hac_lags=int(att["hac_lags"]),
+        rolling_betas_rows=int(att["rolling_betas_rows"]), min_obs=int(ex["min_obs"]),
+        event_days_before=int(ex["event_days_before"]), event_kinds=tuple(ex["event_kinds"]),
+        est_window=(int(ex["est_window"][0]), int(ex["est_window"][1])), spillover_lags=int(ex["spillover_lags"]),
+        spillover_horizon=int(ex["spillover_horizon"]), spillover_sessions=int(ex["spillover_sessions"]),
+        spillover_min_obs=int(ex["spillover_min_obs"]), spillover_rolling_window=int(ex["spillover_rolling_window"]),
+        spillover_rolling_rows=int(ex["spillover_rolling_rows"]), granger_lags=int(ex["granger_lags"]),
+        tail_during_sessions=int(ex["tail_during_sessions"]), correlation_window=int(ex["correlation_window"]),
+        correlation_rows=int(ex["correlation_rows"]))
+
+
+def lookbacks() -> dict[str, int]:
+    """Days of history each analysis loads before its day (``[pipeline]``)."""
+    return {k: int(v) for k, v in defaults("pipeline").items()}
