@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from selloff.analytics.volatility import ewma_volatility, garch_volatility, zscores
+from selloff.errors import DataError
 
 
 def _returns(n: int = 120, seed: int = 3) -> pd.Series:
@@ -101,7 +102,7 @@ def test_garch_window_ends_at_end():
     a = garch_volatility(r, window=500, end=end)
     b = garch_volatility(shocked, window=500, end=end)
     assert a[0] == pytest.approx(b[0], rel=1e-9)
-    with pytest.raises(ValueError, match="at least 60"):
+    with pytest.raises(DataError, match="at least 60"):
         garch_volatility(r, end=r.index[30])
 
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 
 from selloff.errors import DataError
 
@@ -192,6 +191,8 @@ def factor_model(
     Newey, W. K., and K. D. West (1987). A simple, positive semi-definite, heteroskedasticity and
     autocorrelation consistent covariance matrix. Econometrica 55(3), 703–708.
     """
+    import statsmodels.api as sm  # on use: statsmodels pulls scipy (about 1 s)
+
     ys = [y] if isinstance(y, str) else list(y)
     factors = list(factors)
     need = ys + factors

@@ -10,7 +10,6 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from statsmodels.tsa.stattools import grangercausalitytests
 
 from selloff.errors import DataError
 
@@ -61,6 +60,8 @@ def granger_causality(returns: pd.DataFrame, a: str, b: str, lags: int = 5) -> p
     Granger, C. W. J. (1969). Investigating causal relations by econometric models and cross-spectral methods.
     Econometrica 37(3), 424–438.
     """
+    from statsmodels.tsa.stattools import grangercausalitytests
+
     data = _pair(returns, a, b).dropna()
     if len(data) < 3 * lags + 10:
         raise DataError(f"only {len(data)} complete rows for Granger tests with {lags} lags; "

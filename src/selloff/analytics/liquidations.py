@@ -25,8 +25,9 @@ from selloff.timeutil import utc
 
 __all__ = ["LiquidationTotal", "daily_liquidations", "hourly_liquidations", "liquidation_total", "usable_rows"]
 
-STEPS = {"1m": "1min", "5m": "5min", "15m": "15min", "1h": "1h", "4h": "4h", "8h": "8h", "1d": "1D"}
-"""Length of each stored interval (a row covers ``[ts, ts + step)``)."""
+STEPS = {k: pd.Timedelta(v) for k, v in
+         {"1m": "1min", "5m": "5min", "15m": "15min", "1h": "1h", "4h": "4h", "8h": "8h", "1d": "1D"}.items()}
+"""Length of each stored interval (a row covers ``[ts, ts + step)``); other intervals count as one day."""
 
 
 @dataclass(frozen=True)
@@ -72,9 +73,10 @@ def usable_rows(derivatives: pd.DataFrame, assets: list[str] | tuple[str, ...] |
     if d.empty:
         return d.assign(step=pd.Series(dtype="timedelta64[ns]"), liq_usd=pd.Series(dtype=float))
     d["ts"] = pd.to_datetime(d["ts"], utc=True)
-    d["step"] = d["interval"].map(lambda i: pd.Timedelta(STEPS.get(i, "1D")))
-    agg = d.groupby("asset")["venue"].transform(lambda v: (v == "aggregate").any())
-    d = d[~agg | (d["venue"] == "aggregate")]
+    d["step"] = d["interval"].map(STEPS).fillna(pd.Timedelta("1D"))
+    is_agg = d["venue"] == "aggregate"
+    agg = is_agg.groupby(d["asset"]).transform("any")
+    d = d[~agg | is_agg]
     finest = d.groupby(["asset", "venue"])["step"].transform("min")
     d = d[d["step"] == finest]
     return d.assign(liq_usd=d["liq_long_usd"].fillna(0.0) + d["liq_short_usd"].fillna(0.0))
@@ -95,9 +97,13 @@ def liquidation_total(derivatives: pd.DataFrame, start: object, end: object,
         Restrict to these assets (default: every asset in the frame).
     """
     t0, t1 = utc(start, "start"), utc(end, "end")
-    u = usable_rows(derivatives, assets)
+    d = derivatives
+    if not d.empty:  # the window first (rows that start inside it), then the rule on what is left
+        ts = pd.to_datetime(d["ts"], utc=True)
+        d = d[(ts >= t0) & (ts < t1)]
+    u = usable_rows(d, assets)
     if not u.empty:
-        u = u[(u["ts"] >= t0) & (u["ts"] + u["step"] <= t1)]
+        u = u[u["ts"] + u["step"] <= t1]
     if u.empty:
         return LiquidationTotal(None, None, None, t0, t1, 0, (), (), (), False)
     lo, sh = float(u["liq_long_usd"].fillna(0).sum()), float(u["liq_short_usd"].fillna(0).sum())

@@ -23,8 +23,10 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from statsmodels.tsa.api import VAR
 
+from selloff.analytics.fevd import (cite, generalized_fevd, generalized_fevd_from_ma, generalized_fevd_raw,
+                                    ma_coefficients, spillover_measures)
+from selloff.analytics.rangevol import range_volatility
 from selloff.errors import DataError
 
 __all__ = [
@@ -48,166 +50,6 @@ DEFAULT_HORIZON = 10
 
 Trend = Literal["n", "c", "ct"]
 _TREND_TERMS = {"n": 0, "c": 1, "ct": 2}
-
-#: 1 / (4 ln 2): Parkinson's (1980) scaling of the squared log range, 0.361 in DY (2012).
-_PARKINSON = 1.0 / (4.0 * np.log(2.0))
-#: Garman & Klass (1980) "best analytic scale-invariant" weights.
-_GK_RANGE, _GK_CROSS, _GK_CLOSE = 0.511, 0.019, 0.383
-
-_REFERENCES = """
-    References
-    ----------
-    .. [1] Diebold, F. X. and Yilmaz, K. (2012). "Better to give than to receive: Predictive
-       directional measurement of volatility spillovers." International Journal of Forecasting
-       28(1), 57–66.
-    .. [2] Pesaran, M. H. and Shin, Y. (1998). "Generalized impulse response analysis in linear
-       multivariate models." Economics Letters 58(1), 17–29.
-    .. [3] Koop, G., Pesaran, M. H. and Potter, S. M. (1996). "Impulse response analysis in
-       nonlinear multivariate models." Journal of Econometrics 74(1), 119–147.
-"""
-
-
-def _cite(func):
-    """Append the shared References section to ``func``'s numpydoc docstring."""
-    func.__doc__ = (func.__doc__ or "").rstrip() + "\n" + _REFERENCES
-    return func
-
-
-# --------------------------------------------------------------------------------------------
-# Generalized forecast-error variance decomposition
-# --------------------------------------------------------------------------------------------
-def ma_coefficients(coefs: np.ndarray, horizon: int) -> np.ndarray:
-    """Moving-average matrices :math:`\\Phi_0, …, \\Phi_{H-1}` of a VAR(p), batched.
-
-    Parameters
-    ----------
-    coefs : ndarray, shape (..., p, k, k)
-        Lag matrices ``A_1 … A_p`` (statsmodels' ``VARResults.coefs`` layout: ``coefs[l-1, i, j]``
-        is the effect of ``y_{j, t-l}`` on ``y_{i, t}``). Leading dimensions are a batch.
-    horizon : int
-        Number of MA matrices to return (``H >= 1``).
-
-    Returns
-    -------
-    ndarray, shape (..., H, k, k)
-
-    Notes
-    -----
-    :math:`\\Phi_0 = I`, :math:`\\Phi_h = \\sum_{l=1}^{\\min(p,h)} A_l \\Phi_{h-l}` (Lütkepohl 2005,
-    eq. 2.1.22); the same recursion as ``statsmodels.tsa.vector_ar.var_model.ma_rep``.
-    """
-    coefs = np.asarray(coefs, dtype=float)
-    if coefs.ndim < 3 or coefs.shape[-1] != coefs.shape[-2]:
-        raise ValueError(f"coefs must have shape (..., p, k, k), got {coefs.shape}")
-    if horizon < 1:
-        raise ValueError(f"horizon must be >= 1, got {horizon}")
-    p, k = coefs.shape[-3], coefs.shape[-1]
-    batch = coefs.shape[:-3]
-    phi = np.empty(batch + (horizon, k, k))
-    phi[..., 0, :, :] = np.eye(k)
-    for h in range(1, horizon):
-        acc = np.zeros(batch + (k, k))
-        for lag in range(1, min(p, h) + 1):
-            acc += coefs[..., lag - 1, :, :] @ phi[..., h - lag, :, :]
-        phi[..., h, :, :] = acc
-    return phi
-
-
-def generalized_fevd_from_ma(phi: np.ndarray, sigma: np.ndarray) -> np.ndarray:
-    """Raw generalized FEVD from MA matrices and the innovation covariance, batched.
-
-    Parameters
-    ----------
-    phi : ndarray, shape (..., H, k, k)
-        MA matrices :math:`\\Phi_0 … \\Phi_{H-1}` (e.g. :func:`ma_coefficients` or statsmodels'
-        ``VARResults.ma_rep(H - 1)``).
-    sigma : ndarray, shape (..., k, k)
-        Innovation covariance :math:`\\Sigma`, positive definite.
-
-    Returns
-    -------
-    ndarray, shape (..., k, k)
-        :math:`\\theta^g_{ij}(H)`, rows **not** normalised (see :func:`generalized_fevd_raw`).
-    """
-    phi = np.asarray(phi, dtype=float)
-    sigma = np.asarray(sigma, dtype=float)
-    phi_sigma = phi @ sigma[..., None, :, :]                      # (..., H, k, k): Φ_h Σ
-    numerator = np.sum(phi_sigma**2, axis=-3)                      # Σ_h (e_i' Φ_h Σ e_j)²
-    denominator = np.sum(phi_sigma * phi, axis=(-3, -1))           # Σ_h (Φ_h Σ Φ_h')_ii
-    sigma_jj = np.diagonal(sigma, axis1=-2, axis2=-1)
-    return numerator / sigma_jj[..., None, :] / denominator[..., :, None]
-
-
-@_cite
-def generalized_fevd_raw(coefs: np.ndarray, sigma: np.ndarray, horizon: int) -> np.ndarray:
-    """Generalized (Pesaran–Shin) forecast-error variance decomposition, rows not normalised.
-
-    Parameters
-    ----------
-    coefs : ndarray, shape (..., p, k, k)
-        VAR lag matrices (statsmodels ``VARResults.coefs`` layout); leading dimensions are a batch.
-    sigma : ndarray, shape (..., k, k)
-        Innovation covariance, positive definite.
-    horizon : int
-        Forecast horizon H (number of steps, ``H >= 1``; DY 2012 use 10).
-
-    Returns
-    -------
-    ndarray, shape (..., k, k)
-        ``theta[i, j]``: share of the H-step forecast-error variance of variable i attributed to
-        a shock in variable j.
-
-    Notes
-    -----
-    .. math::
-        \\theta^g_{ij}(H) = \\frac{\\sigma_{jj}^{-1}\\sum_{h=0}^{H-1}(e_i'\\Phi_h\\Sigma e_j)^2}
-                               {\\sum_{h=0}^{H-1} e_i'\\Phi_h\\Sigma\\Phi_h' e_i}
-
-    The generalized impulse responses of Koop, Pesaran & Potter (1996) shock one variable at a
-    time and integrate out the others with the historical correlation of the innovations, so the
-    decomposition does not depend on the ordering of the variables. Because the shocks are not
-    orthogonal, a row sums to 1 only when :math:`\\Sigma` is diagonal (then the decomposition
-    equals the Cholesky one); in general :math:`\\sum_j\\theta^g_{ij}(H) \\neq 1` and DY (2012)
-    normalise each row by its sum (:func:`generalized_fevd`).
-    """
-    return generalized_fevd_from_ma(ma_coefficients(coefs, horizon), sigma)
-
-
-@_cite
-def generalized_fevd(coefs: np.ndarray, sigma: np.ndarray, horizon: int) -> np.ndarray:
-    """Generalized FEVD with rows normalised to sum to one (Diebold & Yilmaz 2012, eq. 5).
-
-    Parameters
-    ----------
-    coefs : ndarray, shape (..., p, k, k)
-        VAR lag matrices (statsmodels ``VARResults.coefs`` layout); leading dimensions are a batch.
-    sigma : ndarray, shape (..., k, k)
-        Innovation covariance, positive definite.
-    horizon : int
-        Forecast horizon H (``H >= 1``).
-
-    Returns
-    -------
-    ndarray, shape (..., k, k)
-        :math:`\\tilde\\theta_{ij}(H) = \\theta^g_{ij}(H) / \\sum_j \\theta^g_{ij}(H)`, entries in
-        [0, 1], every row summing to 1 (rows = receivers, columns = contributors).
-
-    Notes
-    -----
-    See :func:`generalized_fevd_raw` for the formula and why normalisation is needed.
-    """
-    theta = generalized_fevd_raw(coefs, sigma, horizon)
-    return theta / theta.sum(axis=-1, keepdims=True)
-
-
-def _spillover_measures(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(total, to, from, net) in per cent from normalised decompositions of shape (..., k, k)."""
-    pct = 100.0 * theta
-    own = np.diagonal(pct, axis1=-2, axis2=-1)
-    from_ = pct.sum(axis=-1) - own
-    to = pct.sum(axis=-2) - own
-    total = from_.sum(axis=-1) / pct.shape[-1]
-    return total, to, from_, to - from_
 
 
 # --------------------------------------------------------------------------------------------
@@ -311,7 +153,7 @@ def _method(lags: int, horizon: int) -> str:
 def _result_from_fevd(
     theta: np.ndarray, names: list, *, lags: int, horizon: int, nobs: int, trend: str
 ) -> SpilloverResult:
-    total, to, from_, net = _spillover_measures(theta)
+    total, to, from_, net = spillover_measures(theta)
     idx = pd.Index(names)
     pct = pd.DataFrame(100.0 * theta, index=idx, columns=idx)
     table = pct.copy()
@@ -336,7 +178,7 @@ def _result_from_fevd(
     )
 
 
-@_cite
+@cite
 def spillover_table(
     data: pd.DataFrame,
     lags: int = DEFAULT_LAGS,
@@ -381,6 +223,8 @@ def spillover_table(
     data = _validate_frame(data, "spillover_table")
     _validate_var_args(lags, horizon, trend)
     _check_enough_rows(len(data), data.shape[1], lags, trend, "spillover_table")
+    from statsmodels.tsa.api import VAR
+
     res = VAR(data.to_numpy(dtype=float)).fit(lags, trend=trend)
     theta = generalized_fevd(res.coefs, res.sigma_u, horizon)
     return _result_from_fevd(theta, list(data.columns), lags=lags, horizon=horizon, nobs=res.nobs, trend=trend)
@@ -407,7 +251,7 @@ def _window_ends(n_rows: int, window: int, step: int) -> np.ndarray:
 
 
 def _rolling_frame(index: pd.Index, names: list, theta: np.ndarray) -> pd.DataFrame:
-    total, to, from_, net = _spillover_measures(theta)
+    total, to, from_, net = spillover_measures(theta)
     cols = {"total": total}
     for label, values in (("to", to), ("from", from_), ("net", net)):
         for j, name in enumerate(names):
@@ -415,7 +259,7 @@ def _rolling_frame(index: pd.Index, names: list, theta: np.ndarray) -> pd.DataFr
     return pd.DataFrame(cols, index=index)
 
 
-@_cite
+@cite
 def rolling_spillover(
     data: pd.DataFrame,
     window: int,
@@ -514,6 +358,8 @@ def rolling_spillover_reference(
     statsmodels' ``ma_rep`` and the decomposition from :func:`generalized_fevd_from_ma`.
     Slow (a Python loop over windows); kept to check the batched path and for readers.
     """
+    from statsmodels.tsa.api import VAR
+
     data = _validate_frame(data, "rolling_spillover_reference")
     _validate_var_args(lags, horizon, trend)
     ends = _window_ends(len(data), window, step)
@@ -525,85 +371,3 @@ def rolling_spillover_reference(
         raw = generalized_fevd_from_ma(res.ma_rep(horizon - 1), res.sigma_u)
         thetas.append(raw / raw.sum(axis=1, keepdims=True))
     return _rolling_frame(data.index[ends], list(data.columns), np.stack(thetas))
-
-
-# --------------------------------------------------------------------------------------------
-# Volatility input
-# --------------------------------------------------------------------------------------------
-def range_volatility(
-    high: pd.Series | pd.DataFrame,
-    low: pd.Series | pd.DataFrame,
-    open: pd.Series | pd.DataFrame | None = None,  # noqa: A002 - the bar field's name
-    close: pd.Series | pd.DataFrame | None = None,
-    *,
-    kind: Literal["log_variance", "variance", "std"] = "log_variance",
-) -> pd.Series | pd.DataFrame:
-    """Daily range-based variance estimate, the volatility input of Diebold & Yilmaz (2012).
-
-    Parameters
-    ----------
-    high, low : Series or DataFrame
-        Daily high and low prices (wide frames: one column per market), strictly positive.
-    open, close : Series or DataFrame, optional
-        Daily open and close. Given both: Garman–Klass estimator; otherwise Parkinson's.
-    kind : {"log_variance", "variance", "std"}, default "log_variance"
-        ``"variance"``: the daily variance estimate :math:`\\tilde\\sigma^2`; ``"std"``: its square
-        root (daily, not annualised); ``"log_variance"``: :math:`\\ln\\tilde\\sigma^2`, the scale on
-        which the spillover VAR is fitted (the ``dy2012`` data set is on this scale).
-
-    Returns
-    -------
-    Series or DataFrame, same shape as ``high``.
-
-    Notes
-    -----
-    Parkinson (1980), as in DY (2012, fn. 5): :math:`\\tilde\\sigma^2 = 0.361\\,[\\ln H - \\ln L]^2`,
-    with :math:`0.361 = 1/(4\\ln 2)`. Garman & Klass (1980), with :math:`u=\\ln(H/O)`,
-    :math:`d=\\ln(L/O)`, :math:`c=\\ln(C/O)`:
-    :math:`0.511(u-d)^2 - 0.019[c(u+d) - 2ud] - 0.383c^2`.
-    Both are unbiased for the daily variance of a driftless Brownian log price observed
-    continuously; discrete sampling and zero-volume days bias them down. Volatilities are
-    right-skewed, so DY fit the VAR to logs; a day with zero range has no log — drop it or use
-    ``kind="variance"``. Spillovers "on returns" use log returns directly instead of this helper.
-
-    References
-    ----------
-    .. [1] Diebold, F. X. and Yilmaz, K. (2012), International Journal of Forecasting 28(1), 57–66.
-    .. [2] Parkinson, M. (1980). "The extreme value method for estimating the variance of the rate
-       of return." Journal of Business 53(1), 61–65.
-    .. [3] Garman, M. B. and Klass, M. J. (1980). "On the estimation of security price
-       volatilities from historical data." Journal of Business 53(1), 67–78.
-    """
-    if kind not in ("log_variance", "variance", "std"):
-        raise DataError(f"range_volatility: kind={kind!r} is unknown; use 'log_variance', 'variance' or 'std'")
-    if (open is None) != (close is None):
-        raise DataError("range_volatility: pass both open and close (Garman-Klass) or neither (Parkinson)")
-    prices = {"high": high, "low": low} | ({} if open is None else {"open": open, "close": close})
-    for name, frame in prices.items():
-        values = np.asarray(frame, dtype=float)
-        if not np.all(np.isfinite(values) & (values > 0)):
-            pos = np.argwhere(~(np.isfinite(values) & (values > 0)))[0][0]
-            raise DataError(
-                f"range_volatility: {name} price is missing or not positive at {frame.index[pos]!r}; "
-                "clean the bars first"
-            )
-    if np.any(np.asarray(high, dtype=float) < np.asarray(low, dtype=float)):
-        pos = np.argwhere(np.asarray(high, dtype=float) < np.asarray(low, dtype=float))[0][0]
-        raise DataError(f"range_volatility: high < low at {high.index[pos]!r}; fix or drop that bar")
-
-    if open is None:
-        variance = _PARKINSON * np.log(high / low) ** 2
-    else:
-        u, d, c = np.log(high / open), np.log(low / open), np.log(close / open)
-        variance = _GK_RANGE * (u - d) ** 2 - _GK_CROSS * (c * (u + d) - 2.0 * u * d) - _GK_CLOSE * c**2
-    if kind == "variance":
-        return variance
-    if kind == "std":
-        return np.sqrt(variance)
-    if np.any(np.asarray(variance) <= 0):
-        pos = np.argwhere(np.asarray(variance) <= 0)[0][0]
-        raise DataError(
-            f"range_volatility: zero range at {high.index[pos]!r} has no log variance; "
-            "drop that day or use kind='variance'"
-        )
-    return np.log(variance)

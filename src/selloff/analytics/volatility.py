@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from selloff.errors import ConfigError, DataError
+
 
 def ewma_volatility(returns: pd.DataFrame | pd.Series, lam: float = 0.94, min_periods: int = 30) -> pd.DataFrame | pd.Series:
     """EWMA forecast of sigma_t from returns up to t-1.
@@ -51,7 +53,7 @@ def garch_volatility(returns: pd.Series, window: int = 365, end: object = None, 
         s = s.loc[:end]
     s = s.iloc[-window:]
     if len(s) < 60:
-        raise ValueError(f"GARCH needs at least 60 returns before the event, got {len(s)}")
+        raise DataError(f"GARCH needs at least 60 returns before the event, got {len(s)}; load more history")
     am = arch_model(s * 100.0, mean="Constant", vol="GARCH", p=1, q=1, dist=dist, rescale=False)
     res = am.fit(disp="off", show_warning=False)
     f = res.forecast(horizon=1, reindex=False)
@@ -72,7 +74,7 @@ def _garch_blocks(n: int, window: int, refit_every: int, min_obs: int) -> list[t
     """(estimation start, block start, block end exclusive) positions: block [p0, p1) is forecast with the
     parameters estimated on positions [max(0, p0 - window), p0)."""
     if window < 1 or refit_every < 1 or min_obs < 1:
-        raise ValueError(f"window, refit_every and min_obs must be >= 1, got {window}, {refit_every}, {min_obs}")
+        raise ConfigError(f"window, refit_every and min_obs must be >= 1, got {window}, {refit_every}, {min_obs}; fix [detect] garch_*")
     return [(max(0, p0 - window), p0, min(p0 + refit_every, n)) for p0 in range(min_obs, n, refit_every)]
 
 

@@ -36,7 +36,7 @@ class Finding:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise ValueError(f"unknown finding kind {self.kind!r}")
+            raise DataError(f"unknown finding kind {self.kind!r}; use one of {', '.join(KINDS)}")
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -1,0 +1,63 @@
+"""The report from a warm store: EN + DE, md/html/json with figures, for the demo episode (2026-02-06).
+
+    .venv/bin/python bench/bench_report.py [--repeat 3] [--formats md,html,json]
+
+Prints the report's wall time (median of ``--repeat`` runs, after one warm-up run that pays the imports), the
+store reads per table, where the time goes (load / analysis / explain / scenario / findings+writing), and — as the
+baseline measured in the same run — the time of the store reads alone (the I/O floor: the panel load).
+Target (issue 9): < 2 s.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--formats", default="md,html,json")
+    a = ap.parse_args()
+    t0 = time.perf_counter()
+    from selloff.pipeline import params as P
+    from selloff.pipeline.analysis import analysis_of, day_panel, explanation_of
+    from selloff.pipeline.demo import build_demo_store
+    from selloff.pipeline.load import read_counter
+    from selloff.pipeline.report import report, scenario_of
+    from selloff.store import Store
+    from selloff.universe import load_universe
+    t_import = time.perf_counter() - t0
+    u = load_universe(include_user_config=False)
+    date, sector = "2026-02-06", "ai-crypto"
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "demo.duckdb"
+        with Store(path) as db:
+            build_demo_store(db, u)
+        with Store(path, read_only=True) as db:
+            report(db, u, sector, date, "all", a.formats, Path(d) / "warm")
+            runs, loads = [], []
+            for i in range(a.repeat):
+                t0 = time.perf_counter()
+                with read_counter(db) as counts:
+                    report(db, u, sector, date, "all", a.formats, Path(d) / f"r{i}")
+                runs.append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                panel = day_panel(db, u, sector, date, max(P.lookbacks().values()))
+                loads.append(time.perf_counter() - t0)
+            t0 = time.perf_counter(); an = analysis_of(panel, u, sector, date); t_an = time.perf_counter() - t0
+            t0 = time.perf_counter(); x = explanation_of(panel, u, sector, date); t_x = time.perf_counter() - t0
+            t0 = time.perf_counter(); scenario_of(panel, an, x); t_sc = time.perf_counter() - t0
+    rep, load = statistics.median(runs), statistics.median(loads)
+    print(f"imports (first, once per process) {t_import:6.2f} s")
+    print(f"report EN+DE {a.formats:<14} {rep:6.2f} s  (median of {a.repeat}; target < 2 s)")
+    print(f"  load panel (baseline)      {load:6.2f} s  -> report / load = {rep / load:5.1f}x")
+    print(f"  analysis {t_an:5.2f} s · explain {t_x:5.2f} s · scenario {t_sc:5.2f} s · findings, text, figures, files "
+          f"{max(rep - load - t_an - t_x - t_sc, 0):5.2f} s")
+    print(f"  store reads per table: {dict(counts)}")
+
+
+if __name__ == "__main__":
+    main()

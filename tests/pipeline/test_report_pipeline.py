@@ -1,0 +1,54 @@
+"""The report through the pipeline: one read per table, the CLI and the Python API write the same files."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from selloff import api
+from selloff.cli import app
+from selloff.pipeline.load import read_counter
+from selloff.pipeline.report import report
+from selloff.store import Store
+
+from tests.report.conftest import REPORT_DATE, SECTOR, demo_store_path, universe  # noqa: F401  (fixtures)
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_report_reads_each_table_once(demo_store_path, universe, tmp_path):
+    with Store(demo_store_path, read_only=True) as db, read_counter(db) as counts:
+        res = report(db, universe, SECTOR, REPORT_DATE, "en", "json", tmp_path)
+    assert counts == {"bars": 1, "market_caps": 1, "derivatives": 1, "events": 1, "category_caps": 1}
+    assert len(res.paths) == 1 and res.explanation is not None and res.scenario is not None
+
+
+def test_cli_and_api_write_identical_files(demo_store_path, universe, tmp_path):
+    a, b = tmp_path / "cli", tmp_path / "api"
+    r = CliRunner().invoke(app, ["report", "--store", str(demo_store_path), "--date", REPORT_DATE, "--sector", SECTOR,
+                                 "--lang", "all", "--format", "md,html,json", "--out", str(a)])
+    assert r.exit_code == 0, r.output
+    res = api.report(demo_store_path, sector=SECTOR, date=REPORT_DATE, lang="all", formats="md,html,json", out=b)
+    da, db_ = _digests(a), _digests(b)
+    # the JSON and HTML embed no path of their own output folder; figures are rendered with fixed metadata
+    assert set(da) == set(db_) and len(da) >= 6
+    assert {k for k in da if da[k] != db_[k]} == set()
+    assert sorted(p.name for p in res.paths) == sorted(k for k in da if "/" not in k)
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--lang", "xx"], "--lang"), (["--format", ""], "--format"), (["--format", "docx"], "--format"),
+    (["--date", "now"], "--date"), (["--date", "2030-01-01"], "outside the stored data"),
+])
+def test_report_bad_input_one_line_exit_2(demo_store_path, tmp_path, args, needle):
+    base = ["report", "--store", str(demo_store_path), "--date", REPORT_DATE, "--out", str(tmp_path / "o")]
+    r = CliRunner().invoke(app, base + args)
+    assert r.exit_code == 2, r.output
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0] and "Traceback" not in r.output
+    assert not (tmp_path / "o").exists()
