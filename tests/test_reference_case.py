@@ -140,3 +140,19 @@ def test_claim_check_on_real_data(real, shared_reference):
         if v.status in ("supported", "contradicted"):
             assert v.window and v.measure
             assert v.used is None or v.used.source != "simulated"
+
+
+def test_report_and_claim_check_print_the_same_figure(real, shared_reference, tmp_path):
+    """One rule per number: NVDA's and AMD's moves over the 5 sessions to 5 Feb are the report's equity findings
+    and the claim check's 'five days to the day before publication' readings — the same function, the same value."""
+    db, root = real
+    res = api.report(db, U, "ai-crypto", "2026-02-05", lang="en", formats="json", out=tmp_path)
+    found = {f.id: f for f in res.findings}
+    text = (shared_reference / "news-2026-02-06-ai-crypto-selloff.de.txt").read_text(encoding="utf-8")
+    run = api.check(db, text, U, date="2026-02-06")
+    for asset in ("NVDA", "AMD"):
+        v = next(v for v in run.verdicts if v.claim.metric == "price_change" and v.claim.subjects == (asset,))
+        reading = next(r for r in v.readings if r.name == "trading_days_5_prev")
+        assert found[f"eq5_{asset}"].value == pytest.approx(reading.value, abs=1e-12)
+        closes = _closes(root / f"equities/yfinance_daily_key07211/{asset}.csv", "Date", "Close")
+        assert reading.value == pytest.approx(100 * (closes["2026-02-05"] / closes["2026-01-29"] - 1), abs=1e-9)

@@ -52,3 +52,20 @@ def test_report_bad_input_one_line_exit_2(demo_store_path, tmp_path, args, needl
     lines = r.output.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0] and "Traceback" not in r.output
     assert not (tmp_path / "o").exists()
+
+
+def test_readme_python_example_runs(demo_store_path, tmp_path, monkeypatch):
+    """The README's Python section, run as written (store and output paths pointed at this test's files)."""
+    import re
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Python API"):]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    (tmp_path / "news.txt").write_text("TAO fell 15% on February 6, 2026.", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    code = code.replace('"out/demo.duckdb"', repr(str(demo_store_path)))
+    ns: dict = {}
+    exec(compile(code, "README.md", "exec"), ns)
+    assert ns["res"].paths and all(p.exists() for p in ns["res"].paths)
+    assert len(ns["episodes"]) >= 1 and ns["day"].sector_id == "ai-crypto" and "decomposition" in ns["why"].tables
+    assert len(ns["run"].claims) == 1
