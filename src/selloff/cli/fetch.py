@@ -10,15 +10,11 @@ import typer
 
 from selloff import config
 from selloff.cli.app import app as main_app, record_app
-from selloff.cli.common import command
+from selloff.cli.common import JsonOpt, StoreOpt, UniverseOpt, command, universe_of
 from selloff.errors import SelloffError
-from selloff.universe import load_universe
 
 SOURCE_NAMES = "coingecko, ccxt, coinglass, yahoo, events"
 
-StoreOpt = Annotated[Optional[Path], typer.Option("--store", help="DuckDB store file (default: selloff's data dir).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")]
-UniverseOpt = Annotated[Optional[Path], typer.Option("--universe", help="Extra universe TOML merged over the default.")]
 
 
 def _fail(exc: SelloffError) -> typer.Exit:
@@ -58,7 +54,7 @@ def fetch(
     from selloff.store import Store
 
     try:
-        uni = load_universe(*([universe] if universe else []))
+        uni = universe_of(universe)
         chosen = select_assets(uni, sector, assets)
         srcs = _csv(source) or list(SOURCES)
         ctx = FetchContext(
@@ -162,7 +158,7 @@ def record_liquidations(
     from selloff.store import Store
 
     try:
-        uni = load_universe(*([universe] if universe else []))
+        uni = universe_of(universe)
         chosen = [a for a in select_assets(uni, sector, assets) if a.kind == "token"]
         names = _csv(exchanges) or list(ex_mod.DEFAULT_EXCHANGES)
         db = Store(store or config.default_store_path())
