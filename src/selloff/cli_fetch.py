@@ -16,7 +16,7 @@ import typer
 
 from selloff import config
 from selloff.errors import SelloffError
-from selloff.ingest import SOURCES, FetchContext, execute, plan, select_assets, summarize
+from selloff.pipeline.fetch import SOURCES, FetchContext, execute, plan, select_assets, summarize
 from selloff.sources import coinglass as cg_mod
 from selloff.sources import exchanges as ex_mod
 from selloff.sources.coingecko import CoinGecko

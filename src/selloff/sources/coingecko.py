@@ -19,15 +19,19 @@ CoinGecko API v3 reference, https://docs.coingecko.com/reference/coins-id-market
 """
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import pandas as pd
 
-from selloff.errors import ConfigError, SourceError
+from selloff.errors import ConfigError, SelloffError, SourceError
+from selloff.sources import registry
 from selloff.sources._http import HttpPolicy, JsonClient
+from selloff.sources.tasks import FetchContext, Frames, Task, skip_task
+from selloff.timeutil import utc
 
 DEMO_BASE = "https://api.coingecko.com/api/v3"
 PRO_BASE = "https://pro-api.coingecko.com/api/v3"
@@ -215,7 +219,7 @@ def build_chart_query(asset: str, coin_id: str, start: object, end: object, inte
     if not coin_id:
         raise ConfigError(f"asset {asset} has no coingecko_id; add it to the universe TOML")
     now = now if now is not None else pd.Timestamp.now(tz="UTC")
-    s, e = _utc(start, "--since"), min(_utc(end, "--until"), now)
+    s, e = utc(start, "--since"), min(utc(end, "--until"), now)
     if s >= e:
         raise ConfigError(f"coingecko {asset}: empty range {s:%Y-%m-%d}..{e:%Y-%m-%d}; --since must be before --until and now")
     notes: list[str] = []
@@ -391,3 +395,76 @@ def transform_categories(categories: list[dict], names: list[dict] | None = None
     df = pd.DataFrame(rows)
     df["ts"] = pd.to_datetime(df["ts"], utc=True)
     return df
+
+
+# ------------------------------------------------------------------------------------------------------------
+# provider (planning)
+# ------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SnapshotQuery:
+    """A snapshot request: ``markets`` of the coins in ``id_to_asset`` or all ``categories``."""
+
+    kind: str
+    id_to_asset: Mapping[str, str] = field(default_factory=dict)
+
+
+@registry.register
+class CoinGeckoProvider(registry.Provider):
+    """Daily/hourly charts (``bars`` closes + ``market_caps``) per token, markets and category snapshots."""
+
+    name = SOURCE
+
+    def build_query(self, ctx: FetchContext, *, kind: str = "market_chart", **params: object) -> ChartQuery | SnapshotQuery:
+        if kind == "market_chart":
+            return _client(ctx).build_chart_query(**params)
+        if kind in ("markets", "categories"):
+            return SnapshotQuery(kind, dict(params.get("id_to_asset") or {}))
+        raise ConfigError(f"coingecko query kind '{kind}' unknown; use market_chart, markets or categories")
+
+    def extract(self, ctx: FetchContext, query: ChartQuery | SnapshotQuery) -> object:
+        cg = _client(ctx)
+        if isinstance(query, ChartQuery):
+            return cg.extract_chart(query)
+        if query.kind == "markets":
+            return cg.extract_markets(list(query.id_to_asset))
+        return cg.extract_categories(), cg.extract_categories_list()
+
+    def transform(self, query: ChartQuery | SnapshotQuery, raw: object) -> Frames:
+        if isinstance(query, ChartQuery):
+            bars, caps = transform_chart(query, raw)
+            return [("bars", bars), ("market_caps", caps)]
+        if query.kind == "markets":
+            return [("market_caps", transform_markets(raw, dict(query.id_to_asset)))]
+        return [("category_caps", transform_categories(*raw))]
+
+    def plan_tasks(self, ctx, assets, coverage, start, end, interval, step, now) -> list[Task]:
+        if ctx.coingecko is None:
+            return []
+        tasks = []
+        tokens = [a for a in assets if a.kind == "token"]
+        for a in tokens:
+            if not a.coingecko_id:
+                tasks.append(skip_task(SOURCE, a.id, f"{a.id} has no coingecko_id in the universe; skipped"))
+                continue
+            for s, e in coverage.bar_gaps({"asset": a.id, "interval": interval, "source": SOURCE}, start, end, step):
+                try:
+                    q = self.build_query(ctx, asset=a.id, coin_id=a.coingecko_id, start=s, end=e, interval=interval)
+                except SelloffError as exc:
+                    tasks.append(skip_task(SOURCE, a.id, str(exc)))
+                    continue
+                tasks.append(self.task(ctx, q, "market_chart", f"{a.id} ({q.coin_id}) {interval} in {len(q.chunks)} request(s)",
+                                       asset=a.id, start=q.start, end=q.end, calls=len(q.chunks), notes=q.notes))
+        with_ids = {a.coingecko_id: a.id for a in tokens if a.coingecko_id}
+        if with_ids and end >= now - pd.Timedelta(hours=1):
+            markets = self.build_query(ctx, kind="markets", id_to_asset=with_ids)
+            tasks.append(self.task(ctx, markets, "markets", f"snapshot of {len(with_ids)} coins", start=now, end=now,
+                                   calls=math.ceil(len(with_ids) / 250)))
+            tasks.append(self.task(ctx, self.build_query(ctx, kind="categories"), "categories",
+                                   "category market caps (snapshot)", start=now, end=now, calls=2))
+        return tasks
+
+
+def _client(ctx: FetchContext) -> CoinGecko:
+    if ctx.coingecko is None:
+        raise ConfigError("coingecko: no client in the fetch context; build one with CoinGecko.from_env()")
+    return ctx.coingecko
