@@ -16,11 +16,12 @@ from datetime import datetime, timezone
 
 import pandas as pd
 
-from selloff.errors import ConfigError, SelloffError
+from selloff.errors import ConfigError, SelloffError, SourceError
+from selloff.redact import redact
 from selloff.sources import registry
 from selloff.sources.coverage import Coverage, Range, missing_ranges, missing_runs
 from selloff.sources.exchanges import timeframe_delta
-from selloff.sources.tasks import FetchContext, Task, TaskResult
+from selloff.sources.tasks import BAR_INTERVALS, FetchContext, Task, TaskResult
 from selloff.store import Store
 from selloff.store.store import UpsertResult
 from selloff.timeutil import utc
@@ -75,9 +76,12 @@ def plan(store: Store, universe: Universe, ctx: FetchContext, *, assets: Sequenc
     Raises
     ------
     ConfigError
-        An unknown source, an empty or reversed range, or a context a provider refuses.
+        An unknown source or interval, an empty or reversed range, or a context a provider refuses (an unknown
+        exchange, a feed URL that is not http(s)).
     """
     chosen = {registry.get(s).name for s in sources}
+    if interval not in BAR_INTERVALS:
+        raise ConfigError(f"--interval '{interval}' is not supported; use one of {', '.join(BAR_INTERVALS)}")
     now = ctx.clock()
     end = min(utc(until, "--until"), now) if until else now
     start = utc(since, "--since") if since else end - pd.Timedelta(days=DEFAULT_HISTORY_DAYS)
@@ -106,9 +110,9 @@ def execute(store: Store, tasks: Sequence[Task], on_done: Callable[[Task, TaskRe
             continue
         started = datetime.now(timezone.utc)
         t0 = time.perf_counter()
-        request = f"{task.kind}: {task.what}"
+        request = redact(f"{task.kind}: {task.what}")
         try:
-            frames = task.run()
+            frames = _run(task)
             with store.transaction():
                 total = UpsertResult("", 0, 0, 0)
                 for table, df in frames:
@@ -119,10 +123,10 @@ def execute(store: Store, tasks: Sequence[Task], on_done: Callable[[Task, TaskRe
                                 result=total, duration_s=dur, started_at=started)
             res = TaskResult(task, "ok", total.inserted, total.updated, total.unchanged, dur)
         except SelloffError as exc:
-            dur = time.perf_counter() - t0
+            dur, error = time.perf_counter() - t0, redact(str(exc))
             store.log_fetch(task.source, "error", request=request, range_start=task.start, range_end=task.end,
-                            duration_s=dur, error=str(exc), started_at=started)
-            res = TaskResult(task, "error", duration_s=dur, error=str(exc))
+                            duration_s=dur, error=error, started_at=started)
+            res = TaskResult(task, "error", duration_s=dur, error=error)
         except KeyboardInterrupt:
             store.log_fetch(task.source, "interrupted", request=request, range_start=task.start, range_end=task.end,
                             duration_s=time.perf_counter() - t0, error="interrupted (Ctrl-C); nothing of this task was stored",
@@ -132,6 +136,16 @@ def execute(store: Store, tasks: Sequence[Task], on_done: Callable[[Task, TaskRe
         if on_done:
             on_done(task, res)
     return results
+
+
+def _run(task: Task) -> list:
+    """``task.run()``; a parsing slip a provider did not catch becomes a SourceError for this task only."""
+    try:
+        return task.run()
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError) as exc:
+        raise SourceError(f"{task.source} {task.kind} {task.what}: unexpected answer ({type(exc).__name__}: "
+                          f"{' '.join(str(exc).split())[:120]}); the provider's format changed — report it to selloff",
+                          source=task.source) from None
 
 
 def summarize(results: Sequence[TaskResult]) -> pd.DataFrame:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 import pandas as pd
@@ -97,10 +97,11 @@ class CoinGecko:
         demo = os.environ.get("COINGECKO_API_KEY")
         plan, key = ("pro", pro) if pro else (("demo", demo) if demo else ("public", None))
         base = base_url or os.environ.get("COINGECKO_BASE_URL") or (PRO_BASE if plan == "pro" else DEMO_BASE)
-        cpm = calls_per_minute or (PRO_CALLS_PER_MINUTE if plan == "pro" else DEMO_CALLS_PER_MINUTE)
+        default = PRO_CALLS_PER_MINUTE if plan == "pro" else DEMO_CALLS_PER_MINUTE
+        cpm = default if calls_per_minute is None else calls_per_minute
         pol = policy or HttpPolicy(calls_per_minute=cpm)
-        if policy is not None and calls_per_minute:
-            pol = HttpPolicy(policy.max_attempts, policy.base_wait_s, policy.max_wait_s, policy.timeout_s, cpm)
+        if policy is not None and calls_per_minute is not None:
+            pol = replace(policy, calls_per_minute=cpm)
         return cls(plan=plan, base_url=base, api_key=key, policy=pol)
 
     def close(self) -> None:
@@ -271,12 +272,41 @@ def _require_list(body: object, what: str, fields: Iterable[str]) -> None:
             )
 
 
+def _is_number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _points(pts: object, what: str) -> dict[int, float | None]:
+    """``[[ms, value], ...]`` → ``{ms: value}``; every item is checked, a bad one is named by its index."""
+    if not isinstance(pts, list):
+        raise SourceError(f"coingecko {what}: expected a list of [ms, value] pairs, got {type(pts).__name__}; the API changed",
+                          source=SOURCE)
+    out: dict[int, float | None] = {}
+    for j, p in enumerate(pts):
+        if not (isinstance(p, list) and len(p) == 2 and _is_number(p[0]) and (p[1] is None or _is_number(p[1]))):
+            raise SourceError(f"coingecko {what}: item {j} is {str(p)[:40]}, not a [ms, number] pair; the answer is "
+                              f"corrupt or the API changed — retry later", source=SOURCE)
+        out[int(p[0])] = p[1]
+    return out
+
+
+def _number(row: dict, key: str, what: str, i: int, required: bool = False) -> float | None:
+    """``row[key]`` as a float (``None`` stays ``None`` unless ``required``); anything else names item ``i``."""
+    v = row[key]
+    if v is None and not required:
+        return None
+    if not _is_number(v):
+        raise SourceError(f"coingecko {what}: item {i} ({row.get('id', '?')}) has {key}={str(v)[:30]!r}, not a number; "
+                          f"the answer is corrupt or the API changed — retry later", source=SOURCE)
+    return float(v)
+
+
 def transform_markets(body: list[dict], id_to_asset: dict[str, str], fetched_at: datetime | None = None) -> pd.DataFrame:
     """``/coins/markets`` → ``market_caps`` rows (one snapshot per coin at its ``last_updated``)."""
     _require_list(body, "/coins/markets", ("id", "current_price", "market_cap", "total_volume", "circulating_supply", "last_updated"))
     fetched = pd.Timestamp(fetched_at or datetime.now(timezone.utc))
     rows = []
-    for r in body:
+    for i, r in enumerate(body):
         if r["id"] not in id_to_asset:
             continue
         if r["market_cap"] is None:
@@ -287,10 +317,10 @@ def transform_markets(body: list[dict], id_to_asset: dict[str, str], fetched_at:
             "asset": id_to_asset[r["id"]],
             "ts": ts.tz_convert("UTC") if ts.tzinfo else ts.tz_localize("UTC"),
             "source": SOURCE,
-            "market_cap_usd": float(r["market_cap"]),
-            "circulating_supply": None if r["circulating_supply"] is None else float(r["circulating_supply"]),
-            "price_usd": None if r["current_price"] is None else float(r["current_price"]),
-            "volume_usd_24h": None if r["total_volume"] is None else float(r["total_volume"]),
+            "market_cap_usd": _number(r, "market_cap", "/coins/markets", i, required=True),
+            "circulating_supply": _number(r, "circulating_supply", "/coins/markets", i),
+            "price_usd": _number(r, "current_price", "/coins/markets", i),
+            "volume_usd_24h": _number(r, "total_volume", "/coins/markets", i),
         })
     missing = sorted(set(id_to_asset) - {r["id"] for r in body})
     if missing:
@@ -322,13 +352,8 @@ def transform_chart(q: ChartQuery, bodies: list[dict]) -> tuple[pd.DataFrame, pd
                 f"coingecko market_chart {q.asset} chunk {i + 1}: missing {missing}; the API's schema changed — update selloff",
                 source=SOURCE, asset=q.asset,
             )
-        parts = {}
-        for k in ("prices", "market_caps", "total_volumes"):
-            pts = body[k]
-            if pts and (not isinstance(pts[0], list) or len(pts[0]) != 2):
-                raise SourceError(f"coingecko market_chart {q.asset}: '{k}' items are not [ms, value] pairs; the API changed",
-                                  source=SOURCE)
-            parts[k] = pd.Series({int(t): v for t, v in pts}, dtype="float64")
+        parts = {k: pd.Series(_points(body[k], f"market_chart {q.asset} chunk {i + 1} '{k}'"), dtype="float64")
+                 for k in ("prices", "market_caps", "total_volumes")}
         frames.append(pd.DataFrame(parts))
     if not frames or all(f.empty for f in frames):
         raise SourceError(
@@ -377,7 +402,7 @@ def transform_categories(categories: list[dict], names: list[dict] | None = None
         name_of = {n["category_id"]: n["name"] for n in names}
     fetched = pd.Timestamp(fetched_at or datetime.now(timezone.utc))
     rows = []
-    for c in categories:
+    for i, c in enumerate(categories):
         if c["market_cap"] is None:
             continue
         ts = pd.Timestamp(c["updated_at"]) if c["updated_at"] else fetched
@@ -385,9 +410,9 @@ def transform_categories(categories: list[dict], names: list[dict] | None = None
             "provider": "coingecko", "category": c["id"],
             "ts": ts.tz_convert("UTC") if ts.tzinfo else ts.tz_localize("UTC"),
             "source": SOURCE, "name": name_of.get(c["id"], c["name"]),
-            "market_cap_usd": float(c["market_cap"]),
-            "market_cap_change_24h_pct": None if c["market_cap_change_24h"] is None else float(c["market_cap_change_24h"]),
-            "volume_usd_24h": None if c["volume_24h"] is None else float(c["volume_24h"]),
+            "market_cap_usd": _number(c, "market_cap", "/coins/categories", i, required=True),
+            "market_cap_change_24h_pct": _number(c, "market_cap_change_24h", "/coins/categories", i),
+            "volume_usd_24h": _number(c, "volume_24h", "/coins/categories", i),
             "members": ",".join(c.get("top_3_coins_id") or []) or None,
         })
     if not rows:

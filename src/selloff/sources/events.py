@@ -25,6 +25,7 @@ from selloff.timeutil import require_utc
 from selloff.universe import Universe
 
 FIELDS = ("ts", "entity", "kind", "headline")
+_FEED_URL = re.compile(r"^(https?://[^/\s?#]+)([/?#]\S*)?$", re.IGNORECASE)
 OPTIONAL = ("url",)
 
 
@@ -114,7 +115,7 @@ def transform_rows(rows: list[dict], universe: Universe, source: str, fetched_at
 
 def extract_feed(url: str, policy: HttpPolicy | None = None) -> bytes:
     """Download a feed (same retry policy as the JSON sources)."""
-    m = re.match(r"^(https?://[^/]+)(/.*)?$", url)
+    m = _FEED_URL.match(url)
     if not m:
         raise ConfigError(f"feed URL '{url}' must start with http:// or https://")
     with JsonClient("feed", m.group(1), {"accept": "application/rss+xml, application/atom+xml, */*"},
@@ -175,6 +176,11 @@ class EventsProvider(registry.Provider):
     """The user's event files and RSS/Atom feeds, matched to the universe (``ctx.universe``)."""
 
     name = "events"
+
+    def validate(self, ctx: FetchContext, interval: str) -> None:
+        bad = [u for u in ctx.feeds if not _FEED_URL.match(u)]
+        if bad:
+            raise ConfigError(f"--feed '{bad[0]}' is not an http:// or https:// URL; pass the feed's web address")
 
     def build_query(self, ctx: FetchContext, *, kind: str, location: str | Path) -> EventsQuery:
         if ctx.universe is None:

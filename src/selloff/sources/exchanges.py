@@ -354,6 +354,14 @@ class CcxtProvider(registry.Provider):
 
     name = "ccxt"
 
+    def validate(self, ctx: FetchContext, interval: str) -> None:
+        import ccxt  # noqa: PLC0415
+
+        unknown = [e for e in (*ctx.exchanges, *ctx.liquidation_exchanges) if e not in ccxt.exchanges]
+        if unknown:
+            raise ConfigError(f"--exchanges: {', '.join(unknown)} not known to ccxt; use ccxt ids such as "
+                              f"{', '.join(DEFAULT_EXCHANGES)} or {', '.join(LIQUIDATION_HISTORY_EXCHANGES)}")
+
     def build_query(self, ctx: FetchContext, **params: Any) -> PagedQuery:
         return build_query(**params)
 

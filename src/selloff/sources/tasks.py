@@ -21,6 +21,8 @@ if TYPE_CHECKING:  # the clients' modules register providers and import this one
     from selloff.sources.yahoo import Downloader
     from selloff.universe import Universe
 
+BAR_INTERVALS = ("1m", "5m", "15m", "1h", "4h", "1d")
+"""The ``--interval`` values a fetch may ask for (the store's bar intervals)."""
 Frames = list[tuple[str, pd.DataFrame]]
 """``(table, frame)`` pairs a task hands to the store."""
 
