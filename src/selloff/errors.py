@@ -1,9 +1,12 @@
 """One exception hierarchy for selloff.
 
 Every message names the offending input (symbol, file, date, key) and the fix, in one line,
-so the CLI can print it verbatim and exit with code 2.
+so the CLI can print it verbatim and exit with code 2. Secrets (API keys, key-shaped URL parameters) are
+redacted from every message when the error is made (:func:`selloff.redact.redact`).
 """
 from __future__ import annotations
+
+from selloff.redact import redact
 
 
 class SelloffError(Exception):
@@ -12,7 +15,7 @@ class SelloffError(Exception):
     exit_code = 2
 
     def __init__(self, message: str, **context: object) -> None:
-        super().__init__(message)
+        super().__init__(redact(message) if isinstance(message, str) else message)
         self.context = context
 
     def __str__(self) -> str:  # keep it to one line whatever the caller passed

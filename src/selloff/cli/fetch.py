@@ -47,7 +47,7 @@ def fetch(
     universe: UniverseOpt = None,
 ) -> None:
     """Fetch market data the store lacks (incremental, resumable); every batch is written atomically."""
-    from selloff.ingest import SOURCES, FetchContext, plan, select_assets, summarize
+    from selloff.pipeline.fetch import SOURCES, FetchContext, plan, select_assets, summarize
     from selloff.sources import coinglass as cg_mod
     from selloff.sources import exchanges as ex_mod
     from selloff.sources.coingecko import CoinGecko
@@ -114,7 +114,7 @@ def _print_plan(tasks, ctx, as_json: bool) -> None:
 
 
 def _run_with_progress(db, tasks, as_json: bool):
-    from selloff.ingest import execute
+    from selloff.pipeline.fetch import execute
 
     if as_json or not sys.stderr.isatty():
         return execute(db, tasks)
@@ -152,7 +152,7 @@ def record_liquidations(
     universe: UniverseOpt = None,
 ) -> None:
     """Record live liquidations (per-minute long/short USD) until Ctrl-C; batches commit atomically."""
-    from selloff.ingest import select_assets
+    from selloff.pipeline.fetch import select_assets
     from selloff.pipeline.record import store_seed, store_sink
     from selloff.sources import exchanges as ex_mod
     from selloff.store import Store

@@ -19,15 +19,19 @@ CoinGecko API v3 reference, https://docs.coingecko.com/reference/coins-id-market
 """
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 import pandas as pd
 
-from selloff.errors import ConfigError, SourceError
+from selloff.errors import ConfigError, SelloffError, SourceError
+from selloff.sources import registry
 from selloff.sources._http import HttpPolicy, JsonClient
+from selloff.sources.tasks import FetchContext, Frames, Task, skip_task
+from selloff.timeutil import utc
 
 DEMO_BASE = "https://api.coingecko.com/api/v3"
 PRO_BASE = "https://pro-api.coingecko.com/api/v3"
@@ -93,10 +97,11 @@ class CoinGecko:
         demo = os.environ.get("COINGECKO_API_KEY")
         plan, key = ("pro", pro) if pro else (("demo", demo) if demo else ("public", None))
         base = base_url or os.environ.get("COINGECKO_BASE_URL") or (PRO_BASE if plan == "pro" else DEMO_BASE)
-        cpm = calls_per_minute or (PRO_CALLS_PER_MINUTE if plan == "pro" else DEMO_CALLS_PER_MINUTE)
+        default = PRO_CALLS_PER_MINUTE if plan == "pro" else DEMO_CALLS_PER_MINUTE
+        cpm = default if calls_per_minute is None else calls_per_minute
         pol = policy or HttpPolicy(calls_per_minute=cpm)
-        if policy is not None and calls_per_minute:
-            pol = HttpPolicy(policy.max_attempts, policy.base_wait_s, policy.max_wait_s, policy.timeout_s, cpm)
+        if policy is not None and calls_per_minute is not None:
+            pol = replace(policy, calls_per_minute=cpm)
         return cls(plan=plan, base_url=base, api_key=key, policy=pol)
 
     def close(self) -> None:
@@ -215,7 +220,7 @@ def build_chart_query(asset: str, coin_id: str, start: object, end: object, inte
     if not coin_id:
         raise ConfigError(f"asset {asset} has no coingecko_id; add it to the universe TOML")
     now = now if now is not None else pd.Timestamp.now(tz="UTC")
-    s, e = _utc(start, "--since"), min(_utc(end, "--until"), now)
+    s, e = utc(start, "--since"), min(utc(end, "--until"), now)
     if s >= e:
         raise ConfigError(f"coingecko {asset}: empty range {s:%Y-%m-%d}..{e:%Y-%m-%d}; --since must be before --until and now")
     notes: list[str] = []
@@ -267,12 +272,41 @@ def _require_list(body: object, what: str, fields: Iterable[str]) -> None:
             )
 
 
+def _is_number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _points(pts: object, what: str) -> dict[int, float | None]:
+    """``[[ms, value], ...]`` → ``{ms: value}``; every item is checked, a bad one is named by its index."""
+    if not isinstance(pts, list):
+        raise SourceError(f"coingecko {what}: expected a list of [ms, value] pairs, got {type(pts).__name__}; the API changed",
+                          source=SOURCE)
+    out: dict[int, float | None] = {}
+    for j, p in enumerate(pts):
+        if not (isinstance(p, list) and len(p) == 2 and _is_number(p[0]) and (p[1] is None or _is_number(p[1]))):
+            raise SourceError(f"coingecko {what}: item {j} is {str(p)[:40]}, not a [ms, number] pair; the answer is "
+                              f"corrupt or the API changed — retry later", source=SOURCE)
+        out[int(p[0])] = p[1]
+    return out
+
+
+def _number(row: dict, key: str, what: str, i: int, required: bool = False) -> float | None:
+    """``row[key]`` as a float (``None`` stays ``None`` unless ``required``); anything else names item ``i``."""
+    v = row[key]
+    if v is None and not required:
+        return None
+    if not _is_number(v):
+        raise SourceError(f"coingecko {what}: item {i} ({row.get('id', '?')}) has {key}={str(v)[:30]!r}, not a number; "
+                          f"the answer is corrupt or the API changed — retry later", source=SOURCE)
+    return float(v)
+
+
 def transform_markets(body: list[dict], id_to_asset: dict[str, str], fetched_at: datetime | None = None) -> pd.DataFrame:
     """``/coins/markets`` → ``market_caps`` rows (one snapshot per coin at its ``last_updated``)."""
     _require_list(body, "/coins/markets", ("id", "current_price", "market_cap", "total_volume", "circulating_supply", "last_updated"))
     fetched = pd.Timestamp(fetched_at or datetime.now(timezone.utc))
     rows = []
-    for r in body:
+    for i, r in enumerate(body):
         if r["id"] not in id_to_asset:
             continue
         if r["market_cap"] is None:
@@ -283,10 +317,10 @@ def transform_markets(body: list[dict], id_to_asset: dict[str, str], fetched_at:
             "asset": id_to_asset[r["id"]],
             "ts": ts.tz_convert("UTC") if ts.tzinfo else ts.tz_localize("UTC"),
             "source": SOURCE,
-            "market_cap_usd": float(r["market_cap"]),
-            "circulating_supply": None if r["circulating_supply"] is None else float(r["circulating_supply"]),
-            "price_usd": None if r["current_price"] is None else float(r["current_price"]),
-            "volume_usd_24h": None if r["total_volume"] is None else float(r["total_volume"]),
+            "market_cap_usd": _number(r, "market_cap", "/coins/markets", i, required=True),
+            "circulating_supply": _number(r, "circulating_supply", "/coins/markets", i),
+            "price_usd": _number(r, "current_price", "/coins/markets", i),
+            "volume_usd_24h": _number(r, "total_volume", "/coins/markets", i),
         })
     missing = sorted(set(id_to_asset) - {r["id"] for r in body})
     if missing:
@@ -318,13 +352,8 @@ def transform_chart(q: ChartQuery, bodies: list[dict]) -> tuple[pd.DataFrame, pd
                 f"coingecko market_chart {q.asset} chunk {i + 1}: missing {missing}; the API's schema changed — update selloff",
                 source=SOURCE, asset=q.asset,
             )
-        parts = {}
-        for k in ("prices", "market_caps", "total_volumes"):
-            pts = body[k]
-            if pts and (not isinstance(pts[0], list) or len(pts[0]) != 2):
-                raise SourceError(f"coingecko market_chart {q.asset}: '{k}' items are not [ms, value] pairs; the API changed",
-                                  source=SOURCE)
-            parts[k] = pd.Series({int(t): v for t, v in pts}, dtype="float64")
+        parts = {k: pd.Series(_points(body[k], f"market_chart {q.asset} chunk {i + 1} '{k}'"), dtype="float64")
+                 for k in ("prices", "market_caps", "total_volumes")}
         frames.append(pd.DataFrame(parts))
     if not frames or all(f.empty for f in frames):
         raise SourceError(
@@ -373,7 +402,7 @@ def transform_categories(categories: list[dict], names: list[dict] | None = None
         name_of = {n["category_id"]: n["name"] for n in names}
     fetched = pd.Timestamp(fetched_at or datetime.now(timezone.utc))
     rows = []
-    for c in categories:
+    for i, c in enumerate(categories):
         if c["market_cap"] is None:
             continue
         ts = pd.Timestamp(c["updated_at"]) if c["updated_at"] else fetched
@@ -381,9 +410,9 @@ def transform_categories(categories: list[dict], names: list[dict] | None = None
             "provider": "coingecko", "category": c["id"],
             "ts": ts.tz_convert("UTC") if ts.tzinfo else ts.tz_localize("UTC"),
             "source": SOURCE, "name": name_of.get(c["id"], c["name"]),
-            "market_cap_usd": float(c["market_cap"]),
-            "market_cap_change_24h_pct": None if c["market_cap_change_24h"] is None else float(c["market_cap_change_24h"]),
-            "volume_usd_24h": None if c["volume_24h"] is None else float(c["volume_24h"]),
+            "market_cap_usd": _number(c, "market_cap", "/coins/categories", i, required=True),
+            "market_cap_change_24h_pct": _number(c, "market_cap_change_24h", "/coins/categories", i),
+            "volume_usd_24h": _number(c, "volume_24h", "/coins/categories", i),
             "members": ",".join(c.get("top_3_coins_id") or []) or None,
         })
     if not rows:
@@ -391,3 +420,76 @@ def transform_categories(categories: list[dict], names: list[dict] | None = None
     df = pd.DataFrame(rows)
     df["ts"] = pd.to_datetime(df["ts"], utc=True)
     return df
+
+
+# ------------------------------------------------------------------------------------------------------------
+# provider (planning)
+# ------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SnapshotQuery:
+    """A snapshot request: ``markets`` of the coins in ``id_to_asset`` or all ``categories``."""
+
+    kind: str
+    id_to_asset: Mapping[str, str] = field(default_factory=dict)
+
+
+@registry.register
+class CoinGeckoProvider(registry.Provider):
+    """Daily/hourly charts (``bars`` closes + ``market_caps``) per token, markets and category snapshots."""
+
+    name = SOURCE
+
+    def build_query(self, ctx: FetchContext, *, kind: str = "market_chart", **params: object) -> ChartQuery | SnapshotQuery:
+        if kind == "market_chart":
+            return _client(ctx).build_chart_query(**params)
+        if kind in ("markets", "categories"):
+            return SnapshotQuery(kind, dict(params.get("id_to_asset") or {}))
+        raise ConfigError(f"coingecko query kind '{kind}' unknown; use market_chart, markets or categories")
+
+    def extract(self, ctx: FetchContext, query: ChartQuery | SnapshotQuery) -> object:
+        cg = _client(ctx)
+        if isinstance(query, ChartQuery):
+            return cg.extract_chart(query)
+        if query.kind == "markets":
+            return cg.extract_markets(list(query.id_to_asset))
+        return cg.extract_categories(), cg.extract_categories_list()
+
+    def transform(self, query: ChartQuery | SnapshotQuery, raw: object) -> Frames:
+        if isinstance(query, ChartQuery):
+            bars, caps = transform_chart(query, raw)
+            return [("bars", bars), ("market_caps", caps)]
+        if query.kind == "markets":
+            return [("market_caps", transform_markets(raw, dict(query.id_to_asset)))]
+        return [("category_caps", transform_categories(*raw))]
+
+    def plan_tasks(self, ctx, assets, coverage, start, end, interval, step, now) -> list[Task]:
+        if ctx.coingecko is None:
+            return []
+        tasks = []
+        tokens = [a for a in assets if a.kind == "token"]
+        for a in tokens:
+            if not a.coingecko_id:
+                tasks.append(skip_task(SOURCE, a.id, f"{a.id} has no coingecko_id in the universe; skipped"))
+                continue
+            for s, e in coverage.bar_gaps({"asset": a.id, "interval": interval, "source": SOURCE}, start, end, step):
+                try:
+                    q = self.build_query(ctx, asset=a.id, coin_id=a.coingecko_id, start=s, end=e, interval=interval)
+                except SelloffError as exc:
+                    tasks.append(skip_task(SOURCE, a.id, str(exc)))
+                    continue
+                tasks.append(self.task(ctx, q, "market_chart", f"{a.id} ({q.coin_id}) {interval} in {len(q.chunks)} request(s)",
+                                       asset=a.id, start=q.start, end=q.end, calls=len(q.chunks), notes=q.notes))
+        with_ids = {a.coingecko_id: a.id for a in tokens if a.coingecko_id}
+        if with_ids and end >= now - pd.Timedelta(hours=1):
+            markets = self.build_query(ctx, kind="markets", id_to_asset=with_ids)
+            tasks.append(self.task(ctx, markets, "markets", f"snapshot of {len(with_ids)} coins", start=now, end=now,
+                                   calls=math.ceil(len(with_ids) / 250)))
+            tasks.append(self.task(ctx, self.build_query(ctx, kind="categories"), "categories",
+                                   "category market caps (snapshot)", start=now, end=now, calls=2))
+        return tasks
+
+
+def _client(ctx: FetchContext) -> CoinGecko:
+    if ctx.coingecko is None:
+        raise ConfigError("coingecko: no client in the fetch context; build one with CoinGecko.from_env()")
+    return ctx.coingecko

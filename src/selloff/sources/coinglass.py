@@ -7,7 +7,7 @@ Endpoints (base ``https://open-api-v4.coinglass.com``, header ``CG-API-KEY``):
 plan limits (e.g. Hobbyist: interval ≥ 4h) are reported naming the plan.
 
 Without a key these figures cannot be had: market-wide (all-exchange) liquidations and aggregated open
-interest. :data:`NO_KEY_MESSAGE` says so; ingest falls back to exchange data labelled ``partial``.
+interest. :data:`NO_KEY_MESSAGE` says so; the fetch falls back to exchange data labelled ``partial``.
 
 References
 ----------
@@ -21,7 +21,10 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from selloff.errors import ConfigError, SourceError
+from selloff.sources import registry
 from selloff.sources._http import HttpPolicy, JsonClient
+from selloff.sources.tasks import FetchContext, Frames, Task, skip_task
+from selloff.timeutil import utc
 
 BASE = "https://open-api-v4.coinglass.com"
 SOURCE = "coinglass"
@@ -70,9 +73,7 @@ class CoinGlass:
         if floor and _interval_ms(interval) < _interval_ms(floor):
             raise ConfigError(f"coinglass {self.plan} plan allows interval >= {floor} (asked {interval}); "
                               f"use --interval {floor} or a larger plan")
-        s, e = pd.Timestamp(start), pd.Timestamp(end)
-        s = s.tz_localize("UTC") if s.tzinfo is None else s
-        e = e.tz_localize("UTC") if e.tzinfo is None else e
+        s, e = utc(start, "--since"), utc(end, "--until")
         if s >= e:
             raise ConfigError(f"coinglass {coin}: empty range {s:%Y-%m-%d}..{e:%Y-%m-%d}")
         return {"symbol": coin.upper(), "interval": interval, "start_time": int(s.timestamp() * 1000),
@@ -137,3 +138,49 @@ def transform_open_interest(data: list[dict], asset: str, interval: str) -> pd.D
         "coverage": "coinglass aggregate across exchanges",
     })
     return df.drop_duplicates("ts", keep="last").reset_index(drop=True)
+
+
+# -- provider (planning) ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CoinGlassQuery:
+    """One aggregated-history request: ``kind`` (``liquidations``/``oi``) of ``asset`` at ``interval``."""
+
+    kind: str
+    asset: str
+    interval: str
+    params: dict = field(default_factory=dict)
+    """Query string from :meth:`CoinGlass.build_query`."""
+
+
+@registry.register
+class CoinGlassProvider(registry.Provider):
+    """Market-wide liquidations and open interest (venue ``aggregate``); needs ``COINGLASS_API_KEY``."""
+
+    name = SOURCE
+
+    def build_query(self, ctx: FetchContext, *, kind: str, asset: str, interval: str, start: object,
+                    end: object) -> CoinGlassQuery:
+        if ctx.coinglass is None:
+            raise ConfigError(NO_KEY_MESSAGE)
+        return CoinGlassQuery(kind, asset, interval, ctx.coinglass.build_query(asset, interval, start, end))
+
+    def extract(self, ctx: FetchContext, query: CoinGlassQuery) -> list[dict]:
+        if query.kind == "liquidations":
+            return ctx.coinglass.extract_liquidations(query.params)
+        return ctx.coinglass.extract_open_interest(query.params)
+
+    def transform(self, query: CoinGlassQuery, raw: list[dict]) -> Frames:
+        fn = transform_liquidations if query.kind == "liquidations" else transform_open_interest
+        return [("derivatives", fn(raw, query.asset, query.interval))]
+
+    def plan_tasks(self, ctx, assets, coverage, start, end, interval, step, now) -> list[Task]:
+        if ctx.coinglass is None:
+            return [skip_task(SOURCE, None, NO_KEY_MESSAGE)]
+        tasks = []
+        for a in (a for a in assets if a.kind == "token"):
+            for kind in ("liquidations", "oi"):
+                match = {"asset": a.id, "interval": interval, "venue": "aggregate", "source": f"{SOURCE}/{kind}"}
+                for s, e in coverage.ranges("derivatives", match, start, end, step):
+                    q = self.build_query(ctx, kind=kind, asset=a.id, interval=interval, start=s, end=e)
+                    tasks.append(self.task(ctx, q, kind, f"{a.id} aggregated {kind} {interval}", asset=a.id, start=s, end=e))
+        return tasks

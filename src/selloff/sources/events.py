@@ -10,17 +10,22 @@ from __future__ import annotations
 import csv
 import re
 import tomllib
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import feedparser
 import pandas as pd
 
-from selloff.errors import ConfigError, SourceError
+from selloff.errors import ConfigError, DataError, SourceError
+from selloff.sources import registry
 from selloff.sources._http import HttpPolicy, JsonClient
+from selloff.sources.tasks import FetchContext, Frames, Task, skip_task
+from selloff.timeutil import require_utc
 from selloff.universe import Universe
 
 FIELDS = ("ts", "entity", "kind", "headline")
+_FEED_URL = re.compile(r"^(https?://[^/\s?#]+)([/?#]\S*)?$", re.IGNORECASE)
 OPTIONAL = ("url",)
 
 
@@ -40,15 +45,11 @@ def match_assets(text: str, universe: Universe, patterns: list[tuple[str, re.Pat
 
 
 def _ts(value: object, where: str) -> pd.Timestamp:
+    """An event's ``ts`` in UTC; an event time must carry its zone (a naive one is refused, never guessed)."""
     try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        raise ConfigError(f"{where}: ts '{value}' is not a timestamp; use ISO 8601 with a zone, e.g. 2026-02-04T21:05:00Z") from None
-    if pd.isna(ts):
-        raise ConfigError(f"{where}: ts is empty; give an ISO 8601 timestamp")
-    if ts.tzinfo is None:
-        raise ConfigError(f"{where}: ts '{value}' has no time zone; append Z or +01:00")
-    return ts.tz_convert("UTC")
+        return require_utc(value, f"{where}: ts")
+    except DataError:
+        raise ConfigError(f"{where}: ts '{value}' has no time zone; append Z or +01:00") from None
 
 
 def read_events_file(path: str | Path) -> list[dict]:
@@ -114,7 +115,7 @@ def transform_rows(rows: list[dict], universe: Universe, source: str, fetched_at
 
 def extract_feed(url: str, policy: HttpPolicy | None = None) -> bytes:
     """Download a feed (same retry policy as the JSON sources)."""
-    m = re.match(r"^(https?://[^/]+)(/.*)?$", url)
+    m = _FEED_URL.match(url)
     if not m:
         raise ConfigError(f"feed URL '{url}' must start with http:// or https://")
     with JsonClient("feed", m.group(1), {"accept": "application/rss+xml, application/atom+xml, */*"},
@@ -158,3 +159,49 @@ def transform_feed(body: bytes, url: str, universe: Universe, kind: str = "news"
     for c in ("ts", "fetched_at"):
         df[c] = pd.to_datetime(df[c], utc=True)
     return df.drop_duplicates(["ts", "entity", "kind", "headline", "source"], keep="last").reset_index(drop=True)
+
+
+# -- provider (planning) ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EventsQuery:
+    """Read one events ``file`` (a path) or one ``feed`` (an http(s) URL); rows are matched to ``universe``."""
+
+    kind: str
+    location: str
+    universe: Universe = field(compare=False, repr=False)
+
+
+@registry.register
+class EventsProvider(registry.Provider):
+    """The user's event files and RSS/Atom feeds, matched to the universe (``ctx.universe``)."""
+
+    name = "events"
+
+    def validate(self, ctx: FetchContext, interval: str) -> None:
+        bad = [u for u in ctx.feeds if not _FEED_URL.match(u)]
+        if bad:
+            raise ConfigError(f"--feed '{bad[0]}' is not an http:// or https:// URL; pass the feed's web address")
+
+    def build_query(self, ctx: FetchContext, *, kind: str, location: str | Path) -> EventsQuery:
+        if ctx.universe is None:
+            raise ConfigError("events: the fetch context has no universe; plan through selloff.pipeline.fetch.plan")
+        return EventsQuery(kind, str(location), ctx.universe)
+
+    def extract(self, ctx: FetchContext, query: EventsQuery) -> list[dict] | bytes:
+        if query.kind == "file":
+            return read_events_file(query.location)
+        return extract_feed(query.location, ctx.feed_policy)
+
+    def transform(self, query: EventsQuery, raw: list[dict] | bytes) -> Frames:
+        if query.kind == "file":
+            return [("events", transform_rows(raw, query.universe, source=f"file:{Path(query.location).name}"))]
+        df = transform_feed(raw, query.location, query.universe)
+        return [("events", df)] if len(df) else []
+
+    def plan_tasks(self, ctx, assets, coverage, start, end, interval, step, now) -> list[Task]:
+        tasks = [self.task(ctx, self.build_query(ctx, kind="file", location=f), "file", str(Path(f)), calls=0)
+                 for f in ctx.event_files]
+        tasks += [self.task(ctx, self.build_query(ctx, kind="feed", location=url), "feed", url) for url in ctx.feeds]
+        if not tasks:
+            tasks.append(skip_task(self.name, None, "no --events-file or --feed given; nothing to fetch for events"))
+        return tasks

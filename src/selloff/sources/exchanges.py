@@ -13,15 +13,18 @@ liquidations (see :mod:`selloff.sources.liqstream`).
 """
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import ccxt
 import pandas as pd
 
-from selloff.errors import ConfigError, SourceError
+from selloff.errors import ConfigError, SelloffError, SourceError
+from selloff.sources import registry
+from selloff.sources.tasks import FetchContext, Frames, Task, skip_task
+from selloff.timeutil import utc
 
 DEFAULT_EXCHANGES = ("binance", "bybit", "okx")
 LIQUIDATION_HISTORY_EXCHANGES = ("gate", "htx", "bitfinex", "deribit")
@@ -32,14 +35,6 @@ _HOST = re.compile(r"^(https?|wss?)://[^/]+")
 
 def _ms(ts: pd.Timestamp) -> int:
     return int(ts.value // 1_000_000)
-
-
-def _utc(value: object, name: str = "time") -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        raise ConfigError(f"{name} '{value}' is not a date; use YYYY-MM-DD") from None
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 def _redirect(urls: Any, base: str) -> Any:
@@ -62,9 +57,10 @@ def make_exchange(exchange_id: str, *, rest_base: str | None = None, ws_base: st
     market_types
         ``options['fetchMarkets']['types']`` (fewer types = fewer start-up requests).
     """
-    module = ccxt
     if pro:
-        import ccxt.pro as module  # noqa: PLC0415
+        import ccxt.pro as module  # noqa: PLC0415  (ccxt takes ~0.25 s to import: only when an exchange is made)
+    else:
+        import ccxt as module  # noqa: PLC0415
     if not hasattr(module, exchange_id):
         raise ConfigError(f"exchange '{exchange_id}' is not known to ccxt; use one of {', '.join(DEFAULT_EXCHANGES)}, gate, ...")
     opts: dict[str, Any] = {"enableRateLimit": True, **dict(config or {})}
@@ -86,6 +82,8 @@ def make_exchange(exchange_id: str, *, rest_base: str | None = None, ws_base: st
 
 
 def _call(ex, what: str, fn: Callable[[], Any]) -> Any:
+    import ccxt  # noqa: PLC0415  (imported by make_exchange already; lazy so that importing this module stays cheap)
+
     try:
         return fn()
     except ccxt.BadSymbol as exc:
@@ -126,6 +124,8 @@ class PagedQuery:
     end: pd.Timestamp
     limit: int | None = None
     notes: tuple[str, ...] = ()
+    kind: str = "ohlcv"
+    """``ohlcv``, ``funding``, ``oi`` or ``liquidations``."""
 
 
 def build_query(exchange: str, asset: str, symbol: str | None, start: object, end: object, interval: str = "1d",
@@ -135,7 +135,7 @@ def build_query(exchange: str, asset: str, symbol: str | None, start: object, en
         raise ConfigError(f"{asset} has no symbol for {exchange}; add symbols.{exchange} to the universe TOML")
     timeframe_delta(interval)
     now = now if now is not None else pd.Timestamp.now(tz="UTC")
-    s, e = _utc(start, "--since"), min(_utc(end, "--until"), now)
+    s, e = utc(start, "--since"), min(utc(end, "--until"), now)
     if s >= e:
         raise ConfigError(f"{exchange} {asset}: empty range {s:%Y-%m-%d}..{e:%Y-%m-%d}; --since must be before --until")
     notes = []
@@ -147,7 +147,7 @@ def build_query(exchange: str, asset: str, symbol: str | None, start: object, en
                               f"use CoinGlass (COINGLASS_API_KEY) for older open interest", source=exchange)
         notes.append(f"{asset} open interest {s:%Y-%m-%d}..{limit_ts:%Y-%m-%d} not available: {exchange} serves only the last {days} days")
         s = limit_ts
-    return PagedQuery(exchange, asset, symbol, interval, s, e, limit, tuple(notes))
+    return PagedQuery(exchange, asset, symbol, interval, s, e, limit, tuple(notes), kind)
 
 
 def _page(ex, q: PagedQuery, what: str, fetch: Callable[[int], list], ts_of: Callable[[Any], int]) -> list:
@@ -341,3 +341,92 @@ def transform_liquidations(liqs: list[dict], q: PagedQuery) -> pd.DataFrame:
         liqs, exchange=q.exchange, asset=q.asset, interval=q.interval, source=f"{q.exchange}/liquidations",
         coverage=f"partial: {q.exchange} public liquidation history only (one venue) — undercount of the market",
     )
+
+
+# -- provider (planning) ------------------------------------------------------------------------------------
+def _pages(start: pd.Timestamp, end: pd.Timestamp, step: pd.Timedelta, per_page: int = 500) -> int:
+    return max(1, math.ceil((end - start) / step / per_page))
+
+
+@registry.register
+class CcxtProvider(registry.Provider):
+    """Spot OHLCV, perp funding and open interest per exchange; liquidation history where an exchange has it."""
+
+    name = "ccxt"
+
+    def validate(self, ctx: FetchContext, interval: str) -> None:
+        import ccxt  # noqa: PLC0415
+
+        unknown = [e for e in (*ctx.exchanges, *ctx.liquidation_exchanges) if e not in ccxt.exchanges]
+        if unknown:
+            raise ConfigError(f"--exchanges: {', '.join(unknown)} not known to ccxt; use ccxt ids such as "
+                              f"{', '.join(DEFAULT_EXCHANGES)} or {', '.join(LIQUIDATION_HISTORY_EXCHANGES)}")
+
+    def build_query(self, ctx: FetchContext, **params: Any) -> PagedQuery:
+        return build_query(**params)
+
+    def extract(self, ctx: FetchContext, query: PagedQuery) -> Any:
+        ex = ctx.exchange(query.exchange)
+        if query.kind == "ohlcv":
+            return extract_ohlcv(ex, query)
+        if query.kind == "funding":
+            return extract_funding(ex, query)
+        if query.kind == "oi":
+            rows = extract_open_interest(ex, query)
+            needs_close = rows and any(r.get("openInterestValue") is None for r in rows)
+            return rows, extract_ohlcv(ex, query) if needs_close else None
+        return extract_liquidations(ex, query)
+
+    def transform(self, query: PagedQuery, raw: Any) -> Frames:
+        if query.kind == "ohlcv":
+            return [("bars", transform_ohlcv(raw, query))]
+        if query.kind == "funding":
+            return [("derivatives", transform_funding(raw, query))]
+        if query.kind == "oi":
+            rows, candles = raw
+            close = None if candles is None else transform_ohlcv(candles, query).set_index("ts")["close"]
+            return [("derivatives", transform_open_interest(rows, query, close))]
+        df = transform_liquidations(raw, query)
+        return [("derivatives", df)] if len(df) else []
+
+    def plan_tasks(self, ctx, assets, coverage, start, end, interval, step, now) -> list[Task]:
+        tasks = []
+        tokens = [a for a in assets if a.kind == "token"]
+        for ex_id in ctx.exchanges:
+            for a in tokens:
+                spot, perp = a.symbols.get(ex_id), a.symbols.get(f"{ex_id}_perp")
+                if spot:
+                    for s, e in coverage.bar_gaps({"asset": a.id, "interval": interval, "source": ex_id}, start, end, step):
+                        q = build_query(ex_id, a.id, spot, s, e, interval, now=now)
+                        tasks.append(self.task(ctx, q, "ohlcv", f"{ex_id} {spot} {interval}", asset=a.id, start=q.start,
+                                               end=q.end, calls=_pages(q.start, q.end, step)))
+                if perp:
+                    tasks += self._plan_perp(ctx, a.id, ex_id, perp, coverage, start, end, interval, step, now)
+        for ex_id in ctx.liquidation_exchanges:
+            for a in tokens:
+                perp = a.symbols.get(f"{ex_id}_perp")
+                if not perp:
+                    continue
+                match = {"asset": a.id, "interval": interval, "venue": ex_id, "source": f"{ex_id}/liquidations"}
+                for s, e in coverage.ranges("derivatives", match, start, end, step):
+                    q = build_query(ex_id, a.id, perp, s, e, interval, now=now, kind="liquidations")
+                    tasks.append(self.task(ctx, q, "liquidations", f"{ex_id} {perp} liquidation history (partial: one venue)",
+                                           asset=a.id, start=q.start, end=q.end, calls=_pages(q.start, q.end, step, 100)))
+        return tasks
+
+    def _plan_perp(self, ctx, asset, ex_id, perp, coverage, start, end, interval, step, now) -> list[Task]:
+        tasks = []
+        for kind in ("funding", "oi"):
+            match = {"asset": asset, "venue": ex_id, "source": f"{ex_id}/{kind}"}
+            if kind == "oi":
+                match["interval"] = interval
+            for s, e in coverage.ranges("derivatives", match, start, end, step):
+                try:
+                    q = build_query(ex_id, asset, perp, s, e, interval, now=now, kind=kind)
+                except SelloffError as exc:
+                    tasks.append(skip_task(self.name, asset, str(exc)))
+                    continue
+                what = f"{ex_id} {perp} " + ("funding" if kind == "funding" else f"open interest {interval}")
+                pages = _pages(q.start, q.end, pd.Timedelta(hours=8) if kind == "funding" else step)
+                tasks.append(self.task(ctx, q, kind, what, asset=asset, start=q.start, end=q.end, calls=pages, notes=q.notes))
+        return tasks

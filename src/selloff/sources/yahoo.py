@@ -19,8 +19,11 @@ import numpy as np
 import pandas as pd
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from selloff.errors import ConfigError, SourceError
+from selloff.errors import ConfigError, SelloffError, SourceError
+from selloff.sources import registry
 from selloff.sources._http import HttpPolicy
+from selloff.sources.tasks import FetchContext, Frames, Task, skip_task
+from selloff.timeutil import utc
 
 SOURCE = "yahoo"
 YF_INTERVAL = {"1m": "1m", "5m": "5m", "15m": "15m", "1h": "60m", "1d": "1d"}
@@ -53,9 +56,7 @@ def build_query(asset: str, ticker: str | None, start: object, end: object, inte
     if interval not in YF_INTERVAL:
         raise ConfigError(f"yahoo interval '{interval}' not offered; use one of {', '.join(YF_INTERVAL)}")
     now = now if now is not None else pd.Timestamp.now(tz="UTC")
-    s, e = pd.Timestamp(start), pd.Timestamp(end)
-    s = s.tz_localize("UTC") if s.tzinfo is None else s.tz_convert("UTC")
-    e = min(e.tz_localize("UTC") if e.tzinfo is None else e.tz_convert("UTC"), now)
+    s, e = utc(start, "--since"), min(utc(end, "--until"), now)
     if s >= e:
         raise ConfigError(f"yahoo {ticker}: empty range {s:%Y-%m-%d}..{e:%Y-%m-%d}; --since must be before --until")
     days = MAX_HISTORY_DAYS.get(interval)
@@ -156,3 +157,38 @@ def transform(frame: pd.DataFrame, q: YahooQuery) -> pd.DataFrame:
         raise SourceError(f"yahoo {q.ticker} {q.interval}: no finished bar before {q.end:%Y-%m-%d %H:%M} UTC; widen --until",
                           source=SOURCE, asset=q.asset)
     return out.drop_duplicates("ts", keep="last").reset_index(drop=True)
+
+
+# -- provider (planning) ------------------------------------------------------------------------------------
+@registry.register
+class YahooProvider(registry.Provider):
+    """Daily and intraday bars of the universe's equities and indices (``yahoo`` ticker)."""
+
+    name = SOURCE
+
+    def build_query(self, ctx: FetchContext, **params: object) -> YahooQuery:
+        return build_query(**params)
+
+    def extract(self, ctx: FetchContext, query: YahooQuery) -> pd.DataFrame:
+        return extract(query, ctx.yahoo_downloader, ctx.yahoo_policy)
+
+    def transform(self, query: YahooQuery, raw: pd.DataFrame) -> Frames:
+        return [("bars", transform(raw, query))]
+
+    def plan_tasks(self, ctx, assets, coverage, start, end, interval, step, now) -> list[Task]:
+        tasks = []
+        daily = interval == "1d"
+        for a in (a for a in assets if a.kind in ("equity", "index")):
+            if not a.yahoo:
+                tasks.append(skip_task(SOURCE, a.id, f"{a.id} has no yahoo ticker; skipped"))
+                continue
+            match = {"asset": a.id, "interval": interval, "source": SOURCE}
+            for s, e in coverage.bar_gaps(match, start, end, pd.Timedelta(days=1) if daily else step, equity=True):
+                try:
+                    q = self.build_query(ctx, asset=a.id, ticker=a.yahoo, start=s,
+                                         end=e + pd.Timedelta(days=1) if daily else e, interval=interval, now=now)
+                except SelloffError as exc:
+                    tasks.append(skip_task(SOURCE, a.id, str(exc)))
+                    continue
+                tasks.append(self.task(ctx, q, "bars", f"{a.yahoo} {interval}", asset=a.id, start=q.start, end=q.end))
+        return tasks

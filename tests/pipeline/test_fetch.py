@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from werkzeug import Response
 
-from selloff.ingest import FetchContext, execute, plan, select_assets, summarize
+from selloff.pipeline.fetch import FetchContext, execute, plan, select_assets, summarize
 from selloff.sources._http import HttpPolicy
 from selloff.sources.coingecko import CoinGecko
 from selloff.store import Store
@@ -132,7 +132,7 @@ def test_killed_fetch_leaves_the_store_consistent(tmp_path, httpserver):
 
 
 def test_missing_runs_by_hand():
-    from selloff.ingest import missing_runs
+    from selloff.pipeline.fetch import missing_runs
 
     step = pd.Timedelta(hours=1)
     expected = pd.date_range("2026-02-05 00:00", periods=8, freq="h", tz="UTC")
@@ -157,7 +157,7 @@ def test_plan_fetches_a_hole_inside_the_stored_series(tmp_path, uni, httpserver)
 
 def test_equity_gaps_follow_nyse_sessions(tmp_path):
     from selloff.analytics.calendar import nyse_sessions
-    from selloff.ingest import bar_gaps
+    from selloff.pipeline.fetch import bar_gaps
 
     store = Store(tmp_path / "s.duckdb")
     sess = nyse_sessions("2025-12-22", "2026-01-09")
