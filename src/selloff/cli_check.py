@@ -1,7 +1,7 @@
 """``selloff check``: extract the numeric claims of a news text and verify them against the store.
 
 The command function :func:`check` is registered by ``selloff.cli``; it wires store → :class:`Evidence` →
-:func:`selloff.report.claims.verify_claims` → a rich table, JSON or annotated HTML.
+:func:`selloff.check.verify_claims` → a rich table, JSON or annotated HTML.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ _TABLES = ("bars", "market_caps", "derivatives", "events", "category_caps")
 def load_evidence(store_path: str | Path, claims: list, universe, published_at: pd.Timestamp | None = None):
     """Read the rows the claims need from the store file (see :func:`evidence_from_store`). A missing store
     file gives empty frames (every claim then unverifiable)."""
-    from selloff.report.claims import Evidence
+    from selloff.check import Evidence
     from selloff.store import Store
 
     path = Path(store_path)
@@ -35,19 +35,15 @@ def load_evidence(store_path: str | Path, claims: list, universe, published_at: 
 def evidence_from_store(store, claims: list, universe, published_at: pd.Timestamp | None = None):
     """Read the rows the claims need from an open store (all sources, simulated included: the verifier sets
     simulated rows aside itself)."""
+    from selloff.check import Evidence, evidence_window
     from selloff.config import defaults
-    from selloff.report.claims import Evidence
 
     ev = Evidence(universe=universe, published_at=published_at)
     dates = [c.date for c in claims if c.date is not None]
     if not dates:
         return ev
-    from selloff.report.claims import _fetch_range
-
     # every reading needs the close before its first day: read from the earliest day any claim's windows need
-    first = min(_fetch_range(c, equity=True)[0] for c in claims if c.date is not None)
-    start = pd.Timestamp(min(first, min(dates) - dt.timedelta(days=8)) - dt.timedelta(days=3)).tz_localize("UTC")
-    end = pd.Timestamp(max(dates) + dt.timedelta(days=2)).tz_localize("UTC")
+    start, end = evidence_window(claims)
     ids: set[str] = set()
     for c in claims:
         for s in c.subjects:
@@ -93,8 +89,8 @@ def check(
     from rich.table import Table
 
     from selloff.config import default_store_path
-    from selloff.report.claims import (extract_claims, readings_table, render_claims_html, verdict_to_dict,
-                                       verdicts_table, verify_claims)
+    from selloff.check import (extract_claims, readings_table, render_claims_html, verdict_to_dict, verdicts_table,
+                               verify_claims)
     from selloff.universe import load_universe
 
     try:
