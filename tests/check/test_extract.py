@@ -116,3 +116,21 @@ def test_cap_words_anywhere_in_the_clause(uni, text, metrics):
 def test_rebound_is_up(uni):
     claims = extract_claims("On February 6, 2026 TAO fell 20%, then rebounded 5%.", uni, ref_date=D)
     assert [(c.direction, c.value) for c in claims] == [("down", -20.0), ("up", 5.0)]
+
+
+def test_sentence_ending_in_percent_is_split(uni):
+    """'... 7 %.' ends a sentence: the next sentence's claim keeps its own date, direction and 'earlier' flag."""
+    text = "Am 4. Februar 2026 stieg Bitcoin um 7 %. Am 6. Februar 2026 fiel TAO um 11 %. Zuvor fiel NEAR um 5 %."
+    claims = extract_claims(text, uni, ref_date=D)
+    assert [(c.subjects, c.date, c.direction, c.earlier) for c in claims] == [
+        (("BTC",), dt.date(2026, 2, 4), "up", False),
+        (("TAO",), dt.date(2026, 2, 6), "down", False),
+        (("NEAR",), dt.date(2026, 2, 4), "down", True),  # no date of its own: the text's first date
+    ]
+    assert [c.sentence for c in claims] == ["Am 4. Februar 2026 stieg Bitcoin um 7 %.", "Am 6. Februar 2026 fiel TAO um 11 %.",
+                                            "Zuvor fiel NEAR um 5 %."]
+    # abbreviations, ordinals and single letters still do not end a sentence
+    from selloff.check.extract import sentence_spans
+
+    t = "Rund 12 Mrd. Dollar, ca. 5 % am 6. Februar. TAO fiel 3 %. $ fiel."
+    assert [t[a:b] for a, b in sentence_spans(t)] == ["Rund 12 Mrd. Dollar, ca. 5 % am 6. Februar.", "TAO fiel 3 %.", "$ fiel."]

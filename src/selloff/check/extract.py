@@ -98,15 +98,16 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     Notes
     -----
     A period ends a sentence unless the word right before it is a number ("6."), an abbreviation of
-    :data:`selloff.check.lexicon.ABBREV` or a single letter, or the next word starts in lower case. Only the
-    characters of that word are read, so splitting is linear in the text length.
+    :data:`selloff.check.lexicon.ABBREV` or a single letter, or the next word starts in lower case. A period after a non-word
+    character ("23 %.", "$.") ends the sentence. Only the characters of that word are read, so splitting is
+    linear in the text length.
     """
     spans, start = [], 0
     for m in L.SENTENCE_END.finditer(text):
         end = m.end()
         if m.group().startswith("."):
             word = _word_before_period(text, start, end - 1).lower()
-            if word.isdigit() or word in L.ABBREV or re.fullmatch(r"[a-z]", word or "x"):
+            if word and (word.isdigit() or word in L.ABBREV or re.fullmatch(r"[a-z]", word)):
                 continue
             if text[end:end + 3].lstrip()[:1].islower():
                 continue
