@@ -19,17 +19,13 @@ from selloff.analytics.sources_priority import select_series
 from selloff.calendar import trading_day_window
 from selloff.check.model import Claim, Evidence, check_settings
 from selloff.errors import DataError
-from selloff.timeutil import day_start, utc
+from selloff.timeutil import day_start, day_window, utc
 
 __all__ = ["asset_readings", "claim_days", "evidence_days", "evidence_window", "liquidation_windows",
            "measure_name", "publication_end", "sector_readings", "sector_windows", "window_days"]
 
 Window = tuple[str, pd.Timestamp, pd.Timestamp, str]
 """(reading name, start, end, description) of a window over which totals or caps are compared."""
-
-
-def _day(d: dt.date, days: int = 0) -> pd.Timestamp:
-    return day_start(d + dt.timedelta(days=days))
 
 
 def window_days(window: str | None) -> int | None:
@@ -47,7 +43,7 @@ def publication_end(ev: Evidence, d: dt.date) -> tuple[pd.Timestamp, str]:
     if ev.published_at is not None:
         t = utc(ev.published_at, "published_at")
         return t, f"ending at publication {t:%Y-%m-%d %H:%M} UTC"
-    return _day(d, 1), "ending 00:00 UTC after the claim's day (publication time unknown)"
+    return day_window(d)[1], "ending 00:00 UTC after the claim's day (publication time unknown)"
 
 
 def evidence_days(c: Claim) -> tuple[dt.date, dt.date]:
@@ -124,7 +120,7 @@ def evidence_window(claims: list[Claim]) -> tuple[pd.Timestamp, pd.Timestamp]:
     firsts += [d for d in map(_first_session_needed, dated) if d is not None]
     back = check_settings()["earlier_lookback_days"] + 1
     first = min(min(firsts), min(c.date for c in dated) - dt.timedelta(days=back))
-    return _day(first, -3), _day(max(c.date for c in dated), 2)
+    return day_start(first - dt.timedelta(days=3)), day_start(max(c.date for c in dated) + dt.timedelta(days=2))
 
 
 # --------------------------------------------------------------------------------------------- assets
@@ -265,15 +261,15 @@ def measure_name(r: Reading) -> str:
 def sector_windows(c: Claim, ev: Evidence) -> tuple[list[Window], list[str]]:
     """Windows over which a sector's cap change is read (rolling 24 h, UTC day, day before, n days), and the
     names its words select."""
-    d = c.date
+    d, prev = c.date, c.date - dt.timedelta(days=1)
     pub, pub_desc = publication_end(ev, d)
     wins = [("24h", pub - pd.Timedelta("24h"), pub, f"rolling 24 h {pub_desc}"),
-            ("utc_day", _day(d), _day(d, 1), f"UTC day {d}"),
-            ("utc_day_prev", _day(d, -1), _day(d), f"UTC day {d - dt.timedelta(days=1)}")]
+            ("utc_day", *day_window(d), f"UTC day {d}"),
+            ("utc_day_prev", *day_window(prev), f"UTC day {prev}")]
     n = window_days(c.window)
     if n:
         days = 7 if c.window == "1w" else n
-        wins.append((f"{days}d", _day(d, 1 - days), _day(d, 1), f"{days} UTC days to {d}"))
+        wins.append((f"{days}d", day_start(d - dt.timedelta(days=days - 1)), day_window(d)[1], f"{days} UTC days to {d}"))
         return wins, [f"{days}d"]
     if c.window == "24h":
         return wins, ["24h"]
@@ -349,14 +345,14 @@ def sector_readings(c: Claim, ev: Evidence, caps: pd.DataFrame, members: list[st
 def liquidation_windows(c: Claim, ev: Evidence) -> tuple[list[Window], list[str]]:
     """Windows over which liquidations are totalled (UTC day, day before, rolling 24 h; the look-back days for
     "earlier" claims), and the names the words select."""
-    d = c.date
+    d, prev = c.date, c.date - dt.timedelta(days=1)
     pub, pub_desc = publication_end(ev, d)
-    wins = [("liq_utc_day", _day(d), _day(d, 1), f"UTC day {d}"),
-            ("liq_utc_day_prev", _day(d, -1), _day(d), f"UTC day {d - dt.timedelta(days=1)}"),
+    wins = [("liq_utc_day", *day_window(d), f"UTC day {d}"),
+            ("liq_utc_day_prev", *day_window(prev), f"UTC day {prev}"),
             ("liq_24h", pub - pd.Timedelta("24h"), pub, f"rolling 24 h {pub_desc}")]
     if c.earlier:
-        wins += [(f"liq_utc_day_minus{k}", _day(d, -k), _day(d, -k + 1), f"UTC day {d - dt.timedelta(days=k)}")
-                 for k in range(2, check_settings()["earlier_lookback_days"] + 1)]
+        back = [d - dt.timedelta(days=k) for k in range(2, check_settings()["earlier_lookback_days"] + 1)]
+        wins += [(f"liq_utc_day_minus{(d - b).days}", *day_window(b), f"UTC day {b}") for b in back]
     sel = {"24h": ["liq_24h"]}.get(c.window or "", ["liq_utc_day", "liq_utc_day_prev"])
     if c.earlier:
         sel += [n for n, *_ in wins if n.startswith("liq_utc_day_minus")]

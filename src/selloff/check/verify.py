@@ -21,7 +21,7 @@ from selloff.check.model import SIMULATED, Claim, Evidence, Verdict, check_setti
 from selloff.check.present import fmt_usd, fmt_value
 from selloff.check.readings import (asset_readings, claim_days, evidence_days, liquidation_windows, measure_name,
                                     sector_readings)
-from selloff.timeutil import day_start
+from selloff.timeutil import day_start, day_window
 from selloff.universe import Universe
 
 __all__ = ["fetch_command", "verify_claims"]
@@ -70,7 +70,7 @@ def _window_rows(frame: pd.DataFrame, ids: Iterable[str] | None, t0: pd.Timestam
 def _rows_around(frames: Frames, table: str, c: Claim, ids: Iterable[str] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(real, simulated) rows of ``table`` for ``ids`` over the days a verification of ``c`` looks at."""
     lo, hi = evidence_days(c)
-    t0, t1 = day_start(lo), day_start(hi + dt.timedelta(days=1))
+    t0, t1 = day_start(lo), day_window(hi)[1]
     real, sim = frames[table]
     return _window_rows(real, ids, t0, t1), _window_rows(sim, ids, t0, t1)
 
@@ -324,7 +324,7 @@ def _verify_event(c: Claim, tol: dict[str, float], frames: Frames) -> Verdict:
     if c.date is not None and not real.empty:
         ts = pd.to_datetime(real["ts"], utc=True)
         back = check_settings()["event_lookback_days"]
-        near = real[(ts >= day_start(c.date - dt.timedelta(days=back))) & (ts <= day_start(c.date + dt.timedelta(days=1)))]
+        near = real[(ts >= day_start(c.date - dt.timedelta(days=back))) & (ts <= day_window(c.date)[1])]
         hits = near[near["assets"].fillna("").apply(lambda s: any(a in s.split(",") for a in c.subjects))] \
             if "assets" in near else near.iloc[0:0]
         if not hits.empty:
