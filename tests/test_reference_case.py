@@ -105,8 +105,8 @@ def test_explain_decomposes_the_real_move(real):
 
 
 def test_claim_check_on_real_data(real, shared_reference):
+    from selloff.check import extract_claims, verify_claims
     from selloff.pipeline.check import evidence_from_store
-    from selloff.report.claims import extract_claims, verify_claims
 
     db, root = real
     text = (shared_reference / "news-2026-02-06-ai-crypto-selloff.de.txt").read_text(encoding="utf-8")
@@ -126,7 +126,7 @@ def test_claim_check_on_real_data(real, shared_reference):
     assert v_nvda.status == "supported"
     assert v_nvda.used.value == pytest.approx(100 * (nvda["2026-02-05"] / nvda["2026-01-29"] - 1), abs=1e-9)
     # the check shows every reading and marks those the words select and the one used
-    from selloff.report.claims import readings_table
+    from selloff.check import readings_table
 
     rt = readings_table(list(verdicts.values()))
     amd_rows = rt[rt["id"] == v_amd.claim.id].set_index("reading")

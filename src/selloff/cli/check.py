@@ -49,14 +49,14 @@ def check(
     path = api.store_path(store)
     run = api.check(path if path.exists() else None, text, uni, date=when, lang=lang)
     if html_out:
-        from selloff.report.claims import render_claims_html
+        from selloff.check import render_claims_html
 
         try:
             Path(html_out).write_text(render_claims_html(text, list(run.claims), list(run.verdicts)), encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"cannot write --html-out {html_out} ({exc.strerror}); pass a writable path") from None
     if json:
-        from selloff.report.claims import verdict_to_dict
+        from selloff.check import verdict_to_dict
 
         typer.echo(_json.dumps([verdict_to_dict(v) for v in run.verdicts], ensure_ascii=False, indent=2, default=str))
         return
@@ -68,7 +68,7 @@ def _print(run) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from selloff.report.claims import readings_table, verdicts_table
+    from selloff.check import readings_table, verdicts_table
 
     table = Table(title=f"Claim check ({len(run.claims)} claims, date {run.ref_date or 'unknown'})", show_lines=True)
     for col in ("id", "status", "subject", "claimed", "data", "window / measure", "reason"):

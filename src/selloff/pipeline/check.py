@@ -1,35 +1,23 @@
 """The claim check: extract a text's numeric claims, load the evidence their windows need (each table once),
-verify. The checker itself works on frames only; this is the one place it meets the store."""
+verify. The checker (:mod:`selloff.check`) works on frames only; this is the one place it meets the store."""
 from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from selloff.check import ClaimCheck, Evidence, evidence_window, extract_claims, run_check
 from selloff.config import defaults
 from selloff.errors import ConfigError
-from selloff.report.claims import Evidence, _fetch_range, extract_claims, verify_claims
 from selloff.store import Store
-from selloff.timeutil import parse_instant
+from selloff.timeutil import parse_instant, utc_day
 from selloff.universe import Universe
 
-__all__ = ["CheckRun", "check", "date_from_name", "evidence_from_store", "load_evidence"]
+__all__ = ["check", "date_from_name", "evidence_from_store", "load_evidence"]
 
 _TABLES = ("bars", "market_caps", "derivatives", "events", "category_caps")
-
-
-@dataclass(frozen=True)
-class CheckRun:
-    """A text's claims and their verdicts, with the day they were read for."""
-
-    text: str
-    ref_date: dt.date | None
-    published_at: pd.Timestamp | None
-    claims: tuple
-    verdicts: tuple
 
 
 def date_from_name(file: str, date: str | None) -> dt.date | None:
@@ -44,16 +32,13 @@ def date_from_name(file: str, date: str | None) -> dt.date | None:
 
 
 def evidence_from_store(store: Store, claims: list, universe: Universe, published_at: pd.Timestamp | None = None) -> Evidence:
-    """Read the rows the claims need from an open store, one read per table (all sources, simulated included:
-    the verifier sets simulated rows aside itself)."""
+    """Read the rows the claims need from an open store, one read per table, over
+    :func:`~selloff.check.evidence_window` (all sources, simulated included: the verifier sets simulated rows
+    aside itself)."""
     ev = Evidence(universe=universe, published_at=published_at)
-    dates = [c.date for c in claims if c.date is not None]
-    if not dates:
+    if not any(c.date is not None for c in claims):
         return ev
-    # every reading needs the close before its first day: read from the earliest day any claim's windows need
-    first = min(_fetch_range(c, equity=True)[0] for c in claims if c.date is not None)
-    start = pd.Timestamp(min(first, min(dates) - dt.timedelta(days=8)) - dt.timedelta(days=3)).tz_localize("UTC")
-    end = pd.Timestamp(max(dates) + dt.timedelta(days=2)).tz_localize("UTC")
+    start, end = evidence_window(claims)
     ids: set[str] = set()
     for c in claims:
         for s in c.subjects:
@@ -68,25 +53,27 @@ def evidence_from_store(store: Store, claims: list, universe: Universe, publishe
 
 
 def load_evidence(store_path: str | Path, claims: list, universe: Universe, published_at: pd.Timestamp | None = None) -> Evidence:
-    """:func:`evidence_from_store` on a store file opened read-only."""
-    with Store(Path(store_path), read_only=True) as store:
+    """:func:`evidence_from_store` on a store file opened read-only; a missing file gives empty evidence
+    (every claim then unverifiable)."""
+    path = Path(store_path)
+    if not path.exists() or not any(c.date is not None for c in claims):
+        return Evidence(universe=universe, published_at=published_at)
+    with Store(path, read_only=True) as store:
         return evidence_from_store(store, claims, universe, published_at)
 
 
-def check(store: Store | None, universe: Universe, text: str, date: object = None, lang: str | None = None) -> CheckRun:
+def check(store: Store | None, universe: Universe, text: str, date: object = None, lang: str | None = None) -> ClaimCheck:
     """Extract the claims of ``text`` (read for the day of ``date``; an ISO time also anchors rolling 24 h
     readings) and verify each against ``store`` (None: every claim unverifiable)."""
     if lang not in (None, "de", "en"):
         raise ConfigError(f"--lang {lang!r} is not supported; use de or en")
-    published = None
-    ref = None
+    published = ref = None
     if date is not None:
         if isinstance(date, str) and "T" in date:
             published = parse_instant(date, "--date")
             ref = published.date()
         else:
-            ref = pd.Timestamp(parse_instant(date, "--date")).date()
+            ref = utc_day(date, "--date").date()
     claims = extract_claims(text, universe, lang=lang, ref_date=ref)
     ev = evidence_from_store(store, claims, universe, published) if store is not None else Evidence(universe=universe, published_at=published)
-    verdicts = verify_claims(claims, ev)
-    return CheckRun(text, ref, published, tuple(claims), tuple(verdicts))
+    return run_check(text, universe, ev, lang=lang, ref_date=ref, published_at=published)
