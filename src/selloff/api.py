@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # the heavy modules load on first call, not on import (sellof
     from selloff.pipeline.analysis import ScanResult
     from selloff.pipeline.report import ReportResult
     from selloff.simulate import SimSpec
-    from selloff.store import Store
+    from selloff.pipeline.stores import Store
     from selloff.universe import Universe
 
 __all__ = ["analyse", "build_demo_store", "check", "explain", "info", "open_store", "report", "scan", "store_path"]
@@ -34,9 +34,9 @@ __all__ = ["analyse", "build_demo_store", "check", "explain", "info", "open_stor
 
 def store_path(path: str | Path | None) -> Path:
     """``path``, or the default store in the user data dir."""
-    from selloff.config import default_store_path
+    from selloff.pipeline.stores import store_path as path_of
 
-    return Path(path) if path else default_store_path()
+    return path_of(path)
 
 
 def _universe(universe) -> "Universe":
@@ -50,12 +50,9 @@ def _universe(universe) -> "Universe":
 @contextmanager
 def open_store(store, read_only: bool = True) -> Iterator["Store"]:
     """An open store: ``store`` itself when it is one (left open), else the file opened and closed here."""
-    from selloff.store import Store
+    from selloff.pipeline.stores import open_store as opened
 
-    if isinstance(store, Store):
-        yield store
-        return
-    with Store(store_path(store), read_only=read_only) as db:
+    with opened(store, read_only) as db:
         yield db
 
 

@@ -22,7 +22,7 @@ def demo(out_dir: OutOpt = Path("out"), store: StoreOpt = None, sector: SectorOp
 
     from selloff import api
     from selloff.pipeline.report import langs_and_formats
-    from selloff.store import Store
+    from selloff.pipeline.stores import Store
 
     u = universe_of(universe)
     u.sector(sector)

@@ -51,7 +51,7 @@ def fetch(
     from selloff.sources import coinglass as cg_mod
     from selloff.sources import exchanges as ex_mod
     from selloff.sources.coingecko import CoinGecko
-    from selloff.store import Store
+    from selloff.pipeline.stores import Store
 
     try:
         uni = universe_of(universe)
@@ -155,7 +155,7 @@ def record_liquidations(
     from selloff.pipeline.fetch import select_assets
     from selloff.pipeline.record import store_seed, store_sink
     from selloff.sources import exchanges as ex_mod
-    from selloff.store import Store
+    from selloff.pipeline.stores import Store
 
     try:
         uni = universe_of(universe)

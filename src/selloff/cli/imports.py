@@ -46,7 +46,7 @@ def import_(
     import. Exit code 2 if any file failed.
     """
     from selloff.pipeline.imports import import_file
-    from selloff.store import Store
+    from selloff.pipeline.stores import Store
 
     if format != "auto" and format not in FORMAT_NAMES:
         typer.echo(f"error: unknown --format '{format}'; use {FORMAT_HELP}", err=True)
@@ -92,7 +92,7 @@ def sources(
 ) -> None:
     """Per-source coverage of an asset's bars, the series analytics use, and where sources disagree."""
     from selloff.pipeline.imports import source_report
-    from selloff.store import Store
+    from selloff.pipeline.stores import Store
 
     try:
         with Store(store or default_store_path(), read_only=True) as st:
