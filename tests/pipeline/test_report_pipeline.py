@@ -69,3 +69,30 @@ def test_readme_python_example_runs(demo_store_path, tmp_path, monkeypatch):
     assert ns["res"].paths and all(p.exists() for p in ns["res"].paths)
     assert len(ns["episodes"]) >= 1 and ns["day"].sector_id == "ai-crypto" and "decomposition" in ns["why"].tables
     assert len(ns["run"].claims) == 1
+
+
+@pytest.mark.parametrize("args", [["--breadth", "5"], ["--z", "-3"], ["--z", "nan"], ["--move", "3"], ["--vol", "x"],
+                                  ["--since", "now"], ["--since", "2026-02-10", "--until", "2026-02-01"],
+                                  ["--since", "9999-12-31"], ["--sector", "[/x]"]])
+def test_scan_bad_options_one_line_exit_2(demo_store_path, args):
+    r = CliRunner().invoke(app, ["scan", "--store", str(demo_store_path), *args])
+    lines = r.output.strip().splitlines()
+    assert r.exit_code == 2 and len(lines) == 1 and lines[0].startswith("error:") and "Traceback" not in r.output, r.output
+
+
+def test_hostile_universe_names_are_escaped_and_ids_refused(demo_store_path, tmp_path):
+    """A user universe naming an asset '<script>…' leaves no markup in the Markdown; an id with '/' is refused."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[sectors."../../x"]\nname = "x"\nmembers = ["TAO"]\n', encoding="utf-8")
+    r = CliRunner().invoke(app, ["report", "--store", str(demo_store_path), "--date", REPORT_DATE, "--sector", "../../x",
+                                 "--universe", str(bad), "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2 and "not allowed" in r.output and not (tmp_path / "o").exists()
+    hostile = tmp_path / "hostile.toml"
+    hostile.write_text('[assets.TAO]\nname = "<script>alert(1)</script>"\n', encoding="utf-8")
+    r = CliRunner().invoke(app, ["report", "--store", str(demo_store_path), "--date", REPORT_DATE, "--universe", str(hostile),
+                                 "--format", "md,html", "--lang", "en", "--out", str(tmp_path / "h")])
+    assert r.exit_code == 0, r.output
+    md = next((tmp_path / "h").glob("*.en.md")).read_text(encoding="utf-8")
+    html = next((tmp_path / "h").glob("*.en.html")).read_text(encoding="utf-8")
+    assert "<script>" not in md and "&lt;script&gt;alert(1)&lt;/script&gt;" in md
+    assert "<script>alert" not in html

@@ -10,6 +10,8 @@ Consecutive sell-off days (gaps of at most ``merge_gap_days`` quiet days) form o
 """
 from __future__ import annotations
 
+import math
+
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -44,6 +46,22 @@ class DetectParams:
         if self.vol_method not in VOL_METHODS:
             raise ConfigError(f"vol_method {self.vol_method!r} (--vol, or vol_method in the config's detect section) is unknown; "
                               f"use one of {', '.join(VOL_METHODS)}")
+        checks = (
+            ("z_threshold", "--z", self.z_threshold, 0.0, None, "a sigma size >= 0, e.g. 2.5"),
+            ("move_threshold_pct", "--move", self.move_threshold_pct, None, 0.0, "a fall in per cent <= 0, e.g. -8"),
+            ("breadth_threshold", "--breadth", self.breadth_threshold, 0.0, 1.0, "a share of members 0..1, e.g. 0.6"),
+            ("breadth_drop_pct", "[detect] breadth_drop_pct", self.breadth_drop_pct, None, 0.0, "a fall in per cent <= 0"),
+            ("ewma_lambda", "[detect] ewma_lambda", self.ewma_lambda, 0.0, 1.0, "a decay 0..1, e.g. 0.94"),
+        )
+        for key, opt, v, lo, hi, what in checks:
+            ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            ok = ok and (lo is None or v >= lo) and (hi is None or v <= hi)
+            if not ok:
+                raise ConfigError(f"{opt} {v!r} ({key}) is out of range; pass {what}")
+        for key in ("vol_window_days", "min_history_days", "merge_gap_days", "garch_window_days", "garch_refit_days", "garch_min_obs"):
+            v = getattr(self, key)
+            if not isinstance(v, int) or isinstance(v, bool) or v < (0 if key == "merge_gap_days" else 1):
+                raise ConfigError(f"[detect] {key} = {v!r} is not a positive whole number of days; fix it in config.toml")
 
     @classmethod
     def from_config(cls, overrides: dict | None = None) -> "DetectParams":

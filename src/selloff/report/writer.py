@@ -34,9 +34,18 @@ LABELS = {
 }
 
 
-def _env(autoescape: bool) -> Environment:
+def md_escape(value: object) -> object:
+    """Markdown output: ``<``, ``>`` and ``&`` of a data-supplied string as HTML entities (Markdown passes raw HTML
+    through, so a name like ``<script>`` must not reach a viewer as markup); other values unchanged."""
+    if isinstance(value, str):
+        return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return value
+
+
+def _env(autoescape: bool, finalize=None) -> Environment:
     return Environment(
         loader=PackageLoader("selloff.report", "templates"),
+        finalize=finalize,
         autoescape=select_autoescape(["html", "j2"]) if autoescape else False,
         undefined=StrictUndefined,
         trim_blocks=False,
@@ -107,11 +116,13 @@ class _Lookup(dict):
         return self.get(k)
 
 
-def render_text(findings: list[Finding], a, lang: str, names: dict[str, str]) -> tuple[str, Formatter]:
+def render_text(findings: list[Finding], a, lang: str, names: dict[str, str], *, markdown: bool = False) -> tuple[str, Formatter]:
+    """The narrative for ``lang``; with ``markdown`` every value the template prints is passed through
+    :func:`md_escape` (the HTML output escapes the plain text itself)."""
     if lang not in LANGS:
         raise ConfigError(f"unknown language '{lang}'; use en, de or all")
     fmt = Formatter(lang)
-    env = _env(autoescape=False)
+    env = _env(autoescape=False, finalize=md_escape if markdown else None)
     tpl = env.get_template(f"{lang}/narrative.j2")
     sim_label = defaults("report")[f"simulated_label_{lang}"]
     ctx = _context(findings, a, lang, names)
@@ -166,6 +177,9 @@ def write_report(a, findings: list[Finding], names: dict[str, str], out_dir: Pat
     except OSError as exc:
         raise ConfigError(f"output directory {out_dir} cannot be written ({exc.strerror}); pass another --out") from None
     stem = f"{a.sector_id}_{a.date.date().isoformat()}"
+    root = out_dir.resolve()
+    if not (root / stem).resolve().is_relative_to(root) or "/" in stem or "\\" in stem:
+        raise ConfigError(f"sector id {a.sector_id!r} would write outside --out {out_dir}; use an id of letters, digits, '.', '_', '-'")
     written: list[Path] = []
     html_env = _env(autoescape=True)
     for lang in langs:
@@ -175,14 +189,15 @@ def write_report(a, findings: list[Finding], names: dict[str, str], out_dir: Pat
         rows = appendix_rows(findings, fmt)
         sim_label = defaults("report")[f"simulated_label_{lang}"]
         if "md" in formats:
-            md = [text.rstrip(), "", f"## {LABELS[lang]['figures']}", ""]
+            md_text, _ = render_text(findings, a, lang, names, markdown=True)
+            md = [md_text.rstrip(), "", f"## {LABELS[lang]['figures']}", ""]
             for fg in figs:
                 md += [f"![{fg.alt}](figures/{fg.path.name})", f"*{fg.title}*", ""]
             md += [f"## {LABELS[lang]['appendix']}", "", "| " + " | ".join(LABELS[lang]["cols"]) + " |",
                    "|" + "---|" * len(LABELS[lang]["cols"])]
-            md += ["| " + " | ".join(c.replace("|", "/") for c in r) + " |" for r in rows]
+            md += ["| " + " | ".join(md_escape(c).replace("|", "/") for c in r) + " |" for r in rows]
             if notes:
-                md += ["", f"### {LABELS[lang]['notes']}", ""] + [f"- {k}: {v}" for k, v in notes.items()]
+                md += ["", f"### {LABELS[lang]['notes']}", ""] + [f"- {md_escape(k)}: {md_escape(v)}" for k, v in notes.items()]
             md += ["", (f"**{sim_label}** · " if a.simulated else "") + LABELS[lang]["footer"], ""]
             p = out_dir / f"{stem}.{lang}.md"
             p.write_text("\n".join(md), encoding="utf-8")

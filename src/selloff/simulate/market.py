@@ -375,7 +375,8 @@ def simulate_market(universe: Universe, spec: SimSpec | None = None, sector: str
 
 def _events(spec: SimSpec, days: pd.DatetimeIndex, episode: dict, rng: np.random.Generator) -> pd.DataFrame:
     rows = []
-    now = pd.Timestamp.now(tz="UTC")
+    # a fixed "fetched" time (the day after the simulated range): rebuilding the demo store changes no row
+    now = pd.Timestamp(spec.end, tz="UTC") + pd.Timedelta(days=1)
     if "announcement" in episode:
         rows.append((episode["announcement"], "GOOGL", "capex_guidance",
                      "Alphabet quarterly results: AI-infrastructure capex guidance for the coming year raised (simulated event)", "GOOGL,AMZN,MSFT,NVDA,AMD"))

@@ -6,6 +6,8 @@ dangling references are errors naming the file and the key.
 """
 from __future__ import annotations
 
+import re
+
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -48,11 +50,23 @@ def _check_keys(path: Path, where: str, table: Any, allowed: dict[str, type]) ->
             )
 
 
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+"""Asset and sector ids: letters, digits, '.', '_' and '-', starting with a letter or digit, at most 64 characters
+(ids name output files, so '/', '..' at the start and other characters are refused)."""
+
+
+def _check_id(path: Path, where: str, ident: object) -> None:
+    if not isinstance(ident, str) or not ID_PATTERN.fullmatch(ident):
+        raise ConfigError(f"{path}: {where} id {ident!r} is not allowed; use letters, digits, '.', '_' and '-' "
+                          f"(starting with a letter or digit, at most 64 characters)")
+
+
 def _merge_file(path: Path, data: dict[str, Any], assets: dict, sectors: dict, edges: dict) -> None:
     for k in data:
         if k not in _TOP_KEYS:
             raise ConfigError(f"{path}: unknown top-level key '{k}'; allowed: assets, sectors, edges")
     for aid, spec in data.get("assets", {}).items():
+        _check_id(path, "asset", aid)
         _check_keys(path, f"assets.{aid}", spec, _ASSET_KEYS)
         key = aid.upper()
         merged = {**assets.get(key, {}), **spec}
@@ -64,6 +78,7 @@ def _merge_file(path: Path, data: dict[str, Any], assets: dict, sectors: dict, e
         merged["_file"] = str(path)
         assets[key] = merged
     for sid, spec in data.get("sectors", {}).items():
+        _check_id(path, "sector", sid)
         _check_keys(path, f"sectors.{sid}", spec, _SECTOR_KEYS)
         merged = {**sectors.get(sid, {}), **spec}
         merged["_file"] = str(path)
