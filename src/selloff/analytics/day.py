@@ -42,6 +42,8 @@ class DayParams:
     """Equities whose 1- and 5-session moves the analysis reports (the basket first)."""
     event_days_before: int = 3
     category_tolerance_hours: float = 6.0
+    max_stale_days: float = 2.0
+    """A cap weight older than this (days) is named in the output as carried forward."""
     priority: tuple[str, ...] = ()
     detect: DetectParams = field(default_factory=DetectParams)
     stabilise: StabiliseParams = field(default_factory=StabiliseParams)
@@ -112,12 +114,37 @@ class Analysis:
 
 
 def sector_weights(panel: Panel, tok: Sequence[str]) -> pd.DataFrame | None:
-    """Market caps as index weights, or ``None`` (equal weights) when the panel holds no caps for the members."""
+    """Market caps as index weights, or ``None`` (equal weights) when the panel holds no caps for the members.
+
+    Rule for sparse caps (e.g. monthly snapshots): each member's last known cap is carried forward to the days
+    after it, so a day without a snapshot never blanks the whole sector; a member before its first cap has no
+    weight that day (:func:`weights_note` names the members concerned).
+    """
     mc = panel.mcap_daily
-    weights = mc.reindex(columns=list(tok)) if not mc.empty else None
-    if weights is not None and weights.notna().sum().sum() == 0:
-        weights = None
-    return weights
+    weights = mc.reindex(index=panel.close.index.union(mc.index), columns=list(tok)) if not mc.empty else None
+    if weights is None or weights.notna().sum().sum() == 0:
+        return None
+    return weights.sort_index().ffill()
+
+
+def weights_note(panel: Panel, tok: Sequence[str], day: pd.Timestamp, max_stale_days: float) -> str | None:
+    """How the cap weights of ``day`` were obtained when not from that day's own snapshots: members whose
+    carried-forward cap is older than ``max_stale_days`` and members without any cap yet (None when all fresh)."""
+    mc = panel.mcap_daily
+    if mc.empty:
+        return None
+    prev = day - pd.Timedelta(days=1)
+    stale, none = [], []
+    for m in tok:
+        s = mc[m].dropna() if m in mc.columns else pd.Series(dtype=float)
+        s = s.loc[:prev]
+        if s.empty:
+            none.append(m)
+        elif (prev - s.index[-1]).days > max_stale_days:
+            stale.append(f"{m} ({s.index[-1].date()})")
+    parts = ([f"last known cap carried forward for {', '.join(stale)}"] if stale else []) + \
+            ([f"no cap yet, left out of the weights: {', '.join(none)}"] if none else [])
+    return "; ".join(parts) or None
 
 
 def sector_series(panel: Panel, members: Sequence[str]) -> tuple[pd.Series, list[str]]:
@@ -283,7 +310,8 @@ def analyse_day(panel: Panel, universe: Universe, sector: str, date: object, par
             "sources": {**base["sources"], "derivatives": list(lt.sources),
                         "events": sorted(ev["source"].unique()) if not ev.empty else []},
             "ranges": base["ranges"], "store": base["store"], "sector_members": list(members.index),
-            "members_without_data": without_data}
+            "members_without_data": without_data,
+            "weights": weights_note(panel, tok, d, params.max_stale_days) if weights is not None else "equal (no market caps)"}
     return Analysis(
         sector_id=s.id, sector_name=s.name, sector_name_de=s.name_de or s.name, date=d, simulated=panel.simulated,
         members=members, sector_ret_1d=float(sr.loc[d]), weighting="cap" if weights is not None else "equal",

@@ -40,6 +40,7 @@ def day_params(universe: Universe) -> DayParams:
     return DayParams(market_factor=str(att["market_factor"]), equity_basket=tuple(att["equity_basket"]),
                      equities=equities_of(universe), event_days_before=int(defaults("report")["event_days_before"]),
                      category_tolerance_hours=float(sec["category_snapshot_tolerance_hours"]), priority=priority(),
+                     max_stale_days=float(sec["max_stale_days"]),
                      detect=detect_params(), stabilise=StabiliseParams.from_config())
 
 

@@ -81,6 +81,8 @@ def report_from_panel(panel: Panel, universe: Universe, sector: str, date: objec
     langs, fmts = langs_and_formats(lang, formats)
     a = analysis_of(panel, universe, sector, date)
     notes: dict[str, str] = {}
+    if a.weighting == "cap" and a.provenance.get("weights"):
+        notes["index weights"] = a.provenance["weights"]
     x = scen = None
     try:
         x = explanation_of(panel, universe, sector, date)
