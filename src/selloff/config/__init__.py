@@ -55,20 +55,15 @@ def _defaults() -> dict[str, Any]:
 
 
 # -- checking one file against the defaults -------------------------------------------------------------------
+_KINDS = ((bool, "a boolean"), (int, "an integer"), (float, "a number"), (str, "a string"), (list, "a list"),
+          (dict, "a table"))  # bool before int: True is an int in Python, never in a config
+
+
 def _kind(value: object) -> str:
     """The TOML name of a value's type, for messages."""
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a table"
+    for cls, name in _KINDS:
+        if isinstance(value, cls):
+            return name
     return f"a TOML {type(value).__name__} (quote it to make it a string)"
 
 
