@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from selloff.errors import StoreError
+from selloff.store.query import as_utc, read_sql
 from selloff.store.schema import MIGRATIONS, SCHEMA_VERSION, TABLES, Table
 from selloff.store.validate import validate_frame
 
@@ -34,15 +35,6 @@ class UpsertResult:
             self.updated + other.updated,
             self.unchanged + other.unchanged,
         )
-
-
-def _ts(value: object) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    ts = pd.Timestamp(value)
-    if ts.tzinfo is None:
-        ts = ts.tz_localize("UTC")
-    return ts.tz_convert("UTC")
 
 
 class Store:
@@ -210,8 +202,8 @@ class Store:
                 started_at or datetime.now(timezone.utc),
                 source,
                 request,
-                _ts(range_start),
-                _ts(range_end),
+                as_utc(range_start),
+                as_utc(range_end),
                 result.inserted if result else None,
                 result.updated if result else None,
                 result.unchanged if result else None,
@@ -226,39 +218,54 @@ class Store:
         self,
         table: str,
         *,
+        columns: Sequence[str] | None = None,
         assets: Sequence[str] | None = None,
         start: object = None,
         end: object = None,
         interval: str | None = None,
         sources: Sequence[str] | None = None,
         venues: Sequence[str] | None = None,
+        order: bool = True,
     ) -> pd.DataFrame:
-        """Rows of ``table`` filtered by asset, ``start <= ts <= end``, interval, source and venue."""
+        """Rows of ``table`` filtered by asset, ``start <= ts <= end``, interval, source and venue.
+
+        Parameters
+        ----------
+        table
+            One of :data:`selloff.store.schema.TABLES`, or ``"fetch_log"`` (all of it, by id; filters ignored).
+        columns
+            Only these columns, in this order (default: all). DuckDB then reads only them from the file.
+        assets, sources, venues
+            Keep rows whose ``asset`` (``entity`` for ``events``), ``source`` or ``venue`` is in the list; an
+            empty list selects no rows. A filter on a column the table lacks is ignored.
+        start, end
+            Inclusive bounds on ``ts``; naive values are read as UTC.
+        interval
+            Keep rows of this bar interval (``"1d"``, ``"1h"``, ...).
+        order
+            Sort by the table's natural key (default). ``False`` skips the sort: rows come in storage order.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Timestamp columns as tz-aware UTC.
+
+        Raises
+        ------
+        StoreError
+            Unknown table or column.
+
+        Notes
+        -----
+        The SQL is built by :func:`selloff.store.query.read_sql` (see there for which filters DuckDB prunes with).
+        """
         if table == "fetch_log":
             return self.con.execute("SELECT * FROM fetch_log ORDER BY id").df()
         t = self._table(table)
-        where, params = [], []
-        asset_col = "asset" if "asset" in t.column_names else ("entity" if table == "events" else None)
-        if assets is not None and asset_col:
-            where.append(f"{asset_col} IN (SELECT unnest(?))")
-            params.append(list(assets))
-        if start is not None and "ts" in t.column_names:
-            where.append("ts >= ?")
-            params.append(_ts(start).to_pydatetime())
-        if end is not None and "ts" in t.column_names:
-            where.append("ts <= ?")
-            params.append(_ts(end).to_pydatetime())
-        if interval is not None and "interval" in t.column_names:
-            where.append("interval = ?")
-            params.append(interval)
-        if sources is not None:
-            where.append("source IN (SELECT unnest(?))")
-            params.append(list(sources))
-        if venues is not None and "venue" in t.column_names:
-            where.append("venue IN (SELECT unnest(?))")
-            params.append(list(venues))
-        order = ", ".join(k for k in t.key)
-        sql = f"SELECT * FROM {t.name}" + (" WHERE " + " AND ".join(where) if where else "") + f" ORDER BY {order}"
+        sql, params = read_sql(
+            t, columns=columns, assets=assets, start=start, end=end, interval=interval, sources=sources,
+            venues=venues, order=order,
+        )
         df = self.con.execute(sql, params).df()
         for c in t.columns:
             if c.sql_type == "TIMESTAMPTZ" and c.name in df.columns:
