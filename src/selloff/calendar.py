@@ -7,6 +7,7 @@ dates; open and close times are tz-aware UTC. Windows are half-open UTC interval
 from __future__ import annotations
 
 import warnings
+from functools import lru_cache
 from dataclasses import dataclass
 
 import exchange_calendars as xcals
@@ -102,10 +103,16 @@ def nyse_sessions(start: object, end: object) -> pd.DataFrame:
     20:00 UTC in summer.
     """
     s, e = _day(start), _day(end)
-    cal = _check_bounds(s, e)
-    sched = cal.schedule.loc[s:e, ["open", "close"]]
+    _check_bounds(s, e)
+    return _all_sessions().loc[s:e].copy()
+
+
+@lru_cache(maxsize=1)
+def _all_sessions() -> pd.DataFrame:
+    """Every session of the calendar with UTC open/close (computed once; :func:`nyse_sessions` slices it)."""
+    sched = _calendar().schedule[["open", "close"]]
     close_ny = sched["close"].dt.tz_convert(NY_TZ)
-    out = pd.DataFrame(
+    return pd.DataFrame(
         {
             "open_ts": sched["open"].dt.tz_convert("UTC"),
             "close_ts": sched["close"].dt.tz_convert("UTC"),
@@ -113,7 +120,6 @@ def nyse_sessions(start: object, end: object) -> pd.DataFrame:
         },
         index=pd.DatetimeIndex(sched.index, name="session"),
     )
-    return out
 
 
 def equity_close_times(start: object, end: object) -> pd.Series:

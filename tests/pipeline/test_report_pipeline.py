@@ -96,3 +96,29 @@ def test_hostile_universe_names_are_escaped_and_ids_refused(demo_store_path, tmp
     html = next((tmp_path / "h").glob("*.en.html")).read_text(encoding="utf-8")
     assert "<script>" not in md and "&lt;script&gt;alert(1)&lt;/script&gt;" in md
     assert "<script>alert" not in html
+
+
+def test_user_config_and_config_option_change_what_scan_finds(demo_store_path, tmp_path, monkeypatch):
+    """A z_threshold above every episode's size in the user's config.toml (or --config) leaves no episode."""
+    import json
+
+    base = CliRunner().invoke(app, ["scan", "--store", str(demo_store_path), "--json"])
+    assert base.exit_code == 0, base.output
+    rows = json.loads(base.output)["rows"]
+    assert rows, "the demo market has episodes at the default threshold"
+    biggest = max(abs(r["worst_day_z"]) for r in rows)
+    cfg_dir = tmp_path / "cfg"
+    cfg_dir.mkdir()
+    (cfg_dir / "config.toml").write_text(f"[detect]\nz_threshold = {biggest + 1:.2f}\n", encoding="utf-8")
+    monkeypatch.setenv("SELLOFF_CONFIG_DIR", str(cfg_dir))
+    r = CliRunner().invoke(app, ["scan", "--store", str(demo_store_path), "--json"])
+    assert r.exit_code == 0 and json.loads(r.output)["rows"] == []
+    # --config beats the user's file: back to a low threshold, the episodes return
+    low = tmp_path / "low.toml"
+    low.write_text("[detect]\nz_threshold = 2.5\n", encoding="utf-8")
+    r = CliRunner().invoke(app, ["scan", "--store", str(demo_store_path), "--json", "--config", str(low)])
+    assert r.exit_code == 0 and len(json.loads(r.output)["rows"]) == len(rows)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[detect]\nz_threshold = \"high\"\n", encoding="utf-8")
+    r = CliRunner().invoke(app, ["scan", "--store", str(demo_store_path), "--config", str(bad)])
+    assert r.exit_code == 2 and "z_threshold" in r.output and len(r.output.strip().splitlines()) == 1

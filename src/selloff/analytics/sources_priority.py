@@ -66,8 +66,10 @@ def select_series(bars_long: pd.DataFrame, priority: Sequence[str], keys: Sequen
     if bars_long.empty:
         return bars_long.copy()
     keys = [k for k in keys if k in bars_long.columns]
-    keep = []
-    for _, g in bars_long.groupby(keys, sort=True):
+    n_src = bars_long.groupby(keys, sort=False)["source"].transform("nunique")
+    keep = [bars_long[n_src <= 1]]  # one source in the group: nothing to choose (the common case, vectorised)
+    multi = bars_long[n_src > 1]
+    for _, g in (multi.groupby(keys, sort=True) if not multi.empty else ()):
         ranked = rank_sources(g["source"].value_counts().to_dict(), priority)
         if cover_end and len(ranked) > 1:
             last = g.groupby("source")["ts"].max()

@@ -14,6 +14,12 @@ from selloff.universe import Universe
 
 __all__ = ["load_panel", "read_counter"]
 
+COLUMNS = {
+    "bars": ("asset", "interval", "ts", "source", "open", "high", "low", "close", "volume"),
+    "market_caps": ("asset", "ts", "source", "market_cap_usd"),
+    "derivatives": ("asset", "interval", "ts", "venue", "source", "liq_long_usd", "liq_short_usd", "coverage"),
+}
+"""The columns the analytics use of each table (the others are not read)."""
 _PER_ASSET = {"bars", "market_caps"}
 """Tables read for the request's assets only; derivatives (liquidations are market-wide), events and category
 caps are read for every asset in the window."""
@@ -45,7 +51,9 @@ def load_panel(store: Store, universe: Universe, assets: Sequence[str], start: p
     frames: dict[str, pd.DataFrame] = {}
     for t in tables:
         kw = {"assets": ids} if t in _PER_ASSET else {}
-        f = store.read(t, start=start, end=None if end is None else end + slack.get(t, pd.Timedelta(0)), **kw)
+        if t in COLUMNS:
+            kw["columns"] = list(COLUMNS[t])
+        f = store.read(t, start=start, end=None if end is None else end + slack.get(t, pd.Timedelta(0)), order=False, **kw)
         if t == "bars" and intervals is not None and not f.empty:
             f = f[f["interval"].isin(list(intervals))]
         frames[t] = f

@@ -6,6 +6,7 @@ finding's value formatted for the locale.
 from __future__ import annotations
 
 import base64
+from functools import lru_cache
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +43,9 @@ def md_escape(value: object) -> object:
     return value
 
 
+@lru_cache(maxsize=4)
 def _env(autoescape: bool, finalize=None) -> Environment:
+    """The Jinja2 environment (cached: compiling the templates is most of a render's time)."""
     return Environment(
         loader=PackageLoader("selloff.report", "templates"),
         finalize=finalize,
