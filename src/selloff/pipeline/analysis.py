@@ -102,7 +102,8 @@ def day_panel(store: Store, universe: Universe, sector: str, date: object, days:
     s = universe.sector(sector)
     d = parse_date(date, "date")
     try:
-        return load_panel(store, universe, day_assets(universe, s.id), day_start(d) - pd.Timedelta(days=days), end_of_day(d))
+        return load_panel(store, universe, day_assets(universe, s.id), day_start(d) - pd.Timedelta(days=days), end_of_day(d),
+                          intervals=("1d", "1h"))
     except DataError:
         raise DataError(f"date {d.date()} is outside the stored data: no daily bars for sector {s.id} in the {days} days "
                         f"to it; pick a date inside the data (selloff info) or fetch that window") from None
