@@ -156,3 +156,7 @@ def test_report_and_claim_check_print_the_same_figure(real, shared_reference, tm
         assert found[f"eq5_{asset}"].value == pytest.approx(reading.value, abs=1e-12)
         closes = _closes(root / f"equities/yfinance_daily_key07211/{asset}.csv", "Date", "Close")
         assert reading.value == pytest.approx(100 * (closes["2026-02-05"] / closes["2026-01-29"] - 1), abs=1e-9)
+    # TAO's 5 Feb move: the report's close-to-close UTC day and the check's "day before publication" reading
+    v = next(v for v in run.verdicts if v.claim.metric == "price_change" and v.claim.subjects == ("TAO",))
+    reading = next(r for r in v.readings if r.name == "utc_day_prev")
+    assert found["move_TAO"].value == pytest.approx(reading.value, abs=1e-9)
