@@ -87,8 +87,11 @@ def test_yahoo_failure_modes_are_never_silent():
         yf_mod.build_query("NVDA", "NVDA", "2025-01-01", "2026-02-06", "5m", now=NOW)
 
 
-class YFRateLimitError(Exception):
-    """Same class name as yfinance's, raised by the injected downloader."""
+from yfinance.exceptions import YFException  # noqa: E402
+
+
+class YFRateLimitError(YFException):
+    """Same class name and base as yfinance's, raised by the injected downloader."""
 
 
 def test_yahoo_extract_retries_rate_limits_then_succeeds_or_reports():

@@ -181,8 +181,8 @@ class LiquidationRecorder:
             self.flush()
             try:
                 await self.ex.close()
-            except Exception:  # noqa: BLE001 - closing a broken connection must not hide the data flush
-                pass
+            except (OSError, RuntimeError, asyncio.TimeoutError, ValueError, AttributeError):
+                pass  # closing a broken connection must not hide the data flush
         return self.stats
 
     async def _timer(self, duration_s: float) -> None:

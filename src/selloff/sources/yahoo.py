@@ -83,6 +83,25 @@ def _retryable(exc: BaseException) -> bool:
     return name in ("YFRateLimitError",) or isinstance(exc, (ConnectionError, TimeoutError)) or "Timeout" in name
 
 
+def _yahoo_errors() -> tuple[type[BaseException], ...]:
+    """What a yfinance download raises on a bad answer: its own ``YFException`` family, curl_cffi's transport
+    errors, and the built-in parse/network errors (``ValueError``, ``KeyError``, ``OSError``…)."""
+    errs: list[type[BaseException]] = [ArithmeticError, AttributeError, LookupError, OSError, RuntimeError, TypeError, ValueError]
+    try:
+        from yfinance.exceptions import YFException
+
+        errs.append(YFException)
+    except ImportError:  # pragma: no cover - yfinance is a dependency
+        pass
+    try:
+        from curl_cffi.curl import CurlError
+
+        errs.append(CurlError)
+    except ImportError:  # pragma: no cover - curl_cffi comes with yfinance
+        pass
+    return tuple(errs)
+
+
 def extract(q: YahooQuery, downloader: Downloader | None = None, policy: HttpPolicy | None = None,
             session=None) -> pd.DataFrame:
     """Download the frame; rate limits and connection errors are retried, anything else is a SourceError."""
@@ -93,7 +112,7 @@ def extract(q: YahooQuery, downloader: Downloader | None = None, policy: HttpPol
                         retry=retry_if_exception(_retryable), reraise=True)
     try:
         return retrying(dl, q.ticker, q.start, q.end, q.interval)
-    except Exception as exc:  # noqa: BLE001 - every yfinance failure becomes one clear line
+    except _yahoo_errors() as exc:  # every yfinance failure becomes one clear line
         kind = "rate-limited by Yahoo" if type(exc).__name__ == "YFRateLimitError" else type(exc).__name__
         raise SourceError(
             f"yahoo {q.ticker} {q.interval} {q.start:%Y-%m-%d}..{q.end:%Y-%m-%d}: {kind} "
