@@ -51,8 +51,11 @@ def _timestamp(value: object, name: str) -> pd.Timestamp:
             ts = pd.Timestamp(text)
         except (ValueError, TypeError, OverflowError):
             raise ConfigError(f"{name} '{value}' is not a valid date; use YYYY-MM-DD") from None
-    else:
-        raise ConfigError(f"{name} {value!r} is not a date; pass YYYY-MM-DD, a datetime or a pandas Timestamp")
+    else:  # numpy datetime64 and the like
+        try:
+            ts = pd.Timestamp(value)
+        except (ValueError, TypeError, OverflowError):
+            raise ConfigError(f"{name} {value!r} is not a date; pass YYYY-MM-DD, a datetime or a pandas Timestamp") from None
     if pd.isna(ts):
         raise ConfigError(f"{name} is empty; pass a date YYYY-MM-DD")
     naive = ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts

@@ -33,7 +33,7 @@ import pandas as pd
 
 from selloff.analytics.calendar import nyse_sessions, session_dates, trading_day_window
 from selloff.errors import DataError
-from selloff.analytics.frames import as_utc
+from selloff.timeutil import require_utc, utc_day
 from selloff.analytics.liquidations import LiquidationTotal, liquidation_total
 
 __all__ = [
@@ -130,14 +130,6 @@ def pct_change(p0: float | None, p1: float | None) -> float | None:
     return 100.0 * (p1 / p0 - 1.0)
 
 
-_utc = as_utc
-
-
-def _day(d: object) -> pd.Timestamp:
-    out = pd.Timestamp(d)
-    if out.tzinfo is not None:
-        out = out.tz_convert("UTC").tz_localize(None)
-    return out.normalize()
 
 
 def _one_source(frame: pd.DataFrame, what: str) -> str | None:
@@ -215,7 +207,7 @@ def close_to_close_day(bars: pd.DataFrame, day: object, *, equity: bool = False,
     Crypto: ``100 * (P(D+1 00:00 UTC) / P(D 00:00 UTC) - 1)`` where ``P(t)`` is the close of the last bar
     closing at or before ``t`` and no more than ``staleness`` earlier.
     """
-    d = _day(day)
+    d = utc_day(day)
     src = _one_source(bars, "close_to_close_day")
     if equity:
         desc = f"close-to-close NYSE session {d.date()} (previous session close → session close)"
@@ -251,7 +243,7 @@ def snapshot_change(snapshots: pd.DataFrame, day: object, *, name: str = "snapsh
     ``snapshots`` are bars with interval ``snapshot`` (close = price at ``ts``) of one asset and one source.
     Snapshots more than ``max_gap`` apart are not compared.
     """
-    d = _day(day)
+    d = utc_day(day)
     src = _one_source(snapshots, "snapshot_change")
     desc = f"provider snapshot to snapshot, ending on {d.date()}"
     if snapshots.empty:
@@ -276,7 +268,7 @@ def rolling_24h_change(bars: pd.DataFrame, end_ts: object, *, name: str = "rolli
 
     Needs bars that close near both ends (hourly or finer); daily bars only serve when ``end_ts`` is 00:00 UTC.
     """
-    t1 = _utc(end_ts, "end_ts")
+    t1 = require_utc(end_ts, "end_ts")
     t0 = t1 - pd.Timedelta("24h")
     src = _one_source(bars, "rolling_24h_change")
     desc = f"rolling 24 h {t0:%Y-%m-%d %H:%M}→{t1:%Y-%m-%d %H:%M} UTC"
@@ -297,7 +289,7 @@ def intraday_low_change(bars: pd.DataFrame, day: object, *, equity: bool = False
     ``[D, D+1)`` (a daily bar's low, or the finest intraday bars). Equities: session ``D``'s low over the
     previous session's close.
     """
-    d = _day(day)
+    d = utc_day(day)
     src = _one_source(bars, "intraday_low_change")
     if equity:
         desc = f"previous close → intraday low of NYSE session {d.date()}"
@@ -376,7 +368,7 @@ def calendar_days_change(bars: pd.DataFrame, end_date: object, n: int, *, name: 
                          staleness: pd.Timedelta = DEFAULT_STALENESS) -> Reading:
     """Crypto change over ``n`` whole UTC days ending with ``end_date``: ``P(D+1 00:00) / P(D-n+1 00:00) - 1``."""
     name = name or f"calendar_days_{n}"
-    d = _day(end_date)
+    d = utc_day(end_date)
     t1 = (d + pd.Timedelta("1D")).tz_localize("UTC")
     t0 = t1 - pd.Timedelta(days=n)
     src = _one_source(bars, "calendar_days_change")
@@ -395,7 +387,7 @@ def level_at(bars: pd.DataFrame, ts: object, *, name: str = "close", equity: boo
 
     Equities: the close of the last session that closed at or before ``ts`` (no staleness limit: markets close).
     """
-    t = _utc(ts, "ts")
+    t = require_utc(ts, "ts")
     src = _one_source(bars, "level_at")
     desc = f"price at {t:%Y-%m-%d %H:%M} UTC"
     if equity:
@@ -435,7 +427,7 @@ def sector_cap_change(market_caps: pd.DataFrame, members: list[str] | tuple[str,
     SectorCapChange
         Sum over members with a snapshot at both ends; the others are listed in ``missing``.
     """
-    t0, t1 = _utc(start, "start"), _utc(end, "end")
+    t0, t1 = require_utc(start, "start"), require_utc(end, "end")
     used, missing, ch, s0 = [], [], {}, {}
     tot0 = tot1 = 0.0
     for m in members:

@@ -9,6 +9,7 @@ import pandas as pd
 
 from selloff.config import defaults
 from selloff.errors import DataError
+from selloff.timeutil import utc
 
 
 def _check_members(frame: pd.DataFrame, members: list[str], what: str) -> list[str]:
@@ -154,11 +155,6 @@ class CategoryComparison:
     gap_exceeds_tolerance: bool
 
 
-def _utc(t: object) -> pd.Timestamp:
-    t = pd.Timestamp(t)
-    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
-
-
 def compare_with_category(own: CapChange, category_rows: pd.DataFrame, own_members: Mapping[str, str | None] | Sequence[str],
                           tolerance_pp: float | None = None, snapshot_tolerance_hours: float | None = None) -> CategoryComparison:
     """Compare our sector's cap change with the provider's category cap change over the same window.
@@ -193,7 +189,7 @@ def compare_with_category(own: CapChange, category_rows: pd.DataFrame, own_membe
         raise DataError("no provider category snapshots to compare with; fetch them (selloff fetch --source coingecko)")
     rows = category_rows.assign(ts=pd.to_datetime(category_rows["ts"], utc=True)).sort_values("ts").reset_index(drop=True)
     provider, category = str(rows["provider"].iloc[0]), str(rows["category"].iloc[0])
-    t0, t1 = _utc(own.start), _utc(own.end)
+    t0, t1 = utc(own.start), utc(own.end)
 
     def nearest(t: pd.Timestamp) -> pd.Series | None:
         gap = (rows["ts"] - t).abs()

@@ -10,6 +10,7 @@ import pandas as pd
 
 from selloff.config import defaults
 from selloff.errors import DataError
+from selloff.timeutil import day_window
 
 KINDS = (
     "sector_move", "asset_move", "sector_cap_change", "breadth", "equity_move", "liquidations", "trigger_event",
@@ -61,11 +62,6 @@ def _jsonable(x: Any) -> Any:
     return x
 
 
-def _day_window(d: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
-    start = pd.Timestamp(d).tz_localize("UTC") if pd.Timestamp(d).tzinfo is None else pd.Timestamp(d)
-    return start, start + pd.Timedelta(days=1)
-
-
 def build_findings(a: Any, x: Any = None, scenario: Any = None) -> list[Finding]:
     """Turn an :class:`selloff.api.Analysis` (and, where given, an :class:`selloff.explain.Explanation`) into
     findings, most important first.
@@ -86,7 +82,7 @@ def build_findings(a: Any, x: Any = None, scenario: Any = None) -> list[Finding]
     """
     out: list[Finding] = []
     prov = {k: a.provenance.get(k) for k in ("tables", "sources", "ranges", "store")}
-    ws, we = _day_window(a.date)
+    ws, we = day_window(a.date)
     daily = "close-to-close, UTC day (00:00-24:00 UTC)"
     sector_members = tuple(a.provenance.get("sector_members", ()))
     weighting = getattr(a, "weighting", "cap")

@@ -171,14 +171,6 @@ class CoinGecko:
 # ------------------------------------------------------------------------------------------------------------
 # pure steps (no network)
 # ------------------------------------------------------------------------------------------------------------
-def _utc(value: object, name: str) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        raise ConfigError(f"{name} '{value}' is not a date; use YYYY-MM-DD or an ISO timestamp") from None
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-
-
 def resolve_symbol(symbol: str, coins: list[dict]) -> str:
     """Map a ticker (``tao``) or id (``bittensor``) to one CoinGecko id.
 
