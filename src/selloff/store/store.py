@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from selloff.errors import StoreError
+from selloff.store.failures import store_error
 from selloff.store.query import as_utc, read_sql
 from selloff.store.schema import MIGRATIONS, SCHEMA_VERSION, TABLES, Table
 from selloff.store.validate import validate_frame
@@ -63,18 +64,21 @@ class Store:
         try:
             self.con = duckdb.connect(self.path, read_only=read_only)
         except duckdb.Error as exc:
-            raise StoreError(
-                f"cannot open store {self.path}: not a readable DuckDB file or corrupt "
-                f"({str(exc).splitlines()[0][:120]}); move it away or pass another --store"
-            ) from exc
-        self.con.execute("SET TimeZone='UTC'")
+            raise store_error(self.path, exc, "opening", unknown_is_corrupt=True) from exc
         self._depth = 0
         self.read_only = read_only
-        self._migrate()
+        try:
+            with self._guard("reading its schema"):
+                self.con.execute("SET TimeZone='UTC'")
+                self._migrate()
+        except StoreError:
+            self.close()
+            raise
 
     # -- lifecycle ----------------------------------------------------------------------------------------
     def close(self) -> None:
-        self.con.close()
+        with contextlib.suppress(duckdb.Error):  # closing a connection DuckDB already invalidated: nothing to do
+            self.con.close()
 
     def __enter__(self) -> "Store":
         return self
@@ -84,7 +88,8 @@ class Store:
 
     @property
     def schema_version(self) -> int:
-        row = self.con.execute("SELECT max(version) FROM schema_version").fetchall()[0]
+        with self._guard("reading its schema version"):
+            row = self.con.execute("SELECT max(version) FROM schema_version").fetchall()[0]
         return int(row[0]) if row[0] is not None else 0
 
     def _migrate(self) -> None:
@@ -133,16 +138,38 @@ class Store:
             finally:
                 self._depth -= 1
             return
-        self.con.execute("BEGIN TRANSACTION")
+        with self._guard("starting a transaction"):
+            self.con.execute("BEGIN TRANSACTION")
         self._depth = 1
         try:
             yield self
         except BaseException:
             self._depth = 0
-            self.con.execute("ROLLBACK")
+            self._rollback()
             raise
         self._depth = 0
-        self.con.execute("COMMIT")
+        try:
+            self.con.execute("COMMIT")
+        except duckdb.Error as exc:  # e.g. a full disk: undo, and tell the real cause
+            self._rollback()
+            raise store_error(self.path, exc, "committing") from exc
+
+    def _rollback(self) -> None:
+        """Undo the open transaction; a failing ROLLBACK must not hide the error that caused it.
+
+        DuckDB rolls a failed COMMIT back itself (then ROLLBACK says no transaction is active), and after a fatal
+        I/O error the database is invalidated: nothing was written, so there is nothing left to undo.
+        """
+        with contextlib.suppress(duckdb.Error):
+            self.con.execute("ROLLBACK")
+
+    @contextlib.contextmanager
+    def _guard(self, doing: str) -> Iterator[None]:
+        """Turn DuckDB errors inside into one :class:`StoreError` naming this store (see ``failures``)."""
+        try:
+            yield
+        except duckdb.Error as exc:
+            raise store_error(self.path, exc, doing) from exc
 
     # -- writes -------------------------------------------------------------------------------------------
     def upsert(self, table: str, df: pd.DataFrame, what: str = "input") -> UpsertResult:
@@ -160,7 +187,7 @@ class Store:
         view = f"_incoming_{t.name}"
         self.con.register(view, clean)
         try:
-            with self.transaction():
+            with self._guard(f"writing {what} to {t.name}"), self.transaction():
                 n_new, n_changed = self.con.execute(
                     f"""SELECT count(*) FILTER (WHERE t.{t.key[0]} IS NULL),
                                count(*) FILTER (WHERE t.{t.key[0]} IS NOT NULL AND ({distinct}))
@@ -178,7 +205,8 @@ class Store:
                             WHERE NOT EXISTS (SELECT 1 FROM {t.name} t WHERE {key_match})"""
                     )
         finally:
-            self.con.unregister(view)
+            with contextlib.suppress(duckdb.Error):  # must not mask the write's own error (the view dies with it)
+                self.con.unregister(view)
         return UpsertResult(t.name, int(n_new), int(n_changed), len(clean) - int(n_new) - int(n_changed))
 
     def log_fetch(
@@ -195,6 +223,12 @@ class Store:
         started_at: datetime | None = None,
     ) -> None:
         """Record one fetch/import attempt (also failed ones) in ``fetch_log``."""
+        with self._guard(f"logging a {source} fetch"):
+            self._log_fetch(source, status, request, range_start, range_end, result, duration_s, error, started_at)
+
+    def _log_fetch(self, source: str, status: str, request: str | None, range_start: object, range_end: object,
+                   result: UpsertResult | None, duration_s: float | None, error: str | None,
+                   started_at: datetime | None) -> None:
         self.con.execute(
             """INSERT INTO fetch_log (started_at, source, request, range_start, range_end, rows_inserted,
                  rows_updated, rows_unchanged, status, duration_s, error) VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
@@ -260,13 +294,15 @@ class Store:
         The SQL is built by :func:`selloff.store.query.read_sql` (see there for which filters DuckDB prunes with).
         """
         if table == "fetch_log":
-            return self.con.execute("SELECT * FROM fetch_log ORDER BY id").df()
+            with self._guard("reading fetch_log"):
+                return self.con.execute("SELECT * FROM fetch_log ORDER BY id").df()
         t = self._table(table)
         sql, params = read_sql(
             t, columns=columns, assets=assets, start=start, end=end, interval=interval, sources=sources,
             venues=venues, order=order,
         )
-        df = self.con.execute(sql, params).df()
+        with self._guard(f"reading {t.name}"):
+            df = self.con.execute(sql, params).df()
         for c in t.columns:
             if c.sql_type == "TIMESTAMPTZ" and c.name in df.columns:
                 df[c.name] = pd.to_datetime(df[c.name], utc=True)
@@ -277,9 +313,11 @@ class Store:
         t = self._table(table)
         groups = [c for c in ("asset", "interval", "venue", "provider", "category", "source") if c in t.column_names]
         g = ", ".join(groups)
-        df = self.con.execute(
-            f"SELECT {g}, min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS rows FROM {t.name} GROUP BY {g} ORDER BY {g}"
-        ).df()
+        with self._guard(f"reading the coverage of {t.name}"):
+            df = self.con.execute(
+                f"SELECT {g}, min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS rows FROM {t.name} "
+                f"GROUP BY {g} ORDER BY {g}"
+            ).df()
         for c in ("first_ts", "last_ts"):
             df[c] = pd.to_datetime(df[c], utc=True)
         return df
@@ -287,11 +325,13 @@ class Store:
     def count(self, table: str) -> int:
         t = self._table(table) if table != "fetch_log" else None
         name = t.name if t else "fetch_log"
-        return int(self.con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0])
+        with self._guard(f"counting {name}"):
+            return int(self.con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0])
 
     def sources(self, table: str = "bars") -> list[str]:
         t = self._table(table)
-        return [r[0] for r in self.con.execute(f"SELECT DISTINCT source FROM {t.name} ORDER BY 1").fetchall()]
+        with self._guard(f"reading the sources of {t.name}"):
+            return [r[0] for r in self.con.execute(f"SELECT DISTINCT source FROM {t.name} ORDER BY 1").fetchall()]
 
     # -- helpers ------------------------------------------------------------------------------------------
     @staticmethod
