@@ -175,3 +175,17 @@ def test_one_bar_more_does_not_win_over_a_long_preferred_series():
     # but a preferred source that stopped weeks before the window's end still gives way
     old = long[long["ts"] <= "2026-01-02"]
     assert set(select_series(pd.concat([old, short]), ["binance"])["source"]) == {"export"}
+
+
+def test_cli_format_names_are_the_parsers_names(tmp_path):
+    """``selloff import --format`` lists the names without importing pandas; they must be the parsers' names."""
+    from typer.testing import CliRunner
+
+    from selloff.cli import app
+    from selloff.cli.imports import FORMAT_NAMES
+    from selloff.sources.csvformats import FORMATS
+
+    assert tuple(FORMAT_NAMES) == tuple(FORMATS)
+    p = write(tmp_path, "TAOUSDT.csv", BYBIT_TAO)
+    r = CliRunner().invoke(app, ["import", str(p), "--format", "bybit-kline", "--store", str(tmp_path / "s.duckdb")])
+    assert r.exit_code == 0, r.output

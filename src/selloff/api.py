@@ -68,11 +68,18 @@ def _config(config) -> Iterator[None]:
 
 
 def scan(store, universe=None, sector: str = "ai-crypto", since: object = None, until: object = None,
-         params=None, *, config: str | Path | None = None) -> "ScanResult":
-    """Collective sell-off episodes of ``sector`` (see :func:`selloff.pipeline.analysis.scan`)."""
+         params=None, *, z: float | None = None, move: float | None = None, breadth: float | None = None,
+         vol: str | None = None, config: str | Path | None = None) -> "ScanResult":
+    """Collective sell-off episodes of ``sector`` (see :func:`selloff.pipeline.analysis.scan`); ``z``, ``move``,
+    ``breadth`` and ``vol`` override ``[detect]`` like ``selloff scan --z/--move/--breadth/--vol``."""
     from selloff.pipeline import analysis
+    from selloff.pipeline.params import detect_params
 
     with _config(config), open_store(store) as db:
+        overrides = {k: v for k, v in (("z_threshold", z), ("move_threshold_pct", move), ("breadth_threshold", breadth),
+                                        ("vol_method", vol)) if v is not None}
+        if params is None and overrides:
+            params = detect_params(overrides)
         return analysis.scan(db, _universe(universe), sector, since, until, params)
 
 

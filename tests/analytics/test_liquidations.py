@@ -45,3 +45,15 @@ def test_empty_and_window_edges():
     d = _frame([("BTC", "1h", T + pd.Timedelta("23h"), "binance", 1.0, 0.0, None)])
     assert liquidation_total(d, T, T + pd.Timedelta("1D")).total_usd == 1.0
     assert liquidation_total(d, T, T + pd.Timedelta("23h30min")).total_usd is None  # the hour ends after the window
+
+
+def test_rule_is_applied_per_day_so_history_is_kept():
+    """Hourly rows on one day must not drop the daily rows of the other days (found in review)."""
+    days = pd.date_range("2026-01-01", periods=10, freq="D", tz="UTC")
+    rows = [("BTC", "1d", t, "gate", 100.0, 0.0, None) for t in days]
+    rows += [("BTC", "1h", pd.Timestamp("2026-01-10", tz="UTC") + pd.Timedelta(hours=h), "gate", 1.0, 0.0, None) for h in range(24)]
+    d = _frame(rows)
+    daily = daily_liquidations(d)
+    assert daily.loc[pd.Timestamp("2026-01-05")] == 100.0 and daily.loc[pd.Timestamp("2026-01-10")] == 24.0
+    for t in days:
+        assert liquidation_total(d, t, t + pd.Timedelta("1D")).total_usd == daily.loc[t.tz_localize(None)]

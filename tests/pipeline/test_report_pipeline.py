@@ -122,3 +122,33 @@ def test_user_config_and_config_option_change_what_scan_finds(demo_store_path, t
     bad.write_text("[detect]\nz_threshold = \"high\"\n", encoding="utf-8")
     r = CliRunner().invoke(app, ["scan", "--store", str(demo_store_path), "--config", str(bad)])
     assert r.exit_code == 2 and "z_threshold" in r.output and len(r.output.strip().splitlines()) == 1
+
+
+def test_liquidation_history_days_bounds_the_regression(demo_store_path, universe, tmp_path):
+    from selloff.config import use_config
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[pipeline]\nliquidation_history_days = 90\n", encoding="utf-8")
+    with Store(demo_store_path, read_only=True) as db:
+        full = report(db, universe, SECTOR, REPORT_DATE, "en", "json", tmp_path / "a")
+    with use_config(cfg), Store(demo_store_path, read_only=True) as db:
+        short = report(db, universe, SECTOR, REPORT_DATE, "en", "json", tmp_path / "b")
+    n_full, n_short = full.scenario.liq_model.nobs, short.scenario.liq_model.nobs
+    assert n_short <= 91 < n_full
+
+
+def test_api_scan_takes_the_cli_option_names(demo_store_path):
+    base = api.scan(demo_store_path, sector=SECTOR).to_frame()
+    high = api.scan(demo_store_path, sector=SECTOR, z=float(base["worst_day_z"].abs().max()) + 1).to_frame()
+    assert len(base) >= 1 and high.empty
+
+
+@pytest.mark.parametrize("sector", ["ai-crypto", "ai-compute", "hyperscalers", "benchmarks", "crypto-majors", "ai-equity-basket"])
+def test_every_default_sector_reports_and_explains_without_traceback(demo_store_path, universe, tmp_path, sector):
+    if sector not in universe.sectors:
+        pytest.skip(f"{sector} not in the default universe")
+    for cmd in (["report", "--format", "md", "--lang", "en", "--out", str(tmp_path)], ["explain"]):
+        r = CliRunner().invoke(app, [cmd[0], "--store", str(demo_store_path), "--date", REPORT_DATE, "--sector", sector, *cmd[1:]])
+        assert r.exit_code in (0, 2) and r.exception is None or isinstance(r.exception, SystemExit), r.output
+        if r.exit_code == 2:
+            assert len(r.output.strip().splitlines()) == 1

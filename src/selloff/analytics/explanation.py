@@ -163,7 +163,11 @@ def explain_day(panel: Panel, universe: Universe, sector: str, date: object, par
     mkt, basket_ids, market_eq = p.market_factor, list(p.equity_basket), p.equity_market
     al = aligned_returns(panel, list(s.members), [*basket_ids, market_eq], mkt)
     r = al.returns.copy()
-    tokens = [t for t in s.members if t in r.columns and r[t].notna().sum() > p.min_obs]
+    factors = {mkt, *basket_ids, market_eq}
+    if set(s.members) <= factors:
+        raise DataError(f"the members of {sector} are the explanation's own factors ({', '.join(sorted(factors))}); "
+                        f"explain a sector of other assets, or change [attribution] in the config")
+    tokens = [t for t in s.members if t in r.columns and r[t].notna().sum() > p.min_obs and t not in factors]
     if not tokens:
         raise DataError(f"not enough aligned history for the members of {sector} before {d.date()}; fetch more history")
     eqs = [e for e in basket_ids if e in r.columns and e != market_eq]
@@ -179,9 +183,13 @@ def explain_day(panel: Panel, universe: Universe, sector: str, date: object, par
     tables: dict[str, pd.DataFrame] = {}
 
     # 1. attribution: factor model estimated before the event, decomposition of the event-session move
-    fit = attribution.factor_model(r, [*tokens, SECTOR], [mkt, BASKET], window_end=ev,
-                                   window=p.window_days if p.window_days < len(r) else len(r) - 5,
-                                   hac_lags=p.hac_lags, alignment=al.alignment, min_obs=p.min_obs)
+    try:
+        fit = attribution.factor_model(r, [*tokens, SECTOR], [mkt, BASKET], window_end=ev,
+                                       window=p.window_days if p.window_days < len(r) else len(r) - 5,
+                                       hac_lags=p.hac_lags, alignment=al.alignment, min_obs=p.min_obs)
+    except (ValueError, np.linalg.LinAlgError) as exc:  # collinear factors, too few distinct returns
+        raise DataError(f"the factor model of {sector} on {mkt} and the AI-equity basket cannot be estimated before "
+                        f"{ev.date()} ({' '.join(str(exc).split())[:80]}); fetch more history or pick another sector") from None
     event_ret = r.loc[ev]
     dec = attribution.decompose_move(fit, event_ret)
     no_data = [a for a in dec.index if pd.isna(event_ret.get(a))]
@@ -261,8 +269,11 @@ def explain_day(panel: Panel, universe: Universe, sector: str, date: object, par
     # 5. dependency graph: does each token follow the companies it depends on more than the others do?
     deps = {t: sorted({a.id for a, _ in universe.dependencies(t) if a.id in r.columns}) for t in tokens}
     deps = {t: v for t, v in deps.items() if v}
-    dep = dependency.dependency_exposure(r.loc[:ev], deps, tokens, min_obs=p.min_obs, alignment=al.alignment)
-    tables["dependency"] = dep.per_token
+    try:
+        dep = dependency.dependency_exposure(r.loc[:ev], deps, tokens, min_obs=p.min_obs, alignment=al.alignment)
+        tables["dependency"] = dep.per_token
+    except DataError as exc:  # e.g. no member depends on a company: the other tables stand
+        notes["dependency"] = str(exc)
     return Explanation(s.id, d, ev, al.alignment, panel.simulated, tables, notes, nobs, p)
 
 

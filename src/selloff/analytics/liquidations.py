@@ -6,9 +6,10 @@ store's ``derivatives`` rows through :func:`usable_rows`, so they cannot disagre
 Rule (:func:`usable_rows`)
     1. Only rows that carry liquidation data count (``liq_long_usd`` or ``liq_short_usd`` not null): funding and
        open-interest rows of the same table are not zero liquidations.
-    2. Per asset, the ``aggregate`` venue (a provider's market-wide figure, e.g. CoinGlass) is used when present,
-       else the sum over the individual venues — never both, which would double count.
-    3. Per (asset, venue), only the finest interval is used (hourly rows and their daily sum are not added).
+    2. Per asset and UTC day, the ``aggregate`` venue (a provider's market-wide figure, e.g. CoinGlass) is used
+       when present, else the sum over the individual venues — never both, which would double count.
+    3. Per (asset, venue) and UTC day, only the finest interval is used (hourly rows and their daily sum are not
+       added); a day with only daily rows keeps them, whatever finer data other days have.
     4. ``coverage`` travels with the total; a total is ``partial`` (a lower bound) when any row's coverage says the
        feed undercounts (e.g. Binance's forceOrder stream: one event per symbol per second).
 
@@ -74,10 +75,11 @@ def usable_rows(derivatives: pd.DataFrame, assets: list[str] | tuple[str, ...] |
         return d.assign(step=pd.Series(dtype="timedelta64[ns]"), liq_usd=pd.Series(dtype=float))
     d["ts"] = pd.to_datetime(d["ts"], utc=True)
     d["step"] = d["interval"].map(STEPS).fillna(pd.Timedelta("1D"))
+    day = d["ts"].dt.tz_convert("UTC").dt.normalize()
     is_agg = d["venue"] == "aggregate"
-    agg = is_agg.groupby(d["asset"]).transform("any")
-    d = d[~agg | is_agg]
-    finest = d.groupby(["asset", "venue"])["step"].transform("min")
+    agg = is_agg.groupby([d["asset"], day]).transform("any")
+    d, day = d[~agg | is_agg], day[~agg | is_agg]
+    finest = d.groupby([d["asset"], d["venue"], day])["step"].transform("min")
     d = d[d["step"] == finest]
     return d.assign(liq_usd=d["liq_long_usd"].fillna(0.0) + d["liq_short_usd"].fillna(0.0))
 

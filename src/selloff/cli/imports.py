@@ -12,7 +12,8 @@ from selloff.cli.common import command
 from selloff.config import default_store_path
 from selloff.errors import SelloffError
 
-FORMAT_NAMES = ("binance", "bybit", "yfinance", "yahoo", "coinalyze", "coinalyze-funding", "cmc", "coingecko-snapshot", "csv")
+FORMAT_NAMES = ("binance-klines", "bybit-kline", "yfinance", "yahoo", "coinalyze-oi", "coinalyze-funding", "cmc-snapshots",
+                "coingecko-markets", "ohlcv")
 """The names of ``selloff.sources.csvformats.FORMATS`` (kept here so ``--help`` needs no pandas; a test checks)."""
 FORMAT_HELP = f"auto|{'|'.join(FORMAT_NAMES)}"
 

@@ -18,7 +18,7 @@ from selloff.pipeline.analysis import analysis_of, day_panel, explanation_of
 from selloff.report.findings import Finding, build_findings
 from selloff.report.writer import FORMATS, LANGS, write_report
 from selloff.store import Store
-from selloff.timeutil import parse_date
+from selloff.timeutil import day_start, parse_date
 from selloff.universe import Universe
 
 __all__ = ["ReportResult", "langs_and_formats", "report", "report_from_panel", "scenario_of"]
@@ -69,8 +69,10 @@ def scenario_of(panel: Panel, a: Analysis, x: Explanation) -> Scenario:
     mkt = str(defaults("attribution")["market_factor"])
     shocks = {mkt: float(cfg["market_shock"]), "EQ_BASKET": float(cfg["equity_shock"])}
     liq = None
-    if mkt in panel.returns.columns:
-        liq = pd.concat({"btc_ret": panel.returns[mkt], "liq_usd": daily_liquidations(panel.derivatives)}, axis=1)
+    days = P.lookbacks()["liquidation_history_days"]
+    hist = panel.between(day_start(a.date) - pd.Timedelta(days=days), panel.end)  # [pipeline] liquidation_history_days
+    if mkt in hist.returns.columns:
+        liq = pd.concat({"btc_ret": hist.returns[mkt], "liq_usd": daily_liquidations(hist.derivatives)}, axis=1)
     params = {"shocks": shocks, "band_z": float(cfg["band_z"]), "liq_min_obs": int(cfg["liq_min_obs"])}
     return day_scenario(a.members, a.sector_ret_1d, a.sector_z_1d, x.tables.get("decomposition"), liq, params)
 
