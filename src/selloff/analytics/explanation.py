@@ -176,7 +176,8 @@ def explain_day(panel: Panel, universe: Universe, sector: str, date: object, par
     sessions = r.index
     after = sessions[sessions >= d]
     if len(after) == 0:
-        raise DataError(f"no NYSE session on or after {d.date()} in the data; pick an earlier date")
+        raise DataError(f"{d.date()} is not an NYSE session and explain works on sessions with data up to the end of "
+                        f"that day only (no look-ahead); pick the session before or after it")
     ev = after[0]
     notes = {"alignment": al.alignment}
     nobs: dict[str, int] = {}
