@@ -67,10 +67,20 @@ class Store:
                 f"cannot open store {self.path}: not a readable DuckDB file or corrupt "
                 f"({str(exc).splitlines()[0][:120]}); move it away or pass another --store"
             ) from exc
-        self.con.execute("SET TimeZone='UTC'")
         self._depth = 0
         self.read_only = read_only
-        self._migrate()
+        try:
+            self.con.execute("SET TimeZone='UTC'")
+            self._migrate()
+        except duckdb.Error as exc:  # a truncated or damaged file opens, then fails on the first read
+            self.con.close()
+            raise StoreError(
+                f"cannot read store {self.path}: truncated or corrupt ({str(exc).splitlines()[0][:120]}); "
+                f"move it away or pass another --store"
+            ) from None
+        except StoreError:
+            self.con.close()
+            raise
 
     # -- lifecycle ----------------------------------------------------------------------------------------
     def close(self) -> None:
