@@ -70,17 +70,21 @@ class Store:
         self._depth = 0
         self.read_only = read_only
         try:
-            self.con.execute("SET TimeZone='UTC'")
+            self._sql("SET TimeZone='UTC'")
             self._migrate()
-        except duckdb.Error as exc:  # a truncated or damaged file opens, then fails on the first read
+        except StoreError:  # a truncated or damaged file opens, then fails on the first read (see _sql)
             self.con.close()
+            raise
+
+    def _sql(self, sql: str, params: object = None) -> duckdb.DuckDBPyConnection:
+        """Run one statement; a file that cannot be read (truncated, damaged) is a :class:`StoreError`."""
+        try:
+            return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
+        except (duckdb.IOException, duckdb.SerializationException) as exc:
             raise StoreError(
                 f"cannot read store {self.path}: truncated or corrupt ({str(exc).splitlines()[0][:120]}); "
                 f"move it away or pass another --store"
             ) from None
-        except StoreError:
-            self.con.close()
-            raise
 
     # -- lifecycle ----------------------------------------------------------------------------------------
     def close(self) -> None:
@@ -94,15 +98,15 @@ class Store:
 
     @property
     def schema_version(self) -> int:
-        row = self.con.execute("SELECT max(version) FROM schema_version").fetchall()[0]
+        row = self._sql("SELECT max(version) FROM schema_version").fetchall()[0]
         return int(row[0]) if row[0] is not None else 0
 
     def _migrate(self) -> None:
-        exists = self.con.execute(
+        exists = self._sql(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
         ).fetchall()[0][0]
         if not exists:
-            others = self.con.execute("SELECT count(*) FROM information_schema.tables").fetchall()[0][0]
+            others = self._sql("SELECT count(*) FROM information_schema.tables").fetchall()[0][0]
             if others:
                 raise StoreError(
                     f"{self.path} is a DuckDB file but not a selloff store (no schema_version table); "
@@ -121,13 +125,13 @@ class Store:
             return
         with self.transaction():
             if not exists:
-                self.con.execute(
+                self._sql(
                     "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description VARCHAR, applied_at TIMESTAMPTZ)"
                 )
             for version, description, statements in pending:
                 for sql in statements:
-                    self.con.execute(sql)
-                self.con.execute(
+                    self._sql(sql)
+                self._sql(
                     "INSERT INTO schema_version VALUES (?, ?, ?)",
                     [version, description, datetime.now(timezone.utc)],
                 )
@@ -143,16 +147,17 @@ class Store:
             finally:
                 self._depth -= 1
             return
-        self.con.execute("BEGIN TRANSACTION")
+        self._sql("BEGIN TRANSACTION")
         self._depth = 1
         try:
             yield self
         except BaseException:
             self._depth = 0
-            self.con.execute("ROLLBACK")
+            with contextlib.suppress(duckdb.TransactionException):  # already aborted by a failed read
+                self._sql("ROLLBACK")
             raise
         self._depth = 0
-        self.con.execute("COMMIT")
+        self._sql("COMMIT")
 
     # -- writes -------------------------------------------------------------------------------------------
     def upsert(self, table: str, df: pd.DataFrame, what: str = "input") -> UpsertResult:
@@ -171,24 +176,25 @@ class Store:
         self.con.register(view, clean)
         try:
             with self.transaction():
-                n_new, n_changed = self.con.execute(
+                n_new, n_changed = self._sql(
                     f"""SELECT count(*) FILTER (WHERE t.{t.key[0]} IS NULL),
                                count(*) FILTER (WHERE t.{t.key[0]} IS NOT NULL AND ({distinct}))
                         FROM {view} n LEFT JOIN {t.name} t ON {key_match}"""
                 ).fetchall()[0]
                 if n_changed and t.value_columns:
                     sets = ", ".join(f"{c} = n.{c}" for c in t.value_columns)
-                    self.con.execute(
+                    self._sql(
                         f"UPDATE {t.name} AS t SET {sets} FROM {view} n WHERE {key_match} AND ({distinct})"
                     )
                 if n_new:
-                    self.con.execute(
+                    self._sql(
                         f"""INSERT INTO {t.name} ({', '.join(cols)})
                             SELECT {', '.join('n.' + c for c in cols)} FROM {view} n
                             WHERE NOT EXISTS (SELECT 1 FROM {t.name} t WHERE {key_match})"""
                     )
         finally:
-            self.con.unregister(view)
+            with contextlib.suppress(duckdb.TransactionException):  # aborted by a failed read: ROLLBACK follows
+                self.con.unregister(view)
         return UpsertResult(t.name, int(n_new), int(n_changed), len(clean) - int(n_new) - int(n_changed))
 
     def log_fetch(
@@ -205,7 +211,7 @@ class Store:
         started_at: datetime | None = None,
     ) -> None:
         """Record one fetch/import attempt (also failed ones) in ``fetch_log``."""
-        self.con.execute(
+        self._sql(
             """INSERT INTO fetch_log (started_at, source, request, range_start, range_end, rows_inserted,
                  rows_updated, rows_unchanged, status, duration_s, error) VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
             [
@@ -270,13 +276,13 @@ class Store:
         The SQL is built by :func:`selloff.store.query.read_sql` (see there for which filters DuckDB prunes with).
         """
         if table == "fetch_log":
-            return self.con.execute("SELECT * FROM fetch_log ORDER BY id").df()
+            return self._sql("SELECT * FROM fetch_log ORDER BY id").df()
         t = self._table(table)
         sql, params = read_sql(
             t, columns=columns, assets=assets, start=start, end=end, interval=interval, sources=sources,
             venues=venues, order=order,
         )
-        df = self.con.execute(sql, params).df()
+        df = self._sql(sql, params).df()
         for c in t.columns:
             if c.sql_type == "TIMESTAMPTZ" and c.name in df.columns:
                 df[c.name] = pd.to_datetime(df[c.name], utc=True)
@@ -287,7 +293,7 @@ class Store:
         t = self._table(table)
         groups = [c for c in ("asset", "interval", "venue", "provider", "category", "source") if c in t.column_names]
         g = ", ".join(groups)
-        df = self.con.execute(
+        df = self._sql(
             f"SELECT {g}, min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS rows FROM {t.name} GROUP BY {g} ORDER BY {g}"
         ).df()
         for c in ("first_ts", "last_ts"):
@@ -297,11 +303,11 @@ class Store:
     def count(self, table: str) -> int:
         t = self._table(table) if table != "fetch_log" else None
         name = t.name if t else "fetch_log"
-        return int(self.con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0])
+        return int(self._sql(f"SELECT count(*) FROM {name}").fetchall()[0][0])
 
     def sources(self, table: str = "bars") -> list[str]:
         t = self._table(table)
-        return [r[0] for r in self.con.execute(f"SELECT DISTINCT source FROM {t.name} ORDER BY 1").fetchall()]
+        return [r[0] for r in self._sql(f"SELECT DISTINCT source FROM {t.name} ORDER BY 1").fetchall()]
 
     # -- helpers ------------------------------------------------------------------------------------------
     @staticmethod
