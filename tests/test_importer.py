@@ -97,7 +97,7 @@ def test_disagreements_on_common_timestamps():
 
 def test_source_report_and_cli(store, tmp_path):
     p1 = write(tmp_path, "TAOUSDT.csv", BYBIT_TAO)
-    p2 = write(tmp_path, "TAO.csv", "date,open,high,low,close,volume\n2024-01-31,1,1,1,480.0,1\n2024-02-01,1,1,1,449.05,1\n")
+    p2 = write(tmp_path, "TAO.csv", "date,open,high,low,close,volume\n2024-01-31,480,480,480,480.0,1\n2024-02-01,449.05,449.05,449.05,449.05,1\n")
     path = store.path
     store.close()
     from selloff.cli import app

@@ -18,11 +18,14 @@ def _read_text(file: str) -> str:
     if file == "-":
         return sys.stdin.read()
     try:
-        return Path(file).read_text(encoding="utf-8")
+        text = Path(file).read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise ConfigError(f"{file} is not UTF-8 text; convert it (e.g. iconv -t UTF-8) and check again") from None
     except OSError as exc:
         raise ConfigError(f"cannot read {file} ({exc.strerror}); check the path") from None
+    if "\x00" in text:
+        raise ConfigError(f"{file} holds NUL bytes, so it is binary, not text; pass the article as plain UTF-8 text")
+    return text
 
 
 @command(app, "check")

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Annotated, Any, Callable, Optional
 
 import typer
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from selloff.errors import ConfigError, SelloffError
 
@@ -34,6 +36,21 @@ def fail(exc: SelloffError) -> typer.Exit:
     """Print ``error: <message>`` and return the exit (code 2) to raise."""
     stderr_line(f"error: {exc}")
     return typer.Exit(exc.exit_code)
+
+
+class OneLineErrors(TyperGroup):
+    """The command group whose usage errors (a missing option, a value of the wrong type, an unknown option or
+    command) are one line ``error: ...`` on stderr with exit code 2, like every other bad input."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TyperException as exc:  # typer's (vendored) click.UsageError and its kin
+            if getattr(exc, "ctx", None) is None or type(exc).__name__ == "NoArgsIsHelpError":
+                raise  # not a usage error, or a bare group that shows its help
+            where = f"{exc.ctx.command_path}: "
+            stderr_line(f"error: {where}{exc.format_message().rstrip('.')}; see --help")
+            raise typer.Exit(2) from None
 
 
 def command(target: typer.Typer, name: str | None = None) -> Callable[[Callable], Callable]:

@@ -1,6 +1,7 @@
 """``selloff fetch`` and ``selloff record liquidations`` (connectors load on use, not on import)."""
 import asyncio
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -10,16 +11,11 @@ import typer
 
 from selloff import config
 from selloff.cli.app import app as main_app, record_app
-from selloff.cli.common import JsonOpt, StoreOpt, UniverseOpt, command, universe_of
-from selloff.errors import SelloffError
+from selloff.cli.common import JsonOpt, StoreOpt, UniverseOpt, command, fail, universe_of
+from selloff.errors import ConfigError, SelloffError
 
 SOURCE_NAMES = "coingecko, ccxt, coinglass, yahoo, events"
 
-
-
-def _fail(exc: SelloffError) -> typer.Exit:
-    typer.echo(f"error: {exc}", err=True)
-    return typer.Exit(2)
 
 
 def _csv(value: Optional[list[str]] | Optional[str]) -> list[str]:
@@ -65,19 +61,21 @@ def fetch(
                 name, rest_base=os.environ.get(f"SELLOFF_{name.upper()}_REST_BASE") or None),
             event_files=events_file or (), feeds=feed or (),
         )
-        db = Store(store or config.default_store_path())
+        path = Path(store or config.default_store_path())
         try:
-            tasks = plan(db, uni, ctx, assets=chosen, since=since, until=until, sources=srcs, interval=interval)
+            # plan on the store read-only (or on an empty one): a bad option or a dry run creates no file
+            with (Store(path, read_only=True) if path.exists() else Store(":memory:")) as seen:
+                tasks = plan(seen, uni, ctx, assets=chosen, since=since, until=until, sources=srcs, interval=interval)
             if dry_run:
                 _print_plan(tasks, ctx, json_)
                 return
-            results = _run_with_progress(db, tasks, json_)
+            with Store(path) as db:
+                results = _run_with_progress(db, tasks, json_)
         finally:
-            db.close()
             if ctx.coingecko:
                 ctx.coingecko.close()
     except SelloffError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     summary = summarize(results)
     if json_:
         typer.echo(json.dumps({"results": [r.as_dict() for r in results], "summary": summary.to_dict("records")},
@@ -157,31 +155,27 @@ def record_liquidations(
     from selloff.sources import exchanges as ex_mod
     from selloff.pipeline.stores import Store
 
-    try:
-        uni = universe_of(universe)
-        chosen = [a for a in select_assets(uni, sector, assets) if a.kind == "token"]
-        names = _csv(exchanges) or list(ex_mod.DEFAULT_EXCHANGES)
-        db = Store(store or config.default_store_path())
-    except SelloffError as exc:
-        raise _fail(exc) from None
-    recorders = []
-    for name in names:
+    from selloff.sources.liqstream import LiquidationRecorder
+
+    for opt, value in (("--duration", duration), ("--flush-seconds", flush_seconds)):
+        if value is not None and not (value > 0 and math.isfinite(value)):
+            raise ConfigError(f"{opt} {value:g} is not a number of seconds > 0; pass e.g. {opt} 60")
+    uni = universe_of(universe)
+    chosen = [a for a in select_assets(uni, sector, assets) if a.kind == "token"]
+    streams = []  # every exchange is checked before the store is opened: a bad --exchanges writes nothing
+    for name in _csv(exchanges) or list(ex_mod.DEFAULT_EXCHANGES):
         syms = {a.symbols[f"{name}_perp"]: a.id for a in chosen if a.symbols.get(f"{name}_perp")}
+        ex = ex_mod.make_exchange(name, pro=True, rest_base=os.environ.get(f"SELLOFF_{name.upper()}_REST_BASE") or None,
+                                  ws_base=os.environ.get(f"SELLOFF_{name.upper()}_WS_BASE") or None)
         if not syms:
             typer.echo(f"note: no {name}_perp symbols for the chosen assets; {name} skipped", err=True)
             continue
-        try:
-            ex = ex_mod.make_exchange(name, pro=True, rest_base=os.environ.get(f"SELLOFF_{name.upper()}_REST_BASE") or None,
-                                      ws_base=os.environ.get(f"SELLOFF_{name.upper()}_WS_BASE") or None)
-        except SelloffError as exc:
-            raise _fail(exc) from None
-        from selloff.sources.liqstream import LiquidationRecorder
-
-        recorders.append(LiquidationRecorder(ex, syms, store_sink(db, f"{name} live"), flush_s=flush_seconds,
-                                             seed=store_seed(db, f"{name}/liq-stream")))
-    if not recorders:
-        db.close()
-        raise _fail(SelloffError("no exchange has perpetual symbols for the chosen assets; check symbols.<exchange>_perp"))
+        streams.append((name, ex, syms))
+    if not streams:
+        raise SelloffError("no exchange has perpetual symbols for the chosen assets; check symbols.<exchange>_perp")
+    db = Store(store or config.default_store_path())
+    recorders = [LiquidationRecorder(ex, syms, store_sink(db, f"{name} live"), flush_s=flush_seconds,
+                                     seed=store_seed(db, f"{name}/liq-stream")) for name, ex, syms in streams]
     if not json_:
         typer.echo(f"recording liquidations on {', '.join(r.venue for r in recorders)} — Ctrl-C to stop", err=True)
 

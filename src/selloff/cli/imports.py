@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from selloff.cli.app import app
-from selloff.cli.common import command
+from selloff.cli.common import command, fail
 from selloff.config import default_store_path
 from selloff.errors import SelloffError
 
@@ -22,11 +22,6 @@ def _universe(path: Optional[Path]):
     from selloff.universe import load_universe
 
     return load_universe(*([path] if path else []))
-
-
-def _fail(exc: SelloffError) -> None:
-    typer.echo(f"error: {exc}", err=True)
-    raise typer.Exit(exc.exit_code)
 
 
 @command(app, "import")
@@ -56,7 +51,7 @@ def import_(
         uni = _universe(universe)
         st = Store(store or default_store_path())
     except SelloffError as exc:
-        _fail(exc)
+        raise fail(exc) from None
     done, errors = [], []
     with st:
         for p in paths:
@@ -99,7 +94,7 @@ def sources(
         with Store(store or default_store_path(), read_only=True) as st:
             rep = source_report(st, asset.strip().upper(), threshold_pct=threshold)
     except SelloffError as exc:
-        _fail(exc)
+        raise fail(exc) from None
     if json:
         def rows(df):
             return jsonlib.loads(df.to_json(orient="records", date_format="iso"))

@@ -25,6 +25,7 @@ row unchanged.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -228,6 +229,8 @@ def source_report(store: Store, asset: str, *, threshold_pct: float | None = Non
     cfg = defaults("sources")
     prio = list(priority if priority is not None else cfg["priority"])
     thr = float(threshold_pct if threshold_pct is not None else cfg.get("disagree_pct", DEFAULT_DISAGREE_PCT))
+    if not (math.isfinite(thr) and thr >= 0):
+        raise ConfigError(f"--threshold {thr:g} is not a per-cent difference >= 0; pass e.g. --threshold 1")
     bars = store.read("bars", assets=[asset])
     if bars.empty:
         raise DataError(f"no bars stored for {asset}; import a file first (selloff import PATH --asset {asset})")

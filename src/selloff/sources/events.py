@@ -181,6 +181,9 @@ class EventsProvider(registry.Provider):
         bad = [u for u in ctx.feeds if not _FEED_URL.match(u)]
         if bad:
             raise ConfigError(f"--feed '{bad[0]}' is not an http:// or https:// URL; pass the feed's web address")
+        missing = [f for f in ctx.event_files if not Path(f).is_file()]
+        if missing:
+            raise ConfigError(f"--events-file {missing[0]} is not a readable file; check the path")
 
     def build_query(self, ctx: FetchContext, *, kind: str, location: str | Path) -> EventsQuery:
         if ctx.universe is None:

@@ -32,6 +32,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except FileNotFoundError:
         raise ConfigError(f"universe file {path} not found; check the --universe path") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"universe file {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"universe file {path} is not valid TOML: {exc}; fix the syntax there") from None
     except OSError as exc:
@@ -61,10 +63,24 @@ def _check_id(path: Path, where: str, ident: object) -> None:
                           f"(starting with a letter or digit, at most 64 characters)")
 
 
+def _check_case(path: Path, where: str, ids: Any, known: Any = ()) -> None:
+    """Two ids of one kind that differ only in case are refused (they would name the same output file)."""
+    seen: dict[str, str] = {i.lower(): i for i in known}
+    for i in ids:
+        other = seen.setdefault(i.lower(), i)
+        if other != i:
+            raise ConfigError(f"{path}: {where} ids '{other}' and '{i}' differ only in case; use one spelling")
+
+
 def _merge_file(path: Path, data: dict[str, Any], assets: dict, sectors: dict, edges: dict) -> None:
     for k in data:
         if k not in _TOP_KEYS:
             raise ConfigError(f"{path}: unknown top-level key '{k}'; allowed: assets, sectors, edges")
+    for kind in ("assets", "sectors"):
+        if not isinstance(data.get(kind, {}), dict):
+            raise ConfigError(f"{path}: '{kind}' must be a table ([{kind}.ID])")
+    _check_case(path, "asset", data.get("assets", {}))
+    _check_case(path, "sector", data.get("sectors", {}), sectors)
     for aid, spec in data.get("assets", {}).items():
         _check_id(path, "asset", aid)
         _check_keys(path, f"assets.{aid}", spec, _ASSET_KEYS)
@@ -80,6 +96,9 @@ def _merge_file(path: Path, data: dict[str, Any], assets: dict, sectors: dict, e
     for sid, spec in data.get("sectors", {}).items():
         _check_id(path, "sector", sid)
         _check_keys(path, f"sectors.{sid}", spec, _SECTOR_KEYS)
+        for lst in ("members", "aliases"):
+            if lst in spec and not all(isinstance(x, str) for x in spec[lst]):
+                raise ConfigError(f"{path}: 'sectors.{sid}.{lst}' must be a list of strings, got {spec[lst]!r}")
         merged = {**sectors.get(sid, {}), **spec}
         merged["_file"] = str(path)
         sectors[sid] = merged
@@ -92,6 +111,8 @@ def _merge_file(path: Path, data: dict[str, Any], assets: dict, sectors: dict, e
             if req not in spec:
                 raise ConfigError(f"{path}: 'edges[{i}]' lacks '{req}'; every edge needs from, to, kind, reason")
         src = spec["from"].upper()
+        if src == spec["to"].upper():
+            raise ConfigError(f"{path}: 'edges[{i}]' links '{spec['from']}' to itself; remove that edge")
         edges[(src, spec["to"], spec["kind"])] = {**spec, "from": src, "_file": str(path), "_where": f"edges[{i}]"}
 
 
@@ -160,4 +181,28 @@ def _build(assets: dict, sectors: dict, edges: dict, files: tuple[str, ...]) -> 
                 )
         target = spec["to"] if spec["to"] in out_sectors else spec["to"].upper()
         out_edges.append(Edge(spec["from"], target, spec["kind"], spec["reason"], spec.get("reason_de")))
+    _check_acyclic(out_edges, files)
     return Universe(out_assets, out_sectors, tuple(out_edges), files)
+
+
+def _check_acyclic(edges: list[Edge], files: tuple[str, ...]) -> None:
+    """The dependency graph must have no cycle (A depends on B depends on A): name one and refuse it."""
+    after: dict[str, list[str]] = {}
+    for e in edges:
+        after.setdefault(e.source, []).append(e.target)
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in after.get(node, ()):
+            if state.get(nxt) == 1:
+                cycle = path[path.index(nxt):] + [nxt] if nxt in path else [node, nxt]
+                raise ConfigError(f"{', '.join(files[1:]) or files[0]}: the dependency edges form a cycle "
+                                  f"{' -> '.join(cycle)}; remove one of those edges")
+            if state.get(nxt) is None:
+                visit(nxt, path + [nxt])
+        state[node] = 2
+
+    for start in list(after):
+        if state.get(start) is None:
+            visit(start, [start])

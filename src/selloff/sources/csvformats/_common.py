@@ -16,6 +16,10 @@ import pandas as pd
 
 from selloff.errors import ConfigError, DataError
 
+FIRST_DAY, LAST_DAY = pd.Timestamp("1678-01-01"), pd.Timestamp("2261-12-31")
+"""Dates a file's rows may carry: pandas' nanosecond range, whole years (indices go back to 1927, so no 1970
+floor here)."""
+
 MISSING = {"", "null", "nan", "none", "n/a", "-"}
 NY = "America/New_York"
 SESSION_OPEN = pd.Timedelta(hours=9, minutes=30)
@@ -171,6 +175,9 @@ def numbers(raw: RawTable, col: str | None, *, required: bool = False, positive:
     bad = np.isnan(vals.to_numpy()) & ~missing
     if bad.any():
         raise _bad(raw, bad, col, "is not a number", "fix or remove that row")
+    bad = np.isinf(vals.to_numpy())
+    if bad.any():
+        raise _bad(raw, bad, col, "is infinite", "fix or remove that row")
     if required and missing.any():
         raise _bad(raw, missing, col, "is empty", "fill it or remove that row")
     if zero_is_missing:
@@ -208,7 +215,16 @@ def dates(raw: RawTable, col: str) -> pd.Series:
     bad = out.isna().to_numpy()
     if bad.any():
         raise _bad(raw, bad, col, f"is not a date in the file's format {fmt}", "fix or remove that row")
-    return out.astype("datetime64[ns]")
+    return _in_range(raw, col, out).astype("datetime64[ns]")
+
+
+def _in_range(raw: RawTable, col: str, ts: pd.Series) -> pd.Series:
+    """``ts`` unchanged, or a :class:`DataError` naming the first row outside FIRST_DAY..LAST_DAY (UTC)."""
+    naive = ts.dt.tz_convert("UTC").dt.tz_localize(None) if ts.dt.tz is not None else ts
+    bad = ((naive < FIRST_DAY) | (naive > LAST_DAY)).to_numpy()
+    if bad.any():
+        raise _bad(raw, bad, col, f"is outside {FIRST_DAY.year}..{LAST_DAY.year}", "fix or remove that row")
+    return ts
 
 
 def epoch(raw: RawTable, col: str, unit: str) -> pd.Series:
@@ -218,6 +234,11 @@ def epoch(raw: RawTable, col: str, unit: str) -> pd.Series:
     bad = n.isna().to_numpy()
     if bad.any():
         raise _bad(raw, bad, col, f"is not an epoch in {unit}", "fix or remove that row")
+    per_s = {"s": 1, "ms": 1_000}[unit]
+    lo, hi = FIRST_DAY.timestamp() * per_s, LAST_DAY.timestamp() * per_s
+    bad = ((n < lo) | (n > hi)).to_numpy()
+    if bad.any():
+        raise _bad(raw, bad, col, f"is an epoch ({unit}) outside {FIRST_DAY.year}..{LAST_DAY.year}", "fix or remove that row")
     return pd.to_datetime(n.astype("int64"), unit=unit, utc=True).astype("datetime64[ns, UTC]")
 
 
@@ -230,7 +251,7 @@ def datetimes_utc(raw: RawTable, col: str) -> pd.Series:
     bad = out.isna().to_numpy()
     if bad.any():
         raise _bad(raw, bad, col, "is not a date-time", "use ISO 8601 (2024-01-31 00:00:00+00:00)")
-    return out.astype("datetime64[ns, UTC]")
+    return _in_range(raw, col, out).astype("datetime64[ns, UTC]")
 
 
 def daily_ts(days: pd.Series, kind: str | None) -> pd.Series:
@@ -294,7 +315,9 @@ def dedupe(df: pd.DataFrame, key: list[str], path: str, notes: list[str]) -> pd.
 
 
 def finish(df: pd.DataFrame, key: list[str], path: str, notes: list[str]) -> pd.DataFrame:
-    """Deduplicate, sort by key (files may be newest-first) and drop the line column."""
+    """Check each bar's prices are consistent, deduplicate, sort by key (files may be newest-first) and drop
+    the line column."""
+    _check_ohlc(df, path)
     df = dedupe(df, key, path, notes)
     return df.sort_values(key).drop(columns=["line"]).reset_index(drop=True)
 
@@ -331,3 +354,24 @@ def map_assets(raw: RawTable, ctx: Context, *cols: str | None) -> tuple[pd.Serie
 def subset(raw: RawTable, keep: pd.Series) -> RawTable:
     mask = keep.to_numpy(dtype=bool)
     return RawTable(raw.path, raw.header, raw.rows[mask].reset_index(drop=True), raw.notes)
+
+
+OHLC_SLACK = 0.01
+"""How far (share of the high) a bar's open or close may sit outside [low, high] before the row is refused: real
+exports drift a little (Yahoo's BTC and ETH daily files: up to 0.3 %, the close taken at a slightly different
+time than the range); a wrong column or a typo is far larger."""
+
+
+def _check_ohlc(df: pd.DataFrame, path: str) -> None:
+    """A bar's low is its lowest price and its high its highest: ``low <= open, close <= high`` where given."""
+    if not {"low", "high", "close"} <= set(df.columns):
+        return
+    lo, hi = df["low"], df["high"]
+    slack = OHLC_SLACK * hi.abs()
+    for name, bad in (("high < low", hi < lo - slack),
+                      *((f"{c} outside [low, high]", (df[c] < lo - slack) | (df[c] > hi + slack))
+                        for c in ("open", "close") if c in df.columns)):
+        if bad.any():
+            r = df[bad.fillna(False)].iloc[0]
+            vals = ", ".join(f"{c} {r[c]:g}" for c in ("open", "high", "low", "close") if c in df.columns)
+            raise DataError(f"{path}:{int(r['line'])}: {name} ({vals}); fix or remove that row")
