@@ -57,7 +57,7 @@ def run_check(text: str, universe: Universe, evidence: Evidence | None = None, *
               bars: pd.DataFrame | None = None, market_caps: pd.DataFrame | None = None,
               derivatives: pd.DataFrame | None = None, events: pd.DataFrame | None = None,
               category_caps: pd.DataFrame | None = None, tolerances: dict[str, float] | None = None,
-              max_text_bytes: int | None = None) -> ClaimCheck:
+              max_text_bytes: int | None = None, claims: list[Claim] | None = None) -> ClaimCheck:
     """Extract the claims of ``text`` and verify them against frames: the whole claim check, without I/O.
 
     Parameters
@@ -81,6 +81,9 @@ def run_check(text: str, universe: Universe, evidence: Evidence | None = None, *
         Overrides of the ``[check]`` tolerances.
     max_text_bytes : int, optional
         Input limit; ``[check] max_text_bytes`` (1,000,000) when omitted.
+    claims : list of Claim, optional
+        The claims already extracted from ``text`` with the same ``lang`` and ``ref_date`` (a caller that needed
+        them to choose the evidence, :func:`evidence_window`, passes them instead of extracting twice).
 
     Returns
     -------
@@ -98,7 +101,8 @@ def run_check(text: str, universe: Universe, evidence: Evidence | None = None, *
     pub = parse_instant(published_at, "published_at")
     ref = utc_day(ref_date, "ref_date").date() if ref_date is not None else (pub.date() if pub is not None else None)
     lang = lang or detect_language(text)
-    claims = extract_claims(text, universe, lang=lang, ref_date=ref, max_text_bytes=max_text_bytes)
+    if claims is None:
+        claims = extract_claims(text, universe, lang=lang, ref_date=ref, max_text_bytes=max_text_bytes)
     ev = evidence if evidence is not None else Evidence(universe=universe, **frames)
     if pub is not None:
         ev = Evidence(**{**vars(ev), "published_at": pub})

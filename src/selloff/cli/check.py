@@ -44,8 +44,6 @@ def check(
     from selloff.pipeline.check import date_from_name
     from selloff.universe import load_universe
 
-    if lang not in (None, "de", "en"):
-        raise ConfigError(f"--lang {lang!r} is not supported; use de or en")
     text = _read_text(file)
     when = date if (date and "T" in date) else date_from_name(file, date)
     uni = load_universe(*(universe or []))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from selloff.check import ClaimCheck, Evidence, evidence_window, extract_claims, run_check
+from selloff.check import ClaimCheck, Evidence, detect_language, evidence_window, extract_claims, run_check
 from selloff.config import defaults
 from selloff.errors import ConfigError
 from selloff.store import Store
@@ -74,6 +74,7 @@ def check(store: Store | None, universe: Universe, text: str, date: object = Non
             ref = published.date()
         else:
             ref = utc_day(date, "--date").date()
+    lang = lang or detect_language(text)
     claims = extract_claims(text, universe, lang=lang, ref_date=ref)
     ev = evidence_from_store(store, claims, universe, published) if store is not None else Evidence(universe=universe, published_at=published)
-    return run_check(text, universe, ev, lang=lang, ref_date=ref, published_at=published)
+    return run_check(text, universe, ev, lang=lang, ref_date=ref, published_at=published, claims=claims)
