@@ -72,7 +72,6 @@ class Analysis:
     """Per equity: last session <= date, close, ret_1d (1 session), ret_5td (5 full sessions), ret_5d_chart
     (5-day chart convention), window_start / chart_start (first close of each window)."""
     btc: dict
-    liquidations: dict
     liq_by_hour: pd.DataFrame
     events: pd.DataFrame
     episode: detect.Episode | None
@@ -91,6 +90,16 @@ class Analysis:
     liquidation_total: LiquidationTotal | None = None
     """The day's liquidations as computed by :func:`~selloff.analytics.liquidations.liquidation_total`."""
     params: DayParams | None = None
+
+    @property
+    def liquidations(self) -> dict:
+        """The day's liquidations as a dict (long_usd, short_usd, total_usd, assets, venues, coverage, sources,
+        partial), read off :attr:`liquidation_total`; empty when no row carries liquidation data."""
+        lt = self.liquidation_total
+        if lt is None or lt.total_usd is None:
+            return {}
+        d = lt.to_dict()
+        return {k: d[k] for k in ("long_usd", "short_usd", "total_usd", "assets", "venues", "coverage", "sources", "partial")}
 
     def to_frame(self) -> pd.DataFrame:
         """The members' moves (one row per member with a price that day)."""
@@ -221,16 +230,13 @@ def _category_comparison(panel: Panel, universe: Universe, s: Sector, cap_change
         return None
 
 
-def _liquidations(panel: Panel, d: pd.Timestamp) -> tuple[LiquidationTotal, dict, pd.DataFrame]:
+def _liquidations(panel: Panel, d: pd.Timestamp) -> tuple[LiquidationTotal, pd.DataFrame]:
     t0 = day_start(d)
     lt = liquidation_total(panel.derivatives, t0, t0 + pd.Timedelta(days=1))
     if lt.total_usd is None:
-        return lt, {}, pd.DataFrame()
-    legacy = {"long_usd": lt.long_usd, "short_usd": lt.short_usd, "total_usd": lt.total_usd, "assets": list(lt.assets),
-              "venues": list(lt.venues), "coverage": list(lt.coverage), "sources": list(lt.sources), "partial": lt.partial}
+        return lt, pd.DataFrame()
     der = panel.derivatives
-    day_rows = der[(der["ts"] >= t0) & (der["ts"] < t0 + pd.Timedelta(days=1))]
-    return lt, legacy, hourly_liquidations(day_rows)
+    return lt, hourly_liquidations(der[(der["ts"] >= t0) & (der["ts"] < t0 + pd.Timedelta(days=1))])
 
 
 def _events(panel: Panel, d: pd.Timestamp, relevant: set[str], days_before: int) -> pd.DataFrame:
@@ -289,7 +295,7 @@ def analyse_day(panel: Panel, universe: Universe, sector: str, date: object, par
         bsig = ewma_volatility(r[mkt], dp.ewma_lambda, dp.min_history_days)
         btc = {"asset": mkt, "ret_1d": float(r.loc[d, mkt]), "z_1d": float(r.loc[d, mkt] / bsig.loc[d]),
                "close": float(panel.close.loc[d, mkt]), "ret_24h": float(ret_24h.get(mkt, np.nan)) if len(ret_24h) else float("nan")}
-    lt, liq, liq_by_hour = _liquidations(panel, d)
+    lt, liq_by_hour = _liquidations(panel, d)
     ev = _events(panel, d, set(s.members) | set(params.equities), params.event_days_before)
     eps = detect.detect_episodes(sr.loc[:d], r, tok, s.id, dp)
     episode = next((e for e in eps if e.start <= d <= e.trough or e.start <= d <= e.end), None)
@@ -317,7 +323,7 @@ def analyse_day(panel: Panel, universe: Universe, sector: str, date: object, par
         members=members, sector_ret_1d=float(sr.loc[d]), weighting="cap" if weights is not None else "equal",
         sector_z_1d=float(signals.loc[d, "z"]), sector_ret_equal_1d=float(sec.sector_returns(r, tok, None).loc[d]),
         breadth=float(signals.loc[d, "breadth"]), breadth_threshold_pct=dp.breadth_drop_pct, cap_change=cap_change,
-        equities=_equity_moves(panel, params.equities, d), btc=btc, liquidations=liq, liq_by_hour=liq_by_hour,
+        equities=_equity_moves(panel, params.equities, d), btc=btc, liq_by_hour=liq_by_hour,
         events=ev, episode=episode, stabilisation=stab, sector_index=idx, signals=signals, basket=basket,
         dependencies=pd.DataFrame(deps), provenance=prov, sector_z_garch_1d=_garch_z(sr, d, dp),
         vol_method=dp.vol_method, category_comparison=_category_comparison(panel, universe, s, cap_change, params),
