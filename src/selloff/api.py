@@ -47,13 +47,12 @@ def _universe(universe) -> "Universe":
     return load_universe(*([universe] if universe else []))
 
 
-@contextmanager
-def open_store(store, read_only: bool = True) -> Iterator["Store"]:
-    """An open store: ``store`` itself when it is one (left open), else the file opened and closed here."""
+def open_store(store, read_only: bool = True):
+    """An open store as a context manager: ``store`` itself when it is one (left open), else the file opened and
+    closed on exit (:func:`selloff.pipeline.stores.open_store`)."""
     from selloff.pipeline.stores import open_store as opened
 
-    with opened(store, read_only) as db:
-        yield db
+    return opened(store, read_only)
 
 
 @contextmanager

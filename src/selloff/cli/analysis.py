@@ -81,14 +81,12 @@ def report(date: DateOpt, sector: SectorOpt = "ai-crypto", lang: LangOpt = "all"
            out_dir: OutOpt = Path("out"), store: StoreOpt = None, universe: UniverseOpt = None, as_json: JsonOpt = False) -> None:
     """Write the market report for a sector and day (Markdown, HTML, PDF, JSON; English and German)."""
     from selloff import api
-    from selloff.pipeline.report import langs_and_formats
     from selloff.timeutil import parse_date
 
     u = universe_of(universe)
     u.sector(sector)
     d = parse_date(date, "--date")
-    langs_and_formats(lang, formats)
-    writable(out_dir)
+    writable(out_dir)  # --lang/--format are checked by the pipeline before it reads the store
     res = api.report(store_file(store), u, sector, d, lang, formats, out_dir)
     if as_json:
         print_json({"files": [str(p) for p in res.paths]})

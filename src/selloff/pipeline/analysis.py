@@ -109,17 +109,21 @@ def day_panel(store: Store, universe: Universe, sector: str, date: object, days:
                         f"to it; pick a date inside the data (selloff info) or fetch that window") from None
 
 
+def _history(panel: Panel, date: object, lookback: str) -> tuple[Panel, pd.Timestamp]:
+    """The panel narrowed to the ``[pipeline] <lookback>`` days before ``date`` and the end of that day."""
+    d = parse_date(date, "date")
+    return panel.between(day_start(d) - pd.Timedelta(days=P.lookbacks()[lookback]), end_of_day(d)), d
+
+
 def analysis_of(panel: Panel, universe: Universe, sector: str, date: object) -> Analysis:
     """The day's :class:`Analysis` from a loaded panel, on the ``[pipeline] analysis_days`` before the day."""
-    d = parse_date(date, "date")
-    sub = panel.between(day_start(d) - pd.Timedelta(days=P.lookbacks()["analysis_days"]), end_of_day(d))
+    sub, d = _history(panel, date, "analysis_days")
     return analyse_day(sub, universe, sector, d, P.day_params(universe))
 
 
 def explanation_of(panel: Panel, universe: Universe, sector: str, date: object) -> Explanation:
     """The :class:`Explanation` from a loaded panel, on the ``[pipeline] explain_days`` before the day."""
-    d = parse_date(date, "date")
-    sub = panel.between(day_start(d) - pd.Timedelta(days=P.lookbacks()["explain_days"]), end_of_day(d))
+    sub, d = _history(panel, date, "explain_days")
     return explain_day(sub, universe, sector, d, P.explain_params())
 
 
