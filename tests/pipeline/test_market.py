@@ -86,7 +86,7 @@ def test_scan_all_finds_the_crash_and_the_slide_in_one_read_per_table(market):
         db.read_arrays = lambda table, value, picks, **kw: calls.append((table, kw.get("interval"))) or orig(table, value, picks, **kw)
         res = api.scan_all(db, universe=u)
     assert sorted(calls) == [("bars", "1d"), ("market_caps", None)]  # one read per table for all sectors
-    assert set(res.sectors) == {"alpha", "beta", "benchmarks", "crypto-majors"}
+    assert set(res.sectors) == {"alpha", "beta", "benchmarks", "crypto-majors", "currency", "us-indices"}
     assert "ai-crypto" in res.without_data
     alpha = [e for e in res.episodes if e.sector == "alpha"]
     assert [(e.kind, e.start) for e in alpha] == [("day", _day(CRASH))]

@@ -94,7 +94,7 @@ OHLCV = (
 )
 # crypto/coingecko_top100_daily_zeketests/...csv: CRLF; TAO is Bittensor; XRP is not in the universe.
 ZEKE = (
-    "date,rank,name,symbol,price_usd\r\n2025-08-05,1,Bitcoin,BTC,112775\r\n2025-08-05,3,XRP,XRP,2.97\r\n"
+    "date,rank,name,symbol,price_usd\r\n2025-08-05,1,Bitcoin,BTC,112775\r\n2025-08-05,30,Aster,ASTER,1.52\r\n"
     "2025-08-05,43,Bittensor,TAO,339.35\r\n2025-08-06,43,Bittensor,TAO,339.2\r\n"
 )
 # crypto/coingecko_daily_market_summary_cryptowhizard/top_movers_subset.csv lines 8-9: the same snapshot in two lists.
@@ -249,6 +249,16 @@ def test_ohlcv_generic():
     assert bars["source"].unique().tolist() == ["drrobanthony"] and bars.iloc[1]["close"] == 275.8547
 
 
+def test_two_coins_with_one_symbol_keep_the_one_whose_name_matches():
+    """The top-100 list of 2025-08-05 holds Tether (USDT) and "Polygon Bridged USDT (Polygon)" (also USDT)."""
+    text = ("date,rank,name,symbol,price_usd\r\n2025-08-05,4,Tether,USDT,0.999947\r\n"
+            "2025-08-05,97,Polygon Bridged USDT (Polygon),USDT,0.999871\r\n2025-08-06,4,Tether,USDT,0.99991\r\n")
+    parsed, _, _ = parse(text, "coingecko_top100_prices.csv")
+    bars = parsed.frames["bars"]
+    assert bars["close"].tolist() == [0.999947, 0.99991]
+    assert any("another coin with the same symbol" in n for n in parsed.notes)
+
+
 def test_coingecko_top100_snapshot_bars():
     parsed, _, source = parse(ZEKE, "coingecko_top100_prices.csv")
     bars = parsed.frames["bars"]
@@ -257,7 +267,7 @@ def test_coingecko_top100_snapshot_bars():
     assert bars["interval"].unique().tolist() == ["snapshot"]
     tao = bars[bars["asset"] == "TAO"].iloc[0]
     assert tao["ts"] == pd.Timestamp("2025-08-05 10:00", tz="UTC") and tao["close"] == 339.35
-    assert any("skipped 1 row(s)" in n and "XRP" in n for n in parsed.notes)
+    assert any("skipped 1 row(s)" in n and "ASTER" in n for n in parsed.notes)
     only = parse(ZEKE, "x.csv", asset="TAO")[0].frames["bars"]
     assert only["asset"].unique().tolist() == ["TAO"]
 
@@ -273,7 +283,7 @@ def test_coingecko_markets_rows_to_market_caps():
 
 def test_coinalyze_oi_and_funding():
     d = parse(OI, "oi.csv")[0].frames["derivatives"]
-    assert d["asset"].unique().tolist() == ["BTC"] and d["venue"].unique().tolist() == ["aggregate"]
+    assert d["asset"].unique().tolist() == ["BTC", "TRX"] and d["venue"].unique().tolist() == ["aggregate"]
     assert d.iloc[0]["ts"] == pd.Timestamp("2021-09-15", tz="UTC") and d.iloc[0]["open_interest_usd"] == 718741000.0
     f, _, source = parse(FUNDING, "funding.csv")
     f = f.frames["derivatives"]
@@ -292,15 +302,16 @@ def test_cmc_snapshots():
     ("TAOUSDT.csv", "TAO"), ("NVDA.csv", "NVDA"), ("btc.csv", "BTC"), ("NVIDIA.csv", "NVDA"),
     ("Amazon.csv", "AMZN"), ("google.csv", "GOOGL"), ("TAOUSDT_1h_close.csv", "TAO"),
     ("BTC-USD_2020-01-01_2021-10-27.csv", "BTC"), ("NEAR_2025-12-01_2026-03-31.csv", "NEAR"),
-    ("ARKMUSDT.csv", None),
+    ("ZZZQUSDT.csv", None),
 ])
 def test_asset_from_filename(name, asset):
     assert asset_from_filename(name, UNI) == asset
 
 
-def test_unknown_asset_is_config_error_suggesting_asset_option():
-    with pytest.raises(ConfigError, match=r"ARKMUSDT\.csv.*pass --asset ID"):
-        parse(BYBIT_BTC, "ARKMUSDT.csv")
+def test_unnamable_asset_is_config_error_suggesting_asset_option():
+    """A file name without a usable symbol (an asset the universe lacks is registered instead: test_register)."""
+    with pytest.raises(ConfigError, match=r"%%\.csv.*pass --asset ID"):
+        parse(BYBIT_BTC, "%%.csv")
 
 
 

@@ -240,9 +240,11 @@ def detect_episodes(
     Notes
     -----
     Day episodes are runs of sell-off days; slides (:func:`selloff.analytics.slides.slide_windows`) are added
-    where no sell-off day lies inside the sliding window. Each episode's life runs from its start until the
-    stabilisation verdict (:func:`stabilisation`) is ``stabilising`` on a day from its last flagged day on, or
-    ``horizon_days`` after it, bounded by the next episode.
+    where no sell-off day lies inside the sliding window, or where the days before its first sell-off day fall by
+    ``slide_move_pct`` on their own (the slide of 29 Jan - 5 Feb 2026 that ends in the crash of 5 Feb: both are
+    reported, each with its kind). Each episode's life runs from its start until the stabilisation verdict
+    (:func:`stabilisation`) is ``stabilising`` on a day from its last flagged day on, or ``horizon_days`` after it,
+    bounded by the next episode that starts after its last flagged day.
     """
     from selloff.analytics.intraday import worst_in_window
     from selloff.analytics.slides import slide_windows
@@ -252,20 +254,26 @@ def detect_episodes(
     sig = signals if signals is not None else daily_signals(sector_ret, member_ret, members, params)
     flagged = [("day", a, b, None) for a, b in _day_groups(sig, params.merge_gap_days)]
     sell = sig["selloff"].fillna(False).to_numpy(bool)
+    r = sector_ret.fillna(0.0).to_numpy(float)
+    level = np.cumprod(1.0 + r)
     for w in slide_windows(sector_ret, sig["sigma_pct"] / 100.0, member_ret[[m for m in members if m in member_ret]],
                            params).itertuples():
-        if not sell[w.first:w.last + 1].any():
+        inside = np.flatnonzero(sell[w.first:w.last + 1])
+        # a slide of its own: no sell-off day in it, or the days before its first sell-off day fall by
+        # slide_move_pct on their own (the slide that ended in the crash, not the crash alone)
+        pre = level[w.first + inside[0] - 1] / (level[w.first - 1] if w.first > 0 else 1.0) - 1.0 if len(inside) and inside[0] else 0.0
+        if not len(inside) or pre <= params.slide_move_pct / 100.0:
             flagged.append(("slide", w.first, w.last, w))
     if not flagged:
         return []
-    flagged.sort(key=lambda f: f[1])
-    r = sector_ret.fillna(0.0).to_numpy(float)
-    level = np.cumprod(1.0 + r)
+    flagged.sort(key=lambda f: (f[1], f[0]))
+    starts = np.array([f[1] for f in flagged])
     clean = sector_ret.dropna()
     n = len(sig)
     episodes = []
     for k, (kind, a, b, w) in enumerate(flagged):
-        bound = flagged[k + 1][1] - 1 if k + 1 < len(flagged) else n - 1
+        later = starts[starts > b]  # the next episode starting after this one's last flagged day bounds its life
+        bound = int(later.min()) - 1 if len(later) else n - 1
         life, reason = _life(clean, sig.index, a, b, bound, n, params.horizon_days, stabilise)
         before = level[a - 1] if a > 0 else 1.0
         t = a + int(np.argmin(level[a:life + 1]))

@@ -6,7 +6,7 @@ The rules are those of the per-sector path (:func:`selloff.analytics.day.sector_
 ``tests/analytics/test_market.py`` checks the two agree to 1e-12 on a panel with gaps, sparse caps and equities:
 
 * a sector's rows are the days on which any member has a close; a member's return is close over its close on the
-  sector's previous row (NaN across a missing close);
+  sector's previous row (NaN across a missing close, and across a change of source: see :func:`build_grid`);
 * weights are each member's last known cap on or before the previous row (caps carried forward), or equal weights
   when no member has any cap; a member without a cap yet has no weight;
 * breadth is the share of members with a return that fell by more than the threshold.
@@ -51,6 +51,8 @@ class DailyGrid:
     close: np.ndarray
     cap: np.ndarray
     sources: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    source_rank: np.ndarray | None = None
+    """Per cell, the rank of the source its close came from (-1: none); a return needs one source at both ends."""
 
     @cached_property
     def column(self) -> dict[str, int]:
@@ -82,14 +84,40 @@ def _labels(ms: np.ndarray, ny: np.ndarray) -> np.ndarray:
     return day
 
 
+def _place(n: int, width: int, day: np.ndarray, col: np.ndarray, rank: np.ndarray, v: np.ndarray, ms: np.ndarray,
+           assets: tuple[str, ...], lo: int, strict: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Values on the (n, width) grid and the rank of the source each came from: where several sources have one
+    cell, the best (lowest) rank wins; two values of one source in one cell are an error when ``strict``."""
+    out = np.full((n, width), np.nan)
+    src = np.full((n, width), -1, np.int16)
+    flat = (day - lo) * width + col
+    for r in np.unique(rank)[::-1]:  # worst source first: better ones overwrite it
+        sel = rank == r
+        if strict:
+            cnt = np.bincount(flat[sel], minlength=n * width)
+            if cnt.max(initial=0) > 1:
+                d, a = divmod(int(np.argmax(cnt)), width)
+                raise DataError(f"asset {assets[a]}: two daily bars for {pd.Timestamp(lo + d, unit='D').date()} "
+                                f"from one source; keep one bar per day in that source")
+        idx = np.flatnonzero(sel)
+        order = idx if strict else idx[np.lexsort((ms[idx], flat[idx]))]  # caps: the latest snapshot of a cell wins
+        out.flat[flat[order]] = v[order]
+        src.flat[flat[order]] = r
+    return out, src
+
+
 def build_grid(assets: Sequence[str], kinds: Mapping[str, str], bars: Mapping[str, np.ndarray],
                caps: Mapping[str, np.ndarray] | None = None, sources: Mapping[str, Sequence[str]] | None = None) -> DailyGrid:
-    """The grid from flat arrays ``{"i": column, "ms": epoch ms of ts, "v": value}`` (one source per asset).
+    """The grid from flat arrays ``{"i": column, "ms": epoch ms of ts, "v": value, "rank": source rank}``.
+
+    ``rank`` (optional, default 0) orders an asset's sources, best = 0: on a day several sources have, the best
+    one's value is used, and :func:`sector_daily` computes no return across a change of source (a return is never
+    taken between two providers' prices). Caps are ranked the same way (they only weigh, they are never differenced).
 
     Raises
     ------
     DataError
-        No bars, or two daily bars of one asset on one day label.
+        No bars, or two daily bars of one asset and source on one day label.
     """
     assets = tuple(assets)
     if len(bars["i"]) == 0:
@@ -100,23 +128,16 @@ def build_grid(assets: Sequence[str], kinds: Mapping[str, str], bars: Mapping[st
     caps = caps if caps is not None else {"i": np.zeros(0, "int32"), "ms": np.zeros(0, "int64"), "v": np.zeros(0)}
     at_close = (caps["ms"] % DAY_MS) < HOUR_MS
     ci, cms, cv = caps["i"][at_close], caps["ms"][at_close], caps["v"][at_close]
+    crank = caps.get("rank", np.zeros(len(caps["i"]), np.int16))[at_close]
     cday = cms // DAY_MS - 1
     lo = int(min(bday.min(), cday.min() if len(cday) else bday.min()))
     hi = int(max(bday.max(), cday.max() if len(cday) else bday.max()))
     n = hi - lo + 1
-    close = np.full((n, len(assets)), np.nan)
-    close[bday - lo, bars["i"]] = bars["v"]
-    if np.count_nonzero(~np.isnan(close)) != len(bday):
-        flat = (bday - lo) * len(assets) + bars["i"]
-        u, c = np.unique(flat, return_counts=True)
-        d, a = divmod(int(u[c > 1][0]), len(assets))
-        raise DataError(f"asset {assets[a]}: two daily bars for {pd.Timestamp(lo + d, unit='D').date()} "
-                        f"(several sources?); select one source first")
-    cap = np.full((n, len(assets)), np.nan)
-    order = np.argsort(cms, kind="stable")  # a later snapshot in the same hour wins (assignment keeps the last)
-    cap[cday[order] - lo, ci[order]] = cv[order]
+    brank = bars.get("rank", np.zeros(len(bars["i"]), np.int16))
+    close, src = _place(n, len(assets), bday, bars["i"], brank, bars["v"], bars["ms"], assets, lo, True)
+    cap, _ = _place(n, len(assets), cday, ci, crank, cv, cms, assets, lo, False)
     days = pd.DatetimeIndex(pd.to_datetime(np.arange(lo, hi + 1), unit="D"), name="date")
-    return DailyGrid(days, assets, close, cap, dict(sources or {}))
+    return DailyGrid(days, assets, close, cap, dict(sources or {}), src)
 
 
 @dataclass(frozen=True, eq=False)
@@ -144,6 +165,9 @@ def sector_daily(grid: DailyGrid, members: Sequence[str], breadth_drop: float) -
     cs = c[rows]
     r = np.full(cs.shape, np.nan)
     r[1:] = cs[1:] / cs[:-1] - 1.0
+    if grid.source_rank is not None:
+        sr_ = grid.source_rank[rows][:, cols]
+        r[1:][sr_[1:] != sr_[:-1]] = np.nan  # no return across two sources
     weighted = not np.isnan(grid.cap[:, cols]).all()
     w = np.full(cs.shape, np.nan)
     w[1:] = grid.cap_carried[rows[:-1]][:, cols] if weighted else 1.0

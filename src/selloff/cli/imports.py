@@ -62,16 +62,22 @@ def import_(
     if json:
         typer.echo(jsonlib.dumps({"imported": [r.as_dict() for r in done], "errors": errors}, indent=2))
     else:
-        out = Console()
-        t = Table(title=f"import → {st.path}")
-        for c in ("file", "format", "source", "assets", "table", "inserted", "updated", "unchanged", "notes"):
-            t.add_column(c, overflow="fold")
+        from rich import box
+
+        out = Console(width=min(Console().width, 80))
+        t = Table(title=f"import → {st.path}", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+        for c, j in (("file", "left"), ("format", "left"), ("source", "left"), ("assets", "left"),
+                     ("rows new / updated / same", "right")):
+            t.add_column(c, justify=j, overflow="fold")
         for r in done:
-            for u in r.results:
-                t.add_row(Path(r.path).name, r.format, r.source, ",".join(r.assets[:6]) + (" ..." if len(r.assets) > 6 else ""),
-                          u.table, str(u.inserted), str(u.updated), str(u.unchanged), "; ".join(r.notes))
+            counts = "; ".join(f"{u.table} {u.inserted}/{u.updated}/{u.unchanged}" for u in r.results)
+            t.add_row(Path(r.path).name, r.format, r.source,
+                      ",".join(r.assets[:6]) + (" ..." if len(r.assets) > 6 else ""), counts)
         if done:
             out.print(t)
+        for r in done:
+            for n in r.notes:
+                out.print(f"{Path(r.path).name}: {n}", markup=False, overflow="fold")
         for e in errors:
             typer.echo(f"error: {e['error']}", err=True)
     if errors:

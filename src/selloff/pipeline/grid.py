@@ -1,5 +1,14 @@
-"""Loading the whole market in one pass: for each table one grouped summary (to choose each asset's source by
-:func:`selloff.analytics.sources_priority.choose_source`) and one read of the chosen rows as numpy arrays."""
+"""Loading the whole market in one pass: for each table one grouped summary (which sources each asset has) and one
+read of their rows as numpy arrays.
+
+Source rule over a long history: each asset's sources are ranked by
+:func:`selloff.analytics.sources_priority.rank_sources` (the ``[sources] priority``; simulated rows only for an asset
+without any real source), and on each day the best-ranked source with a bar that day gives the close; no return is
+computed across a change of source (:func:`selloff.analytics.market.build_grid`). This keeps a long export (Binance
+since 2020) together with a short recent one (a window to 2026) instead of keeping the one that reaches the end and
+dropping years — the panel path's :func:`~selloff.analytics.sources_priority.select_series` chooses one source for
+its (short) window instead.
+"""
 from __future__ import annotations
 
 from typing import Sequence
@@ -8,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from selloff.analytics.market import DailyGrid, build_grid
-from selloff.analytics.sources_priority import SIMULATED, choose_source
+from selloff.analytics.sources_priority import SIMULATED, choose_source, rank_sources
 from selloff.pipeline.params import priority as source_priority
 from selloff.store import Store
 from selloff.universe import Universe
@@ -42,26 +51,48 @@ def asset_kinds(universe: Universe, assets: Sequence[str], registered: dict[str,
     return {a: universe.assets[a].kind if a in universe.assets else reg.get(a, "token") for a in assets}
 
 
+def ranked_pairs(summary: pd.DataFrame, priority: Sequence[str], order: Sequence[str]) -> list[tuple[str, str, int]]:
+    """(asset, source, rank) for every stored series of the assets in ``order`` (rank 0 = best; a simulated
+    source only where the asset has no real one)."""
+    out = []
+    by = {a: g for a, g in summary.groupby("asset", sort=False)}
+    for a in order:
+        g = by.get(a)
+        if g is None:
+            continue
+        counts = dict(zip(g["source"], g["rows"].astype(int)))
+        ranked = rank_sources(counts, priority)
+        if any(x != SIMULATED for x in ranked):
+            ranked = [x for x in ranked if x != SIMULATED]
+        out += [(a, x, r) for r, x in enumerate(ranked)]
+    return out
+
+
+def _read(store: Store, table: str, value: str, pairs: list[tuple[str, str, int]], col: dict[str, int], **kw) -> dict:
+    arr = store.read_arrays(table, value, [(a, x) for a, x, _ in pairs], **kw)
+    pc = np.array([col[a] for a, _, _ in pairs], "int32")
+    pr = np.array([r for _, _, r in pairs], "int16")
+    return {"i": pc[arr["i"]] if len(pairs) else arr["i"], "rank": pr[arr["i"]] if len(pairs) else arr["i"].astype("int16"),
+            "ms": arr["ms"], "v": arr["v"]}
+
+
 def load_grid(store: Store, universe: Universe, assets: Sequence[str], end: pd.Timestamp | None = None) -> DailyGrid:
     """Daily closes and caps of ``assets`` from the first stored day to ``end`` (inclusive; None: all).
 
     Reads the whole history on purpose: the volatility that scales a move is computed on every day before it,
-    so what a scan finds on a day does not depend on where the caller's window starts.
+    so what a scan finds on a day does not depend on where the caller's window starts. One grouped summary and one
+    array read per table, whatever the number of assets and sectors.
     """
     ids = list(dict.fromkeys(assets))
     prio = source_priority()
-    bsum = store.series_summary("bars", ids, interval="1d", end=end)
-    bpick = pick_sources(bsum, prio, DAY)
-    cend = None if end is None else end + pd.Timedelta(hours=1)  # the 00:00 UTC cap after the last day
-    csum = store.series_summary("market_caps", ids, end=cend, with_first=True)
-    cpick = pick_sources(csum, prio)
-    order = [a for a in ids if a in bpick]
+    bpairs = ranked_pairs(store.series_summary("bars", ids, interval="1d", end=end), prio, ids)
+    order = list(dict.fromkeys(a for a, _, _ in bpairs))
     col = {a: i for i, a in enumerate(order)}
-    bars = store.read_arrays("bars", "close", [(a, bpick[a]) for a in order], interval="1d", end=end)
-    cp = [(a, s) for a, s in cpick.items() if a in col]
-    caps = store.read_arrays("market_caps", "market_cap_usd", cp, end=cend)
-    caps["i"] = np.array([col[a] for a, _ in cp], "int32")[caps["i"]] if len(cp) else caps["i"]
-    sources = {"bars": sorted(set(bpick[a] for a in order)), "market_caps": sorted(set(s for _, s in cp))}
+    cend = None if end is None else end + pd.Timedelta(hours=1)  # the 00:00 UTC cap after the last day
+    cpairs = ranked_pairs(store.series_summary("market_caps", order, end=cend), prio, order) if order else []
+    bars = _read(store, "bars", "close", bpairs, col, interval="1d", end=end)
+    caps = _read(store, "market_caps", "market_cap_usd", cpairs, col, end=cend)
+    sources = {"bars": sorted({x for _, x, _ in bpairs}), "market_caps": sorted({x for _, x, _ in cpairs})}
     return build_grid(order or ids, asset_kinds(universe, order, store.registered_kinds()), bars, caps, sources)
 
 

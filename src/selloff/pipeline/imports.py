@@ -109,6 +109,42 @@ def asset_from_filename(path: str | Path, universe: Universe) -> str | None:
     return None
 
 
+_KLINES = ("binance-klines", "bybit-kline")
+_EQUITY_FORMATS = ("yfinance", "yahoo")
+
+
+def infer_asset(path: str | Path, fmt: str) -> tuple[str, str, str] | None:
+    """An asset the universe does not know, named by the file: ``(id, kind, how)`` or ``None``.
+
+    The id is the file name's first part (``FILUSDT.csv`` → FIL, ``^SOX.csv`` → SOX), without a trailing quote
+    currency for kline and generic files. The kind: ``index`` for a ``^`` symbol, ``token`` for exchange klines (and
+    a generic file whose name carried a quote currency), ``equity`` for Yahoo/yfinance exports and other generic
+    files. ``how`` says which rule decided, for the import's output.
+    """
+    from selloff.universe.loader import ID_PATTERN
+
+    stem = Path(path).stem.strip()
+    first = re.split(r"[_\s.]+", stem)[0] if stem else ""
+    caret = first.startswith("^")
+    name = first.lstrip("^").upper()
+    quoted = False
+    if not caret and fmt not in _EQUITY_FORMATS:
+        for q in _QUOTE_SUFFIXES:
+            if name.endswith(q) and len(name) > len(q):
+                name, quoted = name[: -len(q)].rstrip("-"), True
+                break
+    if not name or not ID_PATTERN.fullmatch(name):
+        return None
+    if caret:
+        return name, "index", f"'^' symbol in the file name {Path(path).name}"
+    if fmt in _KLINES:
+        return name, "token", f"{fmt} format (exchange klines)"
+    if fmt in _EQUITY_FORMATS:
+        return name, "equity", f"{fmt} format (equity export; pass --asset with an index id for an index)"
+    return (name, "token", f"quote currency in the file name {Path(path).name}") if quoted else \
+        (name, "equity", f"{fmt} format without a quote currency in the file name")
+
+
 # -- parse (no store) -----------------------------------------------------------------------------------------
 def parse_file(
     path: str | Path,
@@ -118,12 +154,18 @@ def parse_file(
     source: str | None = None,
     universe: Universe | None = None,
     data: bytes | None = None,
+    registered: dict[str, str] | None = None,
 ) -> tuple[Parsed, CsvFormat, str, str]:
     """Parse one file into store frames with ``source`` and ``file_sha256`` attached.
+
+    A single-asset file whose asset the universe does not know gets one (:func:`infer_asset`, or ``asset``
+    with the kind inferred the same way; ``registered``: kinds the store already holds): the frames then carry an
+    ``assets`` row that registers it, and a note says so.
 
     Returns ``(parsed, format, source, sha256)``. Raises :class:`DataError` (bad content, naming file, line and
     field) or :class:`ConfigError` (unknown asset or format).
     """
+    register: tuple[str, str, str] | None = None
     p = str(path)
     if data is None:
         try:
@@ -142,13 +184,19 @@ def parse_file(
         if asset:
             ctx.only_asset = universe.asset(asset).id
     else:
-        aid = universe.asset(asset).id if asset else asset_from_filename(p, universe)
-        if aid is None:
-            raise ConfigError(
-                f"{p}: cannot tell the asset from the file name '{Path(p).name}' (no universe id or alias in it); "
-                f"pass --asset ID (or add the asset to your universe with --universe FILE)"
-            )
-        ctx.asset, ctx.kind = aid, universe.assets[aid].kind
+        known = universe.resolve(asset) if asset else None
+        aid = known.id if known else (None if asset else asset_from_filename(p, universe))
+        if aid is not None:
+            ctx.asset, ctx.kind = aid, universe.assets[aid].kind
+        else:
+            new = _new_asset(p, fmt.name, asset, registered)
+            if new is None:
+                raise ConfigError(
+                    f"{p}: cannot tell the asset from the file name '{Path(p).name}' (no universe id, alias or "
+                    f"symbol in it); pass --asset ID (or add the asset to your universe with --universe FILE)"
+                )
+            ctx.asset, ctx.kind, how = new
+            register = (ctx.asset, ctx.kind, how)
     parsed = fmt.parse(raw, ctx)
     parsed.notes[:0] = list(raw.notes)
     for table, df in list(parsed.frames.items()):
@@ -156,6 +204,11 @@ def parse_file(
             del parsed.frames[table]
             continue
         parsed.frames[table] = df.assign(file_sha256=sha)
+    if register is not None and parsed.frames:
+        aid, kind, how = register
+        parsed.frames["assets"] = pd.DataFrame([{"asset": aid, "kind": kind, "name": aid}])
+        parsed.notes.append(f"{aid} is not in the universe: registered in the store as {kind} ({how}); "
+                            f"an [assets.{aid}] entry in a --universe file claims it")
     if not parsed.frames:
         why = "; ".join(parsed.notes) or "the file has no data rows"
         raise DataError(f"{p}: no rows to import ({why}); pass --asset or extend the universe (--universe FILE)")
@@ -180,7 +233,8 @@ def import_file(
     p = str(path)
     src = source or (FORMATS[format].source if format in FORMATS else "import")
     try:
-        parsed, fmt, src, sha = parse_file(p, format=format, asset=asset, source=source, universe=universe)
+        parsed, fmt, src, sha = parse_file(p, format=format, asset=asset, source=source, universe=universe,
+                                           registered=store.registered_kinds())
         request = f"import {p} format={fmt.name} sha256={sha[:16]}"
         what = f"{p} ({fmt.name}, source {src})"
         results = _upsert_all(store, parsed.frames, what)
@@ -188,7 +242,7 @@ def import_file(
         store.log_fetch(src, "error", request=f"import {p} format={format}", error=str(exc),
                         duration_s=time.perf_counter() - t0)
         raise
-    ts = pd.concat([df["ts"] for df in parsed.frames.values()])
+    ts = pd.concat([df["ts"] for df in parsed.frames.values() if "ts" in df])
     assets = tuple(sorted(set().union(*(set(df["asset"]) for df in parsed.frames.values()))))
     total = results[0]
     for r in results[1:]:
@@ -197,6 +251,24 @@ def import_file(
     store.log_fetch(src, "ok", request=request, range_start=ts.min(), range_end=ts.max(), result=total,
                     duration_s=dt)
     return ImportResult(p, fmt.name, src, sha, assets, results, tuple(parsed.notes), ts.min(), ts.max(), dt)
+
+
+def _new_asset(path: str, fmt: str, asset: str | None, registered: dict[str, str] | None) -> tuple[str, str, str] | None:
+    """(id, kind, how) of a file's asset the universe lacks: ``asset`` (checked) or the file name's symbol; a kind
+    the store already holds for that id wins."""
+    from selloff.universe.loader import ID_PATTERN
+
+    guess = infer_asset(path, fmt)
+    if asset:
+        aid = asset.strip().lstrip("^").upper()
+        if not ID_PATTERN.fullmatch(aid):
+            raise ConfigError(f"--asset {asset!r} is not a usable id; use letters, digits, '.', '_' and '-'")
+        kind = "index" if asset.strip().startswith("^") else (guess[1] if guess else "token")
+        how = "'^' in --asset" if asset.strip().startswith("^") else (guess[2] if guess else "default for --asset")
+        guess = (aid, kind, how)
+    if guess is not None and registered and guess[0] in registered:
+        return guess[0], registered[guess[0]], "registered earlier in this store"
+    return guess
 
 
 def _upsert_all(store: Store, frames: dict[str, pd.DataFrame], what: str) -> tuple[UpsertResult, ...]:

@@ -63,7 +63,8 @@ def load_panel(store: Store, universe: Universe, assets: Sequence[str], start: p
             f"no daily bars for {', '.join(ids)} between {start or 'the start'} and {end or 'the end'}; "
             f"run `selloff demo` or `selloff fetch --assets {','.join(ids)}`"
         )
-    kinds = {a: universe.asset(a).kind if a in universe.assets else "token" for a in ids}
+    reg = store.registered_kinds() if any(a not in universe.assets for a in ids) else {}
+    kinds = {a: universe.asset(a).kind if a in universe.assets else reg.get(a, "token") for a in ids}
     return build_panel(frames, kinds, source_priority(), start, end, store=str(store.path), slack=slack)
 
 

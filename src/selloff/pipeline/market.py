@@ -94,7 +94,8 @@ def _hourly_levels(store: Store, grid: DailyGrid, members: dict[str, tuple[str, 
     for s in want:
         cols = [m for m in members[s] if m in wide.columns]
         if cols:
-            w = caps[cols] if not caps[cols].isna().all().all() else None
+            cw = caps.reindex(columns=cols)
+            w = cw if not cw.isna().all().all() else None
             out[s] = sector_hourly_level(wide[cols], w)
     return out
 

@@ -26,6 +26,11 @@ def default_universe_path() -> Path:
     return Path(str(resources.files("selloff.universe").joinpath("default.toml")))
 
 
+def market_universe_path() -> Path:
+    """The bundled market-wide taxonomy (crypto sectors modelled on CoinDesk DACS, US indices, ETFs, equities)."""
+    return Path(str(resources.files("selloff.universe").joinpath("market.toml")))
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with open(path, "rb") as fh:
@@ -117,8 +122,9 @@ def _merge_file(path: Path, data: dict[str, Any], assets: dict, sectors: dict, e
 
 
 def load_universe(*extra: str | Path, include_user_config: bool = True) -> Universe:
-    """Build the universe: bundled default, then ``<config dir>/universe.toml`` if present, then ``extra``."""
-    files = [default_universe_path()]
+    """Build the universe: bundled default and market taxonomy, then ``<config dir>/universe.toml`` if present,
+    then ``extra``."""
+    files = [default_universe_path(), market_universe_path()]
     if include_user_config:
         from selloff.config import user_config_dir
 

@@ -322,8 +322,12 @@ def finish(df: pd.DataFrame, key: list[str], path: str, notes: list[str]) -> pd.
     return df.sort_values(key).drop(columns=["line"]).reset_index(drop=True)
 
 
-def map_assets(raw: RawTable, ctx: Context, *cols: str | None) -> tuple[pd.Series, pd.Series, list[str]]:
+def map_assets(raw: RawTable, ctx: Context, *cols: str | None, at: str | None = None) -> tuple[pd.Series, pd.Series, list[str]]:
     """Asset id and kind per row of a multi-asset file, from the first of ``cols`` the universe resolves.
+
+    Where two rows at the same time (column ``at``) resolve to one asset by symbol (Tether and "Polygon Bridged
+    USDT" are both USDT), the rows whose name (the second of ``cols``) resolves to that asset are kept and the others
+    skipped.
 
     Rows whose symbol the universe does not know are left ``None`` and summarised in the notes (they are
     skipped, not errors: a top-100 list holds many coins outside the universe). With ``ctx.only_asset`` every
@@ -342,6 +346,18 @@ def map_assets(raw: RawTable, ctx: Context, *cols: str | None) -> tuple[pd.Serie
         kinds.append(hit[1] if hit else None)
     ids_s = pd.Series(ids, index=raw.rows.index, dtype=object)
     notes = []
+    if len(cols_) >= 2 and at:
+        agree = pd.Series([h is not None and (n := ctx.resolve(v[1])) is not None and n[0] == h[0]
+                           for v, h in ((vals, cache[vals]) for vals in zip(*(raw.rows[c].astype(str) for c in cols_)))],
+                          index=raw.rows.index)
+        key = pd.DataFrame({"a": ids_s, "t": raw.rows[at]})
+        dup = key["a"].notna() & key.duplicated(["a", "t"], keep=False)
+        some = agree[dup].groupby([key["a"][dup], key["t"][dup]]).transform("any") if dup.any() else agree[dup]
+        bad = list(np.flatnonzero((dup & ~agree & some.reindex(agree.index, fill_value=False)).to_numpy()))
+        if bad:
+            ids_s.iloc[bad] = None
+            notes.append(f"skipped {len(bad)} row(s) whose name is another coin with the same symbol "
+                         f"(e.g. {raw.rows[cols_[1]].iloc[bad[0]]})")
     unknown = sorted({v[0] for v, h in cache.items() if h is None})
     if unknown:
         skipped = int(ids_s.isna().sum())

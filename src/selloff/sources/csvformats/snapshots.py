@@ -57,15 +57,15 @@ def detect_cmc(header: tuple[str, ...]) -> bool:
     return {"symbol", "market cap", "price", "circulating supply", "snapshot_date"} <= _low(header)
 
 
-def _assets(raw: RawTable, ctx: Context, *cols: str | None) -> tuple[RawTable, pd.Series, list[str]]:
-    ids, _, notes = map_assets(raw, ctx, *cols)
+def _assets(raw: RawTable, ctx: Context, *cols: str | None, at: str | None = None) -> tuple[RawTable, pd.Series, list[str]]:
+    ids, _, notes = map_assets(raw, ctx, *cols, at=at)
     keep = ids.notna()
     return subset(raw, keep), ids[keep].reset_index(drop=True), notes
 
 
 def parse_coingecko(raw: RawTable, ctx: Context) -> Parsed:
     if raw.col("snapshot_utc", required=False):
-        raw, ids, notes = _assets(raw, ctx, raw.col("symbol"), raw.col("id", required=False))
+        raw, ids, notes = _assets(raw, ctx, raw.col("symbol"), raw.col("id", required=False), at=raw.col("snapshot_utc"))
         df = pd.DataFrame({
             "asset": ids,
             "ts": datetimes_utc(raw, raw.col("snapshot_utc")),
@@ -77,7 +77,7 @@ def parse_coingecko(raw: RawTable, ctx: Context) -> Parsed:
             "line": raw.rows["line"],
         })
         return Parsed(COINGECKO, {"market_caps": finish(df, ["asset", "ts", "source"], raw.path, notes)}, notes)
-    raw, ids, notes = _assets(raw, ctx, raw.col("symbol"), raw.col("name", required=False))
+    raw, ids, notes = _assets(raw, ctx, raw.col("symbol"), raw.col("name", required=False), at=raw.col("date"))
     df = pd.DataFrame({
         "asset": ids,
         "interval": SNAPSHOT_INTERVAL,
@@ -118,7 +118,7 @@ def parse_coinalyze_funding(raw: RawTable, ctx: Context) -> Parsed:
 
 
 def parse_cmc(raw: RawTable, ctx: Context) -> Parsed:
-    raw, ids, notes = _assets(raw, ctx, raw.col("Symbol"), raw.col("Name", required=False))
+    raw, ids, notes = _assets(raw, ctx, raw.col("Symbol"), raw.col("Name", required=False), at=raw.col("snapshot_date"))
     df = pd.DataFrame({
         "asset": ids,
         "ts": dates(raw, raw.col("snapshot_date")).dt.tz_localize("UTC"),
