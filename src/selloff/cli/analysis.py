@@ -131,9 +131,8 @@ def explain(date: DateOpt, sector: SectorOpt = "ai-crypto", store: StoreOpt = No
             out.print(f"{k}: {v}", markup=False)
 
 
-@command(app, "universe")
 def universe_cmd(universe: UniverseOpt = None, as_json: JsonOpt = False) -> None:
-    """Show the universe: assets, sectors and dependency edges."""
+    """Show the universe: assets, sectors and dependency edges (``selloff universe``, see cli/universe_cmd.py)."""
     import pandas as pd
 
     u = universe_of(universe)

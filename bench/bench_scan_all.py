@@ -1,0 +1,161 @@
+"""``selloff scan --all`` (``api.scan_all``) on a seeded synthetic store, against a bare DuckDB aggregate.
+
+    .venv/bin/python bench/bench_scan_all.py [--assets 1000] [--years 5] [--sectors 50] [--repeat 3] [--seed 7]
+
+Builds a store of ``--assets`` tokens x ``--years`` of daily bars and daily market caps (one source each), in
+``--sectors`` sectors of equal size, with a few sector-wide crashes injected; then, each in a fresh process on the
+closed store (so the peak RSS is the scan's own):
+
+* baseline: one DuckDB aggregate over the same rows, sum of market cap by sector and day
+  (``market_caps`` joined to the membership), fetched as numpy;
+* scan: ``api.scan_all`` over every sector (best of ``--repeat`` after a warm-up), with the time split into the
+  grid load (the store pass) and the per-sector work.
+
+Prints the times, the ratio scan / baseline (target <= 2, issue 13), the episodes found and the peak RSS of each.
+"""
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+
+def universe(n_assets: int, n_sectors: int):
+    from selloff.universe.model import Asset, Sector, Universe
+
+    assets = {f"T{i:05d}": Asset(f"T{i:05d}", "token", f"Token {i}") for i in range(n_assets)}
+    ids = list(assets)
+    sectors = {f"s{k:02d}": Sector(f"s{k:02d}", f"Sector {k}", tuple(ids[k::n_sectors])) for k in range(n_sectors)}
+    return Universe(assets, sectors, ())
+
+
+def build(path: Path, n_assets: int, years: int, n_sectors: int, seed: int) -> int:
+    """Write the synthetic store straight through the store's connection (the bench's set-up, not under test)."""
+    import numpy as np
+    import pandas as pd
+
+    from selloff.store import Store
+
+    rng = np.random.default_rng(seed)
+    days = pd.date_range("2020-01-01", periods=365 * years, freq="D", tz="UTC")
+    n = len(days)
+    common = 0.02 * rng.standard_normal((n, n_sectors))
+    for k in range(n_sectors):  # three sector-wide crashes each
+        common[rng.choice(np.arange(120, n), 3, replace=False), k] = -0.18
+    sector_of = np.arange(n_assets) % n_sectors
+    r = common[:, sector_of] + 0.02 * rng.standard_normal((n, n_assets))
+    close = 10.0 * np.exp(np.cumsum(np.log1p(np.clip(r, -0.9, None)), axis=0))
+    supply = rng.uniform(1e6, 1e9, n_assets)
+    ids = np.array([f"T{i:05d}" for i in range(n_assets)])
+    with Store(path) as db:
+        for lo in range(0, n_assets, 500):  # in slices: the frames stay small
+            sl = slice(lo, min(lo + 500, n_assets))
+            k = sl.stop - sl.start
+            asset = np.repeat(ids[sl], n)
+            ts = np.tile(days.to_numpy(), k)
+            c = close[:, sl].T.ravel()
+            bars = pd.DataFrame({"asset": asset, "interval": "1d", "ts": ts, "source": "binance", "close": c})
+            caps = pd.DataFrame({"asset": asset, "ts": ts + np.timedelta64(1, "D"), "source": "coingecko",
+                                 "market_cap_usd": c * np.repeat(supply[sl], n)})
+            db.con.register("b", bars)
+            db.con.register("m", caps)
+            db.con.execute("INSERT INTO bars (asset, interval, ts, source, close) SELECT * FROM b")
+            db.con.execute("INSERT INTO market_caps (asset, ts, source, market_cap_usd) SELECT * FROM m")
+            db.con.unregister("b")
+            db.con.unregister("m")
+        db.con.execute("CHECKPOINT")
+    return n * n_assets
+
+
+def _baseline(path: str, n_assets: int, n_sectors: int, repeat: int, q: mp.Queue) -> None:
+    import numpy as np
+    import pandas as pd
+
+    from selloff.store import Store
+
+    u = universe(n_assets, n_sectors)
+    member = pd.DataFrame([(m, s.id) for s in u.sectors.values() for m in s.members], columns=["asset", "sector"])
+    with Store(path, read_only=True) as db:
+        db.con.register("membership", member)
+        sql = ("SELECT s.sector, epoch_ms(m.ts) // 86400000 AS day, sum(m.market_cap_usd) AS cap "
+               "FROM market_caps m JOIN membership s ON m.asset = s.asset GROUP BY 1, 2")
+        db.con.execute(sql).fetchnumpy()  # warm-up
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            out = db.con.execute(sql).fetchnumpy()
+            times.append(time.perf_counter() - t0)
+    q.put({"s": min(times), "rows": len(out["cap"]), "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+    del np
+
+
+def _scan(path: str, n_assets: int, n_sectors: int, repeat: int, q: mp.Queue) -> None:
+    from selloff import api
+    from selloff.pipeline import grid as G
+    from selloff.store import Store
+
+    u = universe(n_assets, n_sectors)
+    with Store(path, read_only=True) as db:
+        api.scan_all(db, universe=u)  # warm-up: imports, config, DuckDB caches
+        times, loads = [], []
+        orig = G.load_grid
+
+        def timed(*a, **k):
+            t0 = time.perf_counter()
+            try:
+                return orig(*a, **k)
+            finally:
+                loads.append(time.perf_counter() - t0)
+
+        import selloff.pipeline.market as M
+        M.load_grid = timed
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            res = api.scan_all(db, universe=u)
+            times.append(time.perf_counter() - t0)
+        M.load_grid = orig
+    best = min(range(repeat), key=lambda i: times[i])
+    q.put({"s": times[best], "load_s": loads[best], "episodes": len(res.episodes), "sectors": len(res.sectors),
+           "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+
+
+def _child(fn, *args):
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    p = ctx.Process(target=fn, args=(*args, q))
+    p.start()
+    out = q.get()
+    p.join()
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--assets", type=int, default=1000)
+    ap.add_argument("--years", type=int, default=5)
+    ap.add_argument("--sectors", type=int, default=50)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=7)
+    a = ap.parse_args()
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "bench.duckdb"
+        t0 = time.perf_counter()
+        rows = build(path, a.assets, a.years, a.sectors, a.seed)
+        print(f"store: {a.assets:,} assets x {a.years} years = {rows:,} bars + {rows:,} caps, {a.sectors} sectors "
+              f"({path.stat().st_size / 2**20:,.0f} MB, built in {time.perf_counter() - t0:.1f} s)")
+        base = _child(_baseline, str(path), a.assets, a.sectors, a.repeat)
+        scan = _child(_scan, str(path), a.assets, a.sectors, a.repeat)
+    print(f"baseline  DuckDB sum(market cap) by sector and day  {base['s']:7.3f} s  ({base['rows']:,} rows out; "
+          f"peak RSS {base['rss_mb']:,.0f} MB)")
+    print(f"scan --all  api.scan_all, {scan['sectors']} sectors          {scan['s']:7.3f} s  ({scan['episodes']} episodes; "
+          f"peak RSS {scan['rss_mb']:,.0f} MB)")
+    print(f"  grid load (summary + one array read per table)  {scan['load_s']:7.3f} s")
+    print(f"  per-sector index, breadth, sigma, episodes       {scan['s'] - scan['load_s']:7.3f} s")
+    print(f"ratio scan / baseline = {scan['s'] / base['s']:.2f}x (target <= 2x)")
+
+
+if __name__ == "__main__":
+    main()
