@@ -23,6 +23,14 @@ import time
 from pathlib import Path
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident set (VmHWM; ``ru_maxrss`` would include the parent's at fork)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def universe(n_assets: int, n_sectors: int):
     from selloff.universe.model import Asset, Sector, Universe
 
@@ -55,7 +63,7 @@ def build(path: Path, n_assets: int, years: int, n_sectors: int, seed: int) -> i
             sl = slice(lo, min(lo + 500, n_assets))
             k = sl.stop - sl.start
             asset = np.repeat(ids[sl], n)
-            ts = np.tile(days.to_numpy(), k)
+            ts = np.tile(days.tz_convert(None).to_numpy(), k)  # naive UTC; the store connection runs in UTC
             c = close[:, sl].T.ravel()
             bars = pd.DataFrame({"asset": asset, "interval": "1d", "ts": ts, "source": "binance", "close": c})
             caps = pd.DataFrame({"asset": asset, "ts": ts + np.timedelta64(1, "D"), "source": "coingecko",
@@ -88,7 +96,7 @@ def _baseline(path: str, n_assets: int, n_sectors: int, repeat: int, q: mp.Queue
             t0 = time.perf_counter()
             out = db.con.execute(sql).fetchnumpy()
             times.append(time.perf_counter() - t0)
-    q.put({"s": min(times), "rows": len(out["cap"]), "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+    q.put({"s": min(times), "rows": len(out["cap"]), "rss_mb": peak_rss_mb()})
     del np
 
 
@@ -119,7 +127,7 @@ def _scan(path: str, n_assets: int, n_sectors: int, repeat: int, q: mp.Queue) ->
         M.load_grid = orig
     best = min(range(repeat), key=lambda i: times[i])
     q.put({"s": times[best], "load_s": loads[best], "episodes": len(res.episodes), "sectors": len(res.sectors),
-           "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+           "rss_mb": peak_rss_mb()})
 
 
 def _child(fn, *args):

@@ -87,22 +87,28 @@ def _labels(ms: np.ndarray, ny: np.ndarray) -> np.ndarray:
 def _place(n: int, width: int, day: np.ndarray, col: np.ndarray, rank: np.ndarray, v: np.ndarray, ms: np.ndarray,
            assets: tuple[str, ...], lo: int, strict: bool) -> tuple[np.ndarray, np.ndarray]:
     """Values on the (n, width) grid and the rank of the source each came from: where several sources have one
-    cell, the best (lowest) rank wins; two values of one source in one cell are an error when ``strict``."""
+    cell, the best (lowest) rank wins; two values of one source in one cell are an error when ``strict``, else the
+    latest (``ms``) wins."""
     out = np.full((n, width), np.nan)
     src = np.full((n, width), -1, np.int16)
     flat = (day - lo) * width + col
-    for r in np.unique(rank)[::-1]:  # worst source first: better ones overwrite it
-        sel = rank == r
-        if strict:
-            cnt = np.bincount(flat[sel], minlength=n * width)
-            if cnt.max(initial=0) > 1:
-                d, a = divmod(int(np.argmax(cnt)), width)
+    o, s_ = out.reshape(-1), src.reshape(-1)  # views: flat-index assignment without the .flat iterator
+    ranks = np.unique(rank)
+    for r in ranks[::-1]:  # worst source first: better ones overwrite it
+        idx = np.flatnonzero(rank == r) if len(ranks) > 1 else np.arange(len(flat))
+        f = flat[idx]
+        seen = np.zeros(n * width, bool)
+        seen[f] = True
+        if np.count_nonzero(seen) != len(f):  # two values of one source in one cell
+            if strict:
+                u, c = np.unique(f, return_counts=True)
+                d, a = divmod(int(u[c > 1][0]), width)
                 raise DataError(f"asset {assets[a]}: two daily bars for {pd.Timestamp(lo + d, unit='D').date()} "
                                 f"from one source; keep one bar per day in that source")
-        idx = np.flatnonzero(sel)
-        order = idx if strict else idx[np.lexsort((ms[idx], flat[idx]))]  # caps: the latest snapshot of a cell wins
-        out.flat[flat[order]] = v[order]
-        src.flat[flat[order]] = r
+            idx = idx[np.lexsort((ms[idx], f))]  # the latest snapshot of a cell is assigned last and wins
+            f = flat[idx]
+        o[f] = v[idx]
+        s_[f] = r
     return out, src
 
 

@@ -54,15 +54,16 @@ def asset_kinds(universe: Universe, assets: Sequence[str], registered: dict[str,
 def ranked_pairs(summary: pd.DataFrame, priority: Sequence[str], order: Sequence[str]) -> list[tuple[str, str, int]]:
     """(asset, source, rank) for every stored series of the assets in ``order`` (rank 0 = best; a simulated
     source only where the asset has no real one)."""
+    by: dict[str, dict[str, int]] = {}
+    for a, x, n in zip(summary["asset"].tolist(), summary["source"].tolist(), summary["rows"].tolist()):
+        by.setdefault(a, {})[x] = int(n)
     out = []
-    by = {a: g for a, g in summary.groupby("asset", sort=False)}
     for a in order:
-        g = by.get(a)
-        if g is None:
+        counts = by.get(a)
+        if not counts:
             continue
-        counts = dict(zip(g["source"], g["rows"].astype(int)))
-        ranked = rank_sources(counts, priority)
-        if any(x != SIMULATED for x in ranked):
+        ranked = list(counts) if len(counts) == 1 else rank_sources(counts, priority)
+        if len(ranked) > 1 and any(x != SIMULATED for x in ranked):
             ranked = [x for x in ranked if x != SIMULATED]
         out += [(a, x, r) for r, x in enumerate(ranked)]
     return out
