@@ -139,7 +139,7 @@ def run_cascade(book: Book, shock: float, k: float, scale: float = 1.0) -> Casca
     p0 = book.price
     p1 = p0 * (1.0 + s)
     d = -1 if s < 0 else 1
-    mine = book.side == (1 if d < 0 else -1)
+    mine = (book.side == (1 if d < 0 else -1)) & (s != 0)  # no shock, no liquidation (the book is taken as it is)
     lp, val = book.liq_price[mine], (book.qty * book.liq_price)[mine] * scale
     crossed = np.zeros(lp.shape, bool)
     price, cum, path = p1, 0.0, []
