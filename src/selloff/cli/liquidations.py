@@ -128,7 +128,8 @@ def cascade(shock: Annotated[str, typer.Option("--shock", help="Exogenous move, 
     cal = c.calibration
     if cal is not None:
         rows = [{"sample": n, "days": a["n_days"], "med_abs_log": a["median_abs_log_error"], "p10_log": a["p10_log_error"],
-                 "p90_log": a["p90_log_error"], "within_x2": a["within_factor_2"]} for n, a in (("fit", cal.fit), ("holdout", cal.holdout))]
+                 "p90_log": a["p90_log_error"], "within_x2": a["within_factor_2"],
+                 "top10%": a["top_decile_median_log_error"]} for n, a in (("fit", cal.fit), ("holdout", cal.holdout))]
         import pandas as pd
 
         print_df(pd.DataFrame(rows), "Model vs recorded liquidations per day: ln(model/recorded)", False,
