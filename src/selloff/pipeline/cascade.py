@@ -16,7 +16,7 @@ from selloff.store import Store
 from selloff.timeutil import day_start, parse_date
 from selloff.universe import Universe
 
-__all__ = ["CascadeReport", "cascade", "history"]
+__all__ = ["CascadeModel", "CascadeReport", "cascade", "cascade_model", "history"]
 
 
 @dataclass(frozen=True)
@@ -71,14 +71,30 @@ def history(store: Store, universe: Universe, asset: str, until: pd.Timestamp | 
     return daily, rec, partial, srcs, SIMULATED in srcs
 
 
-def cascade(store: Store, universe: Universe, asset: str = "BTC", shock: float = -0.18, date: object = None) -> CascadeReport:
-    """Run the cascade for ``shock`` hitting ``asset`` on ``date`` (default: the day after the last stored day).
+@dataclass(frozen=True)
+class CascadeModel:
+    """What a cascade needs besides the shock: the book at the close before ``date``, ``k`` and ``scale`` and
+    where they came from. The stress engine loads it once and passes it to
+    :func:`selloff.analytics.cascade.expected_liquidations` for all its paths."""
 
-    ``k`` and the participation scale are calibrated on the stored days before ``date`` that have recorded
-    liquidations (:func:`selloff.analytics.cascade.calibrate`); with fewer than ``[cascade] min_days`` of them the
-    configured ``k`` and scale 1 are used and the report says so.
-    """
-    s = C.check_shock(shock)
+    asset: str
+    date: pd.Timestamp
+    book: C.Book
+    k: float
+    scale: float
+    calibration: C.Calibration | None
+    k_source: str
+    note: str
+    recorded_partial: bool
+    simulated: bool
+    sources: tuple[str, ...] = ()
+
+
+def cascade_model(store: Store, universe: Universe, asset: str = "BTC", date: object = None) -> CascadeModel:
+    """Load ``asset``'s history before ``date`` once (default: all of it; the shock then hits the day after the
+    last stored day), calibrate ``k`` and the participation scale on its days with recorded liquidations
+    (:func:`selloff.analytics.cascade.calibrate`) and estimate the book at the previous close; with fewer than
+    ``[cascade] min_days`` recorded days ``k`` is ``[cascade] k`` with scale 1, and ``note`` says so."""
     d = parse_date(date, "date")
     bp, cp = P.book_params(), P.calib_params()
     until = None if d is None else day_start(d) - pd.Timedelta(seconds=1)
@@ -96,5 +112,13 @@ def cascade(store: Store, universe: Universe, asset: str = "BTC", shock: float =
     except DataError as exc:
         cal, k, scale, k_source = None, float(defaults("cascade")["k"]), 1.0, "config"
         note = f"not calibrated ({exc}); k = {k:g} from [cascade] k, scale 1"
-    res = C.run_cascade(book, s, k, scale)
-    return CascadeReport(asset, pd.Timestamp(d), book, res, cal, k_source, note, partial, simulated, srcs)
+    return CascadeModel(asset, pd.Timestamp(d), book, k, scale, cal, k_source, note, partial, simulated, srcs)
+
+
+def cascade(store: Store, universe: Universe, asset: str = "BTC", shock: float = -0.18, date: object = None) -> CascadeReport:
+    """Run the cascade for ``shock`` hitting ``asset`` on ``date`` with the model of :func:`cascade_model`."""
+    s = C.check_shock(shock)
+    m = cascade_model(store, universe, asset, date)
+    res = C.run_cascade(m.book, s, m.k, m.scale)
+    return CascadeReport(m.asset, m.date, m.book, res, m.calibration, m.k_source, m.note, m.recorded_partial,
+                         m.simulated, m.sources)

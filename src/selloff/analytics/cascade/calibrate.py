@@ -97,12 +97,16 @@ class Calibration:
                 "k_at_edge": self.k_at_edge, "method": self.method, "days": d.to_dict(orient="records")}
 
 
-def day_books(daily: pd.DataFrame, params: BookParams, asset: str = "") -> list[tuple[pd.Timestamp, Book, float, float]]:
-    """For each day after ``lookback_days`` of history: ``(date, book at the previous close, shock_down,
-    shock_up)`` with the shocks read off the day's low and high against the book's price."""
+def day_books(daily: pd.DataFrame, params: BookParams, asset: str = "",
+              dates: pd.Index | None = None) -> list[tuple[pd.Timestamp, Book, float, float]]:
+    """For each day after ``lookback_days`` of history (only ``dates`` when given): ``(date, book at the previous
+    close, shock_down, shock_up)`` with the shocks read off the day's low and high against the book's price."""
     d = daily.sort_index()
     out = []
+    keep = None if dates is None else set(pd.DatetimeIndex(dates))
     for i in range(params.lookback_days, len(d)):
+        if keep is not None and d.index[i] not in keep:
+            continue
         row = d.iloc[i]
         if not (np.isfinite(row.get("low", np.nan)) and np.isfinite(row.get("high", np.nan))):
             continue
@@ -147,7 +151,7 @@ def calibrate(daily: pd.DataFrame, recorded: pd.DataFrame, params: BookParams, c
         Fewer than ``min_days`` days with a book and a record.
     """
     rec = recorded.reindex(columns=["liq_long_usd", "liq_short_usd"]).fillna(0.0)
-    books = [b for b in day_books(daily, params, asset) if b[0] in rec.index]
+    books = day_books(daily, params, asset, rec.index) if len(rec) >= calib.min_days else []
     if len(books) < calib.min_days:
         raise DataError(f"{asset or 'asset'}: {len(books)} days with recorded liquidations, open interest and prices; "
                         f"the calibration needs {calib.min_days} ([cascade] min_days) — fetch more derivatives history")
