@@ -44,6 +44,7 @@ def liquidations(date: OptDate = None, asset: AssetOpt = None,
                  store: StoreOpt = None, universe: UniverseOpt = None, as_json: JsonOpt = False) -> None:
     """What was liquidated: totals by asset, venue and side (USD m, partial feeds marked), largest hours with the
     same hour's move, share of open interest, funding and OI before vs during, positioning regime."""
+    import pandas as pd
     from rich.console import Console
 
     from selloff import api
@@ -57,7 +58,8 @@ def liquidations(date: OptDate = None, asset: AssetOpt = None,
     if sim:
         out.print(sim, style="bold red", markup=False)
     t = r.total
-    span = f"{r.start.date() if r.start is not None else 'first'} .. {r.end.date() if r.end is not None else 'last'}"
+    last = None if r.end is None else (r.end - pd.Timedelta(days=1)).date()  # the window's end is exclusive
+    span = f"{r.start.date() if r.start is not None else 'first day'} to {last or 'last day'} (UTC)"
     if t is None:
         out.print(f"No liquidation rows stored for {', '.join(r.assets) or 'any asset'} in {span}.", markup=False)
     else:
