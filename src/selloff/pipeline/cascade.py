@@ -21,22 +21,22 @@ __all__ = ["CascadeModel", "CascadeReport", "cascade", "cascade_model", "history
 
 @dataclass(frozen=True)
 class CascadeReport:
-    """A cascade run with everything needed to read it: the book, the result, where ``k`` came from, and the
-    calibration's fitted-vs-recorded days and error band (``None`` when the store holds too few recorded days).
-    """
+    """A cascade run with everything needed to read it: the model (book, ``k``, scale, where they came from, the
+    calibration's fitted-vs-recorded days and error band — ``None`` when the store holds too few recorded days)
+    and the result."""
 
-    asset: str
-    date: pd.Timestamp
-    """The UTC day the shock hits (the book is the one at the previous day's close)."""
-    book: C.Book
+    model: "CascadeModel"
     result: C.CascadeResult
-    calibration: C.Calibration | None
-    k_source: str
-    """``calibrated`` or ``config`` (``[cascade] k``, scale 1: no stored liquidations to calibrate on)."""
-    note: str
-    recorded_partial: bool
-    simulated: bool
-    sources: tuple[str, ...] = ()
+
+    asset = property(lambda self: self.model.asset)
+    date = property(lambda self: self.model.date, doc="The UTC day the shock hits (book at the previous close).")
+    book = property(lambda self: self.model.book)
+    calibration = property(lambda self: self.model.calibration)
+    k_source = property(lambda self: self.model.k_source, doc="``calibrated`` or ``config`` ([cascade] k, scale 1).")
+    note = property(lambda self: self.model.note)
+    recorded_partial = property(lambda self: self.model.recorded_partial)
+    simulated = property(lambda self: self.model.simulated)
+    sources = property(lambda self: self.model.sources)
 
     def to_frame(self) -> pd.DataFrame:
         """The iteration path."""
@@ -120,5 +120,4 @@ def cascade(store: Store, universe: Universe, asset: str = "BTC", shock: float =
     s = C.check_shock(shock)
     m = cascade_model(store, universe, asset, date)
     res = C.run_cascade(m.book, s, m.k, m.scale)
-    return CascadeReport(m.asset, m.date, m.book, res, m.calibration, m.k_source, m.note, m.recorded_partial,
-                         m.simulated, m.sources)
+    return CascadeReport(m, res)
