@@ -26,6 +26,7 @@ Microstructure and Liquidity* 1(2); arXiv:1412.4503.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -146,9 +147,9 @@ def run_cascade(book: Book, shock: float, k: float, scale: float = 1.0) -> Casca
     for it in range(lp.size + 2):
         now = (lp >= price) if d < 0 else (lp <= price)
         new = now & ~crossed
-        add = float(val[new].sum())
         crossed |= now
-        cum += add
+        total = math.fsum(val[crossed])  # correctly rounded: a superset of cohorts never sums to less
+        add, cum = total - cum, total
         path.append(CascadeStep(it, price, 100.0 * (price / p0 - 1.0), add if d < 0 else 0.0, add if d > 0 else 0.0,
                                 cum if d < 0 else 0.0, cum if d > 0 else 0.0))
         if not new.any():  # nothing new crossed: the price is the fixed point
