@@ -135,18 +135,25 @@ def stress(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
-        tasks: dict[str, int] = {}
+    err = Console(stderr=True)
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   console=err, transient=True, disable=not err.is_terminal)
+    tasks: dict[str, int] = {}
 
-        def progress(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done)
+    def progress(stage: str, done: int, total: int) -> None:
+        if not tasks:
+            bar.start()  # started on the first batch: a bad input fails before any bar is drawn
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total)
+        bar.update(tasks[stage], completed=done)
 
+    try:
         res = api.stress(store_file(store), sector=sector, shocks=tuple(shock or ()), scenario=scenario,
                          reverse=reverse, backtest=backtest, portfolio=portfolio, horizon=horizon, paths=paths,
                          seed=seed, universe=u, method=method, progress=progress)
+    finally:
+        if tasks:
+            bar.stop()
     if csv_out is not None:
         res.to_frame().to_csv(csv_out, index=False)
     if as_json:
