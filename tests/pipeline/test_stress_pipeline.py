@@ -152,3 +152,21 @@ def test_empty_csv_portfolio(store, tmp_path):
     f.write_text("asset,weight,leverage\n")
     res = runner.invoke(app, ["stress", "--store", str(store), "--portfolio", str(f)])
     assert res.exit_code == 2 and "is empty" in res.stderr
+
+
+def test_what_if_table_for_the_report(store):
+    from selloff.pipeline import params as P
+    from selloff.pipeline.load import load_panel
+    from selloff.pipeline.stores import open_store
+    from selloff.pipeline.stress import stress_assets, what_if_of
+    from selloff.universe import load_universe
+
+    u = load_universe(include_user_config=False)
+    with open_store(store, True) as db:
+        panel = load_panel(db, u, stress_assets(u, "ai-crypto", P.stress_params(), (), (), None), None, None,
+                           tables=("bars",), intervals=("1d",))
+    t = what_if_of(panel, u, "ai-crypto", "2025-12-31", paths=3000)
+    assert t.loc["BTC", "ret_pct"] == pytest.approx(-10) and t.loc["EQ_BASKET", "ret_pct"] == pytest.approx(-5)
+    members = [a for a in t.index if t.loc[a, "kind"] == "propagated" and a in u.sector("ai-crypto").members]
+    assert t.loc["SECTOR_EW", "ret_pct"] == pytest.approx(t.loc[members, "ret_pct"].mean(), abs=1e-9)
+    assert (t["lo_pct"] <= t["ret_pct"] + 1e-9).all() and (t["ret_pct"] <= t["hi_pct"] + 1e-9).all()

@@ -59,14 +59,17 @@ def _print(res) -> None:
         out.print(f"shock at {res.horizon}d: " + ", ".join(f"{a} {m * 100:+.1f} % ({z:+.1f} sigma)" for a, m, z in
                                                          zip(c["assets"], c["moves"], c["z"]))
                   + f"; joint distance {c['mahalanobis']:.1f} sigma", markup=False)
-        rows = [[a, r["kind"], _pct(r["mean_pct"]), _pct(r["p05_pct"]), _pct(r["p95_pct"])] for a, r in res.shock.iterrows()]
-        out.print(_table("Conditional moves given the shock, %", ["asset", "kind", "mean", "p05", "p95"], rows))
         r = res.shock_risk.iloc[-1]
-        out.print(f"portfolio given the shock: expected P&L {r['expected_pnl_pct']:+.2f} %, "
-                  f"ES {r['level_pct']:g} % {r['es_pct']:.2f} %", markup=False)
+        band = f"{r['band'] * 100:g} %"
+        rows = [[a, r_["kind"], _pct(r_["mean_pct"]), _pct(r_["lo_pct"]), _pct(r_["hi_pct"])] for a, r_ in res.shock.iterrows()]
+        out.print(_table(f"Conditional moves given the shock, % ({band} band)", ["asset", "kind", "mean", "low", "high"], rows))
+        out.print(f"portfolio given the shock: expected P&L {r['expected_pnl_pct']:+.2f} % ({band} band "
+                  f"{r['pnl_lo_pct']:+.2f}..{r['pnl_hi_pct']:+.2f}), ES {r['level_pct']:g} % {r['es_pct']:.2f} %",
+                  markup=False)
     if res.scenario is not None:
         s = res.scenario
-        rows = [[t["asset"], t["kind"], _pct(t["mean_pct"]), _pct(t["pnl_pct"])] for t in s["table"]]
+        rows = [[t["asset"], t["kind"], _pct(t["mean_pct"]), _pct(t["pnl_pct"]) if t["exposure"] else ""]
+                for t in s["table"]]
         out.print(_table(f"Scenario {s['name']} ({s['start']}..{s['end']}, {s['replay_days']}d)",
                          ["asset", "kind", "move", "P&L"], rows))
         out.print(f"portfolio P&L {s['portfolio_pnl_pct']:+.2f} %, worst position {s['worst_position']}", markup=False)

@@ -77,7 +77,7 @@ def stress_params(**overrides):
         euler_level=float(s["euler_level"]), ci_level=float(s["ci_level"]),
         asset_sample_paths=int(s["asset_sample_paths"]), history_days=int(s["history_days"]),
         min_obs=int(s["min_obs"]), short_history_rows=int(s["short_history_rows"]), min_coverage=float(s["min_coverage"]), asymmetric=bool(s["asymmetric"]),
-        mean=str(s["mean"]), float32=bool(s["float32"]), extrapolation_sigma=float(s["extrapolation_sigma"]),
+        mean=str(s["mean"]), float32=bool(s["float32"]), band_level=float(s["band_level"]), extrapolation_sigma=float(s["extrapolation_sigma"]),
         mmr=float(s["mmr"]), factors=tuple(s["factors"]), market_factor=str(att["market_factor"]),
         equity_basket=tuple(att["equity_basket"]), backtest_window=int(s["backtest_window"]),
         backtest_refit_days=int(s["backtest_refit_days"]), traffic_light_days=int(s["traffic_light_days"]),

@@ -19,7 +19,7 @@ from selloff.analytics.stress import scenarios as lib
 from selloff.analytics.stress.params import StressParams, parse_horizon
 from selloff.analytics.stress.portfolio import Portfolio, portfolio_from_records
 from selloff.analytics.stress.result import StressResult
-from selloff.analytics.stress.run import stress_run
+from selloff.analytics.stress.run import BASKET, stress_run
 from selloff.analytics.stress.shocks import parse_shocks
 from selloff.errors import ConfigError, DataError
 from selloff.pipeline import params as P
@@ -28,7 +28,7 @@ from selloff.store import Store
 from selloff.timeutil import parse_date
 from selloff.universe import Universe
 
-__all__ = ["list_scenarios", "read_portfolio", "stress", "stress_assets", "stress_of"]
+__all__ = ["list_scenarios", "read_portfolio", "stress", "stress_assets", "stress_of", "what_if_of"]
 
 
 def read_portfolio(path: str | Path) -> list[dict]:
@@ -66,7 +66,7 @@ def stress_assets(universe: Universe, sector: str, p: StressParams, portfolio_as
 
 
 def _check_assets(universe: Universe, names: Iterable[str], what: str) -> None:
-    bad = [a for a in names if a not in universe.assets]
+    bad = [a for a in names if a not in universe.assets and a != BASKET]
     if bad:
         raise ConfigError(f"{what} names unknown asset {', '.join(bad)}; use universe ids (selloff universe), "
                           f"e.g. BTC, NVDA, TAO")
@@ -171,3 +171,20 @@ def list_scenarios() -> pd.DataFrame:
     if not rows:
         raise DataError("the scenario library is empty; reinstall selloff")
     return pd.DataFrame(rows)
+
+
+def what_if_of(panel: Panel, universe: Universe, sector: str, date: object, shocks: dict | None = None,
+               horizon: int = 1, paths: int | None = None) -> pd.DataFrame:
+    """The report's "what if it goes on" table on a loaded panel, with the history up to the end of ``date``
+    (pure: no read). ``shocks`` default to ``[scenario]``'s market and equity shocks on BTC and the AI-equity
+    basket (:func:`selloff.analytics.stress.whatif.what_if_table`)."""
+    from selloff.analytics.stress.whatif import what_if_table
+    from selloff.config import defaults
+    from selloff.timeutil import end_of_day
+
+    p = P.stress_params(paths=paths)
+    if shocks is None:
+        sc = defaults("scenario")
+        shocks = {p.market_factor: float(sc["market_shock"]), BASKET: float(sc["equity_shock"])}
+    sub = panel.between(None, end_of_day(parse_date(date, "date")))
+    return what_if_table(stress_of(sub, universe, sector, p, horizon, shocks=parse_shocks(shocks)))

@@ -41,6 +41,7 @@ class StressParams:
     asymmetric: bool
     mean: str
     float32: bool
+    band_level: float
     extrapolation_sigma: float
     mmr: float
     factors: tuple[str, ...]

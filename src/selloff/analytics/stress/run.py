@@ -25,7 +25,7 @@ from selloff.analytics.stress.scenarios import Scenario
 from selloff.analytics.stress.shocks import shock_map
 from selloff.errors import ConfigError, DataError
 
-__all__ = ["return_grid", "stress_run"]
+__all__ = ["BASKET", "return_grid", "stress_run", "with_basket"]
 
 BASKET = "EQ_BASKET"
 
@@ -168,19 +168,36 @@ def _margin(port: Portfolio, run: EngineRun, h: int, mmr: float) -> pd.DataFrame
 
 
 def _conditional(fhs, gen, e, W, factors, ep: EngineParams, base: EngineRun, h: int, shocks: dict[str, float],
-                 limit: float, progress) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
+                 limit: float, band: float, progress) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
     mu, cov = base.moments[h]
     smap, check = shock_map(fhs.assets, shocks, mu, cov, limit)
     sp = EngineParams(**{**ep.__dict__, "horizons": (h,)})
     run = run_engine(gen, e, W, factors, sp, shock=smap, progress=progress)
     X = run.sample[h]
-    q = np.quantile(X, [0.05, 0.95], axis=0)
+    qs = ((1 - band) / 2, (1 + band) / 2)
+    q = np.quantile(X, qs, axis=0)
     frame = pd.DataFrame({"kind": ["shocked" if a in shocks else "propagated" for a in fhs.assets],
-                          "mean_pct": X.mean(axis=0) * 100, "p05_pct": q[0] * 100, "p95_pct": q[1] * 100,
+                          "mean_pct": X.mean(axis=0) * 100, "lo_pct": q[0] * 100, "hi_pct": q[1] * 100,
                           "exposure": e, "pnl_pct": e * X.mean(axis=0) * 100}, index=pd.Index(fhs.assets, name="asset"))
     risk = _risk_frame(run, (h,))
-    risk.insert(1, "expected_pnl_pct", float(-run.losses[h].mean() * 100))
+    pnl = -run.losses[h]
+    risk.insert(1, "expected_pnl_pct", float(pnl.mean() * 100))
+    risk.insert(2, "pnl_lo_pct", float(np.quantile(pnl, qs[0]) * 100))
+    risk.insert(3, "pnl_hi_pct", float(np.quantile(pnl, qs[1]) * 100))
+    risk.insert(4, "band", band)
     return frame, check.as_dict(), risk
+
+
+def with_basket(close: pd.DataFrame, kinds: Mapping[str, str], members: Sequence[str]) -> tuple[pd.DataFrame, dict]:
+    """``close`` with an :data:`BASKET` column: the equal-weighted index of ``members``' daily simple returns
+    (rebalanced daily, on the days any member has a close), so the basket can be shocked like an asset."""
+    mem = [a for a in members if a in close.columns]
+    if not mem:
+        raise DataError(f"shock on {BASKET} needs closes of its members ({', '.join(members)}); import their bars")
+    c = close[close[mem].notna().any(axis=1)]
+    r = c[mem].ffill().pct_change(fill_method=None).mean(axis=1, skipna=True).fillna(0.0)
+    idx = 100 * (1 + r).cumprod()
+    return close.join(idx.rename(BASKET)), {**kinds, BASKET: "equity"}
 
 
 def stress_run(close: pd.DataFrame, kinds: Mapping[str, str], sector: str, members: Sequence[str],
@@ -205,6 +222,9 @@ def stress_run(close: pd.DataFrame, kinds: Mapping[str, str], sector: str, membe
     """
     shocks = dict(shocks or {})
     notes: list[str] = []
+    if BASKET in shocks or (portfolio and BASKET in portfolio.assets) or (
+            scenario and any(m.asset == BASKET for m in scenario.moves)):
+        close, kinds = with_basket(close, kinds, p.equity_basket)
     warnings: list[str] = []
     factor_assets = [p.market_factor if f == p.market_factor else f for f in p.factors if f != BASKET]
     if BASKET in p.factors:
@@ -240,7 +260,7 @@ def stress_run(close: pd.DataFrame, kinds: Mapping[str, str], sector: str, membe
     shock_frame = shock_check = shock_risk = None
     if shocks:
         shock_frame, shock_check, shock_risk = _conditional(fhs, gen, e, W, factors, ep, base, horizon, shocks,
-                                                            p.extrapolation_sigma, stage("shock"))
+                                                            p.extrapolation_sigma, p.band_level, stage("shock"))
         if shock_check["warning"]:
             warnings.append(shock_check["warning"])
     sc = None
@@ -253,7 +273,7 @@ def stress_run(close: pd.DataFrame, kinds: Mapping[str, str], sector: str, membe
         if absent:
             notes.append(f"scenario {scenario.name}: no closes for {', '.join(absent)}; their moves are not applied")
         frame, check, srisk = _conditional(fhs, gen, e, W, factors, ep, base, sc_days, present, p.extrapolation_sigma,
-                                           stage("scenario"))
+                                           p.band_level, stage("scenario"))
         kinds_of = {m.asset: m.kind for m in scenario.moves}
         frame["kind"] = [kinds_of.get(a, "propagated") if a in present else "propagated" for a in frame.index]
         frame = frame[frame.index.isin([*port.assets, *present])]
