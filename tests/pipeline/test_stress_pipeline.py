@@ -170,3 +170,14 @@ def test_what_if_table_for_the_report(store):
     members = [a for a in t.index if t.loc[a, "kind"] == "propagated" and a in u.sector("ai-crypto").members]
     assert t.loc["SECTOR_EW", "ret_pct"] == pytest.approx(t.loc[members, "ret_pct"].mean(), abs=1e-9)
     assert (t["lo_pct"] <= t["ret_pct"] + 1e-9).all() and (t["ret_pct"] <= t["hi_pct"] + 1e-9).all()
+
+
+def test_readme_stress_example_runs(store):
+    import re
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Stress testing"):]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1).replace('"out/demo.duckdb"', repr(str(store)))
+    ns: dict = {}
+    exec(compile(code, "README.md", "exec"), ns)
+    assert ns["res"].shock is not None and ns["res"].reverse is not None

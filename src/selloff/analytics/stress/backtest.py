@@ -31,7 +31,6 @@ Jorion, P. (2007), *Value at Risk*, 3rd ed., Table 6-3 (Kupiec's non-rejection r
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -112,31 +111,24 @@ def rolling_fhs_var(returns: pd.Series, levels: np.ndarray, window: int, refit: 
                     asymmetric: bool = True, scale: float = 100.0) -> pd.DataFrame:
     """One-day-ahead FHS VaR (positive fractions) of ``returns`` (simple, daily) for each day after the first
     ``window``: columns = levels."""
-    from arch import arch_model
+    from selloff.analytics.stress.fhs import fit_fhs
 
-    y = np.log1p(returns.to_numpy(float)) * scale
+    lr = np.log1p(returns.to_numpy(float))
+    y = lr * scale
     T = len(y)
     if T < window + 20:
         raise DataError(f"backtest needs at least {window + 20} days of portfolio returns, has {T}; "
                         f"import a longer history or lower [stress] backtest_window")
     out = np.empty((T - window, len(levels)))
     for s in range(window, T, refit):
-        win = y[s - window:s]
-        am = arch_model(win, mean="Zero", vol="GARCH", p=1, o=1 if asymmetric else 0, q=1, dist="t", rescale=False)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            res = am.fit(disp="off", show_warning=False)
-        pr = res.params
-        om, al, be = float(pr["omega"]), float(pr["alpha[1]"]), float(pr["beta[1]"])
-        ga = float(pr.get("gamma[1]", 0.0))
-        sig = np.asarray(res.conditional_volatility, float)
-        z = win / sig
-        q = np.quantile(z, 1 - levels)
-        var, eps = sig[-1] ** 2, win[-1]
+        m = fit_fhs(pd.DataFrame({"portfolio": lr[s - window:s]}), asymmetric=asymmetric, scale=scale, min_obs=1,
+                    dtype="float64")
+        f = m.fits[0]
+        q = np.quantile(m.z[:, 0], 1 - levels)
+        var = f.sigma2_next
         for t in range(s, min(s + refit, T)):
-            var = om + (al + ga * (eps < 0)) * eps ** 2 + be * var
             out[t - window] = -np.expm1(np.sqrt(var) * q / scale)
-            eps = y[t]
+            var = f.omega + (f.alpha + f.gamma * (y[t] < 0)) * y[t] ** 2 + f.beta * var
     return pd.DataFrame(out, index=returns.index[window:], columns=list(levels))
 
 
