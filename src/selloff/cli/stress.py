@@ -51,6 +51,12 @@ def _print(res) -> None:
     rows.append(["total", "", *[_pct(res.euler_assets[c].sum()) for c in cols]])
     out.print(_table(f"Euler contributions to ES {res.euler_level * 100:g} %, % of equity",
                      ["asset", "exposure", *[c.split("_")[1] for c in cols]], rows))
+    d = res.distribution
+    d = d[d.index.isin([*[p["asset"] for p in res.portfolio], "PORTFOLIO"])]
+    rows = [[a, _pct(r["sigma_1d_pct"]), _pct(r["p01_pct"]), _pct(r["p05_pct"]), _pct(r["median_pct"]),
+             _pct(r["p95_pct"])] for a, r in d.iterrows()]
+    out.print(_table(f"Simulated {res.horizon}d moves, % (portfolio: P&L on equity)",
+                     ["asset", "sigma 1d", "p01", "p05", "median", "p95"], rows))
     fcols = [c for c in res.euler_factors.columns if c.startswith("ces_")]
     rows = [[f, *[_pct(r[c]) for c in fcols]] for f, r in res.euler_factors.iterrows()]
     out.print(_table("ES by factor, % of equity", ["factor", *[c.split("_")[1] for c in fcols]], rows))

@@ -28,6 +28,8 @@ from selloff.errors import ConfigError, DataError
 __all__ = ["BASKET", "return_grid", "stress_run", "with_basket"]
 
 BASKET = "EQ_BASKET"
+PORTFOLIO = "PORTFOLIO"
+"""The portfolio's row in the distribution table."""
 
 
 def _window(close: pd.DataFrame, kinds: Mapping[str, str], core: Sequence[str], keep: Sequence[str],
@@ -146,12 +148,18 @@ def _euler(run: EngineRun, horizons: Sequence[int], level: float, port_assets: S
 
 
 def _distribution(run: EngineRun, fhs: FHSModel, h: int) -> pd.DataFrame:
+    """Each asset's simulated h-day move (first ``asset_sample_paths`` paths) and the portfolio's (all paths)."""
     X = run.sample[h]
-    q = np.quantile(X, [0.01, 0.05, 0.5, 0.95], axis=0)
-    return pd.DataFrame({"sigma_1d_pct": [np.sqrt(f.sigma2_next) / fhs.scale * 100 for f in fhs.fits],
-                         "mean_pct": X.mean(axis=0) * 100, "p01_pct": q[0] * 100, "p05_pct": q[1] * 100,
-                         "median_pct": q[2] * 100, "p95_pct": q[3] * 100},
-                        index=pd.Index(run.assets, name="asset"))
+    qs = [0.01, 0.05, 0.5, 0.95]
+    q = np.quantile(X, qs, axis=0)
+    df = pd.DataFrame({"sigma_1d_pct": [np.sqrt(f.sigma2_next) / fhs.scale * 100 for f in fhs.fits],
+                       "mean_pct": X.mean(axis=0) * 100, "p01_pct": q[0] * 100, "p05_pct": q[1] * 100,
+                       "median_pct": q[2] * 100, "p95_pct": q[3] * 100},
+                      index=pd.Index(run.assets, name="asset"))
+    pnl = -run.losses[h]
+    qp = np.quantile(pnl, qs)
+    df.loc[PORTFOLIO] = [np.nan, pnl.mean() * 100, *(qp * 100)]
+    return df
 
 
 def _margin(port: Portfolio, run: EngineRun, h: int, mmr: float) -> pd.DataFrame:
