@@ -153,7 +153,7 @@ def _required(date: object) -> object:
 __all__ += ["stress", "stress_scenarios"]
 
 
-def stress(store, *, sector: str = "ai-crypto", shocks=(), scenario: str | None = None, reverse=None,
+def stress(store, *, sector: str | None = None, shocks=(), scenario: str | None = None, reverse=None,
            backtest: bool = False, portfolio=None, horizon: str = "1d", paths: int | None = None,
            seed: int | None = None, config: str | Path | None = None, universe=None, method: str | None = None,
            progress=None) -> "StressResult":
@@ -162,18 +162,24 @@ def stress(store, *, sector: str = "ai-crypto", shocks=(), scenario: str | None 
     ``shocks``: ``["BTC=-18%", "NVDA=-10%"]`` or ``{"BTC": -0.18}``; ``scenario``: a library name
     (:func:`stress_scenarios`) or ``"episode:YYYY-MM-DD"``; ``reverse``: the loss, ``"-25%"`` or ``-0.25``;
     ``portfolio``: a TOML/CSV path or rows ``{asset, weight | quantity, leverage}``; ``horizon``: ``1d``, ``5d`` or
-    ``10d``; ``paths``/``seed`` override ``[stress]``; ``progress(stage, done, total)`` is called per batch.
+    ``10d``; ``paths``/``seed`` override ``[stress]``; ``progress(stage, done, total)`` is called per batch;
+    ``sector`` None is ``ai-crypto``.
     """
     from selloff.pipeline import stress as st
 
     with _config(config), open_store(store) as db:
-        return st.stress(db, _universe(universe), sector, shocks=shocks, scenario=scenario, reverse=reverse,
+        return st.stress(db, _universe(universe), sector or "ai-crypto", shocks=shocks, scenario=scenario, reverse=reverse,
                          backtest=backtest, portfolio=portfolio, horizon=horizon, paths=paths, seed=seed,
                          method=method, progress=progress)
 
 
-def stress_scenarios() -> "pd.DataFrame":
-    """The shipped historical scenario library, one row per scenario."""
+def stress_scenarios(store=None, *, sector: str | None = None, universe=None,
+                     config: str | Path | None = None) -> "pd.DataFrame":
+    """The shipped historical scenario library, one row per scenario; with ``store``, the sell-off episodes
+    detected in it too (replayable as ``episode:<start>``)."""
     from selloff.pipeline.stress import list_scenarios
 
-    return list_scenarios()
+    if store is None:
+        return list_scenarios()
+    with _config(config), open_store(store) as db:
+        return list_scenarios(db, _universe(universe), sector or "ai-crypto")

@@ -107,9 +107,12 @@ def test_backtest(store):
     assert len(b["multinomial"]["observed"]) == 5 and sum(b["multinomial"]["observed"]) == b["days"]
 
 
-def test_list_scenarios():
+def test_list_scenarios(store):
     res = runner.invoke(app, ["stress", "--list-scenarios"])
-    assert res.exit_code == 0 and "deepseek-2025-01-27" in res.stdout
+    assert res.exit_code == 0 and "deepseek-2025-01-27" in res.stdout and "episode:" not in res.stdout
+    res = runner.invoke(app, ["stress", "--list-scenarios", "--store", str(store), "--json"])
+    names = [r["name"] for r in json.loads(res.stdout)]
+    assert "ftx-2022-11" in names and any(n.startswith("episode:") for n in names)
 
 
 @pytest.mark.parametrize("argv,needle", [

@@ -129,7 +129,9 @@ def stress(
     from selloff import api
 
     if list_scenarios:
-        df = api.stress_scenarios()
+        path = store_file(store)
+        df = api.stress_scenarios(path, sector=sector, universe=universe_of(universe)) if path.exists() \
+            else api.stress_scenarios()
         if as_json:
             print_json(df.to_dict(orient="records"))
             return

@@ -164,10 +164,19 @@ def stress(store: Store, universe: Universe, sector: str = "ai-crypto", *, shock
                      backtest=backtest, progress=progress)
 
 
-def list_scenarios() -> pd.DataFrame:
-    """The library: one row per scenario (name, window, days, assets, kinds of evidence)."""
+def list_scenarios(store: Store | None = None, universe: Universe | None = None,
+                   sector: str = "ai-crypto") -> pd.DataFrame:
+    """The library: one row per scenario (name, window, days, assets, kinds of evidence); with ``store``, the
+    episodes the sell-off detector finds in it as ``episode:<start>`` rows."""
     rows = [{"name": s.name, "start": s.start, "end": s.end, "days": s.days, "assets": len(s.moves),
              "kinds": ",".join(sorted({m.kind for m in s.moves})), "title": s.title} for s in lib.library().values()]
+    if store is not None and universe is not None:
+        from selloff.pipeline.analysis import scan
+
+        for e in scan(store, universe, sector).episodes:
+            rows.append({"name": f"episode:{e.start.date()}", "start": str(e.start.date()), "end": str(e.end.date()),
+                         "days": int(e.days), "assets": len(universe.sector(sector).members), "kinds": "stored",
+                         "title": f"detected {sector} episode, depth {e.depth_pct:.1f} %"})
     if not rows:
         raise DataError("the scenario library is empty; reinstall selloff")
     return pd.DataFrame(rows)

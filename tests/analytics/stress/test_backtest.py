@@ -10,7 +10,7 @@ from selloff.errors import DataError
 
 CRIT = stats.chi2.ppf(0.95, 1)
 
-# Jorion (2007), Value at Risk, 3rd ed., Table 6-3 (after Kupiec 1995): 95 % non-rejection regions of the number
+# Jorion (2007), Value at Risk, 3rd ed., ch. 6, the table of non-rejection regions (after Kupiec 1995): 95 % non-rejection regions of the number
 # of exceptions N — (p, T): (lowest accepted, highest accepted). For p = 1 %, T = 252 the table gives "N < 7".
 JORION = {(0.01, 252): (None, 6), (0.01, 510): (2, 10), (0.01, 1000): (5, 16),
           (0.025, 252): (3, 11), (0.025, 510): (7, 20), (0.025, 1000): (16, 35),
@@ -26,7 +26,7 @@ def test_kupiec_matches_jorions_non_rejection_regions(key):
         assert kupiec_pof(lo, T, p)["lr"] < CRIT < kupiec_pof(lo - 1, T, p)["lr"]
 
 
-# BCBS (1996), Supervisory framework for the use of backtesting, Table 2: 250 observations at 99 % — zone,
+# BCBS (1996), Supervisory framework for the use of backtesting, the zone table: 250 observations at 99 % — zone,
 # cumulative probability (per cent) and plus factor per number of exceptions.
 BASEL = {0: ("green", 8.11, 0.0), 1: ("green", 28.58, 0.0), 2: ("green", 54.32, 0.0), 3: ("green", 75.81, 0.0),
          4: ("green", 89.22, 0.0), 5: ("yellow", 95.88, 0.40), 6: ("yellow", 98.63, 0.50),

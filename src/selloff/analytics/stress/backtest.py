@@ -10,7 +10,7 @@ residuals. An exception on day t is a loss above ``VaR_t``.
 - **Christoffersen (1998) independence**: with transition counts ``n_ij`` of the exception indicator,
   ``LR_ind = -2 ln[(1-pi)^{n00+n10} pi^{n01+n11}] + 2 ln[(1-pi0)^{n00} pi0^{n01} (1-pi1)^{n10} pi1^{n11}] ~
   chi2(1)``; conditional coverage ``LR_cc = LR_pof + LR_ind ~ chi2(2)``.
-- **Basel traffic light** (BCBS 1996): the zone of the exception count over the last 250 days at 99 % by its
+- **Basel traffic light** (BCBS 1996, the zone table for 250 observations): the zone of the exception count over the last 250 days at 99 % by its
   cumulative binomial probability — green below 95 %, red from 99.99 % (0-4 green, 5-9 yellow, 10+ red for 250
   days), with the yellow zone's plus factor to the capital multiplier.
 - **Multinomial ES backtest** (Kratz, Lok & McNeil 2018): VaR exceptions at N levels
@@ -23,10 +23,10 @@ References
 Kupiec, P. (1995), "Techniques for verifying the accuracy of risk measurement models", *J. Derivatives* 3(2).
 Christoffersen, P. (1998), "Evaluating interval forecasts", *International Economic Review* 39(4).
 Basel Committee on Banking Supervision (1996), *Supervisory framework for the use of "backtesting" in
-conjunction with the internal models approach to market risk capital requirements*, Table 2.
+conjunction with the internal models approach to market risk capital requirements* (zones and plus factors).
 Kratz, M., Lok, Y. H. & McNeil, A. J. (2018), "Multinomial VaR backtests: a simple implicit approach to
 backtesting expected shortfall", *Journal of Banking & Finance* 88, 393-407.
-Jorion, P. (2007), *Value at Risk*, 3rd ed., Table 6-3 (Kupiec's non-rejection regions).
+Jorion, P. (2007), *Value at Risk*, 3rd ed., ch. 6 (the table of Kupiec's 95 % non-rejection regions).
 """
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ __all__ = ["BASEL_PLUS_FACTOR", "BacktestResult", "backtest_var", "christofferse
            "rolling_fhs_var", "traffic_light"]
 
 BASEL_PLUS_FACTOR = {5: 0.40, 6: 0.50, 7: 0.65, 8: 0.75, 9: 0.85}
-"""Plus factor to the capital multiplier in the yellow zone, by exceptions in 250 days (BCBS 1996, Table 2);
+"""Plus factor to the capital multiplier in the yellow zone, by exceptions in 250 days (BCBS 1996);
 0.00 in the green zone, 1.00 in the red."""
 
 

@@ -9,7 +9,8 @@ Margin-call distance (isolated margin, per position) uses the exchanges' liquida
 uses too: a long at entry ``EP`` with leverage ``L`` and maintenance-margin rate ``m`` is closed at
 ``EP * (1 - 1/L) / (1 - m)``, a short at ``EP * (1 + 1/L) / (1 + m)``; the distance is that price's move from
 ``EP`` (Binance, "How to calculate liquidation price", USDⓈ-M futures FAQ). A position with ``L = 1`` long is
-never called (its distance is -100 %).
+never called (its distance is -100 %). The simulated P&L is not cut at the margin call: a path beyond it shows the
+loss the position would have had, and the result gives the share of paths that reach a call instead.
 """
 from __future__ import annotations
 
