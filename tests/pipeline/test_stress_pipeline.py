@@ -87,6 +87,8 @@ def test_portfolio_files_with_leverage(store, tmp_path):
     r2 = api.stress(store, portfolio=c, paths=int(PATHS))
     assert [p["asset"] for p in r2.portfolio] == ["BTC", "NVDA"]
     assert sum(abs(p["weight"]) for p in r2.portfolio) == pytest.approx(1)
+    assert r2.portfolio_value_usd > 0
+    np.testing.assert_allclose(r2.risk["es_usd"], r2.risk["es_pct"] / 100 * r2.portfolio_value_usd)
 
 
 def test_scenario_library_and_episode_replay(store):

@@ -38,6 +38,9 @@ def _print(res) -> None:
     w = res.window
     out.print(f"{res.sector}: {res.model}, {res.paths:,} paths, seed {res.seed}; {w[2]} rows of {res.calendar} "
               f"{w[0]}..{w[1]}", markup=False)
+    if res.portfolio_value_usd is not None:
+        out.print(f"portfolio equity {res.portfolio_value_usd:,.0f} USD at the last stored closes "
+                  f"({res.portfolio_source}); VaR/ES in USD in --json/--csv", markup=False)
     for n in res.notes:
         out.print(f"note: {n}", markup=False)
     for n in res.warnings:

@@ -14,6 +14,10 @@ def test_quantities_are_valued_at_prices():
     p = portfolio_from_records([{"asset": "BTC", "quantity": 1}, {"asset": "TAO", "quantity": -100}],
                                prices={"BTC": 60_000.0, "TAO": 200.0})
     assert p.value_usd == 80_000 and [x.weight for x in p.positions] == pytest.approx([0.75, -0.25])
+    # 1 BTC at 60,000 with 3x leverage needs 20,000 of margin; 100 TAO short unlevered 20,000: equity 40,000
+    q = portfolio_from_records([{"asset": "BTC", "quantity": 1, "leverage": 3}, {"asset": "TAO", "quantity": -100}],
+                               prices={"BTC": 60_000.0, "TAO": 200.0})
+    assert q.value_usd == 40_000 and q.exposures == pytest.approx((1.5, -0.5))
 
 
 @pytest.mark.parametrize("rows,match", [

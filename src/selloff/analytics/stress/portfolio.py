@@ -39,7 +39,7 @@ class Position:
 @dataclass(frozen=True)
 class Portfolio:
     """Positions plus where they came from (``source``: the file, or ``equal-weight <sector>``); ``value_usd`` is
-    the gross value when the file gave quantities (else None)."""
+    the equity (the margin behind the positions, ``sum |q p| / L``) when the file gave quantities (else None)."""
 
     positions: tuple[Position, ...]
     source: str = ""
@@ -73,7 +73,9 @@ def portfolio_from_records(records: Iterable[Mapping[str, object]], source: str 
     """Positions from rows ``{asset, weight | quantity, leverage}`` (a parsed TOML or CSV file).
 
     Weights are used as given (a weight of 0.5 is half the equity); quantities are valued at ``prices`` (the last
-    stored close) and turned into weights of the gross value. A file must use one of the two.
+    stored close): a position's notional ``q p`` is backed by the margin ``|q p| / L``, the equity is the sum of the
+    margins and the weight is the position's margin over the equity (signed), so its exposure ``w L`` is its notional
+    over the equity. A file must use one of the two.
 
     Raises
     ------
@@ -116,10 +118,10 @@ def portfolio_from_records(records: Iterable[Mapping[str, object]], source: str 
             raise ConfigError(f"portfolio {source}: no stored price for {', '.join(missing)} to value its quantity; "
                               f"fetch or import its bars, or give weights")
         notional = [(a, q * px[a], lev) for a, q, lev, _ in parsed]
-        value = sum(abs(n) for _, n, _ in notional)
+        value = sum(abs(n) / lev for _, n, lev in notional)
         if value == 0:
             raise ConfigError(f"portfolio {source}: every quantity is zero; give a non-zero position")
-        positions = tuple(Position(a, n / value, lev) for a, n, lev in notional)
+        positions = tuple(Position(a, n / lev / value, lev) for a, n, lev in notional)
     else:
         if all(v == 0 for _, v, _, _ in parsed):
             raise ConfigError(f"portfolio {source}: every weight is zero; give a non-zero position")

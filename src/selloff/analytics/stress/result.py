@@ -38,6 +38,7 @@ class StressResult:
     window: tuple[str, str, int]
     portfolio: tuple[dict, ...]
     portfolio_source: str
+    portfolio_value_usd: float | None
     fits: pd.DataFrame
     risk: pd.DataFrame
     euler_level: float
@@ -72,6 +73,7 @@ class StressResult:
                "horizon_days": self.horizon, "paths": self.paths, "seed": self.seed,
                "window": {"first": self.window[0], "last": self.window[1], "rows": self.window[2]},
                "portfolio": list(self.portfolio), "portfolio_source": self.portfolio_source,
+               "portfolio_value_usd": self.portfolio_value_usd,
                "fits": _records(self.fits), "risk": _records(self.risk), "euler_level": self.euler_level,
                "euler_assets": _records(self.euler_assets), "euler_factors": _records(self.euler_factors),
                "distribution": _records(self.distribution), "margin": _records(self.margin),

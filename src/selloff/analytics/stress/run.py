@@ -263,6 +263,9 @@ def stress_run(close: pd.DataFrame, kinds: Mapping[str, str], sector: str, membe
                       moments=bool(shocks or scenario), draw_bytes_per_path=8 if p.method == "fhs" else 8 * len(assets))
     risk_h = tuple(sorted({*p.risk_horizons, horizon}))
     risk = _risk_frame(base, risk_h)
+    if port.value_usd is not None:  # a portfolio of quantities: the figures in USD of its equity too
+        for c in ("var", "es"):
+            risk[f"{c}_usd"] = risk[f"{c}_pct"] / 100 * port.value_usd
     ea, ef = _euler(base, risk_h, p.euler_level, port.assets)
     fits = pd.DataFrame([f.as_dict() for f in fhs.fits]).set_index("asset")
     shock_frame = shock_check = shock_risk = None
@@ -308,7 +311,7 @@ def stress_run(close: pd.DataFrame, kinds: Mapping[str, str], sector: str, membe
     return StressResult(
         sector=sector, method=p.method, model=getattr(gen, "model", fhs.model), calendar=calendar, horizon=horizon,
         paths=p.paths, seed=p.seed, window=(str(lr.index[0].date()), str(lr.index[-1].date()), len(lr)),
-        portfolio=tuple(port.to_records()), portfolio_source=port.source, fits=fits, risk=risk,
+        portfolio=tuple(port.to_records()), portfolio_source=port.source, portfolio_value_usd=port.value_usd, fits=fits, risk=risk,
         euler_level=p.euler_level, euler_assets=ea, euler_factors=ef, distribution=_distribution(base, fhs, horizon),
         margin=_margin(port, base, horizon, p.mmr), margin_call_prob=base.margin_calls[horizon] / p.paths,
         shock=shock_frame, shock_check=shock_check, shock_risk=shock_risk, scenario=sc, reverse=rev, backtest=bt,
