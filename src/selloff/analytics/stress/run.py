@@ -248,6 +248,10 @@ def stress_run(close: pd.DataFrame, kinds: Mapping[str, str], sector: str, membe
     port = portfolio or equal_weight([a for a in members if a in lr.columns], f"equal-weight {sector}")
     fhs = fit_fhs(lr, asymmetric=p.asymmetric, mean=p.mean, min_obs=p.min_obs,
                   dtype="float32" if p.float32 else "float64")
+    explosive = [f.asset for f in fhs.fits if f.persistence >= 1]
+    if explosive:
+        warnings.append(f"GARCH persistence alpha + gamma/2 + beta >= 1 for {', '.join(explosive)}: their simulated "
+                        f"variance grows with the horizon (the fit sees no mean reversion in this window)")
     gen = fit_t_copula(fhs) if p.method == "t-copula" else fhs
     assets = fhs.assets
     e = np.zeros(len(assets))
