@@ -169,7 +169,8 @@ def run_engine(gen: Generator, exposures, factor_weights: np.ndarray, factors: t
         if held > budget * 0.8:
             fit = int(p.paths * budget * 0.8 / held)
             raise ConfigError(f"--paths {p.paths} needs {held / 2**20:,.0f} MiB for the losses and tail rows "
-                              f"(budget [stress] max_memory_mb = {p.max_memory_mb:g}); use --paths {fit} or fewer")
+                              f"(budget [stress] max_memory_mb = {p.max_memory_mb:g}; a smaller batch does not help, one "
+                              f"loss per path is kept); use --paths {fit} or fewer")
         fit_b = max(p.block_paths, int((budget - held) / per_batch * p.batch) // p.block_paths * p.block_paths)
         raise ConfigError(f"a batch of {p.batch} paths needs {per_batch / 2**20:,.0f} MiB (budget [stress] "
                           f"max_memory_mb = {p.max_memory_mb:g}); set [stress] batch_paths = {fit_b} or lower")
