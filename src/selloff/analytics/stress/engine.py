@@ -22,7 +22,7 @@ import numpy as np
 from selloff.analytics.stress.risk import tail_count, var_es
 from selloff.errors import ConfigError
 
-__all__ = ["EngineParams", "EngineRun", "Generator", "ShockMap", "memory_needed", "run_engine"]
+__all__ = ["EngineParams", "EngineRun", "Generator", "ShockMap", "check_memory", "memory_needed", "run_engine"]
 
 
 class Generator(Protocol):
@@ -127,6 +127,22 @@ def memory_needed(p: EngineParams, n_assets: int, n_factors: int, days: int, dra
     return float(held), float(batch)
 
 
+def check_memory(p: EngineParams, n_assets: int, n_factors: int, draw_bytes_per_path: int = 8) -> None:
+    """Refuse a run that would need more than ``p.max_memory_mb`` (ConfigError naming the paths or batch that fit)."""
+    N, K, days = n_assets, n_factors, max(p.horizons)
+    held, per_batch = memory_needed(p, N, K, days, draw_bytes_per_path)
+    budget = p.max_memory_mb * 2 ** 20
+    if held + per_batch > budget:
+        if held > budget * 0.8:
+            fit = int(p.paths * budget * 0.8 / held)
+            raise ConfigError(f"--paths {p.paths} needs {held / 2**20:,.0f} MiB for the losses and tail rows "
+                              f"(budget [stress] max_memory_mb = {p.max_memory_mb:g}; a smaller batch does not help, one "
+                              f"loss per path is kept); use --paths {fit} or fewer")
+        fit_b = max(p.block_paths, int((budget - held) / per_batch * p.batch) // p.block_paths * p.block_paths)
+        raise ConfigError(f"a batch of {p.batch} paths needs {per_batch / 2**20:,.0f} MiB (budget [stress] "
+                          f"max_memory_mb = {p.max_memory_mb:g}); set [stress] batch_paths = {fit_b} or lower")
+
+
 def _top(loss: np.ndarray, idx: np.ndarray, k: int) -> np.ndarray:
     """Positions of the ``k`` largest losses, ties broken by the smaller path index (order-free)."""
     order = np.lexsort((idx, -loss))
@@ -163,17 +179,7 @@ def run_engine(gen: Generator, exposures, factor_weights: np.ndarray, factors: t
     W = np.asarray(factor_weights, float).reshape(-1, N)
     K = W.shape[0]
     days = max(p.horizons)
-    held, per_batch = memory_needed(p, N, K, days, draw_bytes_per_path)
-    budget = p.max_memory_mb * 2 ** 20
-    if held + per_batch > budget:
-        if held > budget * 0.8:
-            fit = int(p.paths * budget * 0.8 / held)
-            raise ConfigError(f"--paths {p.paths} needs {held / 2**20:,.0f} MiB for the losses and tail rows "
-                              f"(budget [stress] max_memory_mb = {p.max_memory_mb:g}; a smaller batch does not help, one "
-                              f"loss per path is kept); use --paths {fit} or fewer")
-        fit_b = max(p.block_paths, int((budget - held) / per_batch * p.batch) // p.block_paths * p.block_paths)
-        raise ConfigError(f"a batch of {p.batch} paths needs {per_batch / 2**20:,.0f} MiB (budget [stress] "
-                          f"max_memory_mb = {p.max_memory_mb:g}); set [stress] batch_paths = {fit_b} or lower")
+    check_memory(p, N, K, draw_bytes_per_path)
     n_blocks = math.ceil(p.paths / p.block_paths)
     seeds = np.random.SeedSequence(p.seed).spawn(n_blocks)
     kmax = tail_count(p.paths, min(p.levels))

@@ -15,7 +15,7 @@ import pandas as pd
 
 from selloff.analytics.stress.backtest import backtest_var
 from selloff.analytics.stress.copula import fit_t_copula
-from selloff.analytics.stress.engine import EngineParams, EngineRun, run_engine
+from selloff.analytics.stress.engine import EngineParams, EngineRun, check_memory, run_engine
 from selloff.analytics.stress.fhs import FHSModel, fit_fhs
 from selloff.analytics.stress.params import StressParams
 from selloff.analytics.stress.portfolio import Portfolio, equal_weight, margin_call_move
@@ -246,6 +246,12 @@ def stress_run(close: pd.DataFrame, kinds: Mapping[str, str], sector: str, membe
         warnings.append(f"short history: {len(lr)} rows of returns ({lr.index[0].date()}..{lr.index[-1].date()}); "
                         f"GARCH estimates are imprecise and the simulated tails are bounded by these days")
     port = portfolio or equal_weight([a for a in members if a in lr.columns], f"equal-weight {sector}")
+    sc_days = max(1, min(scenario.days, 10)) if scenario else None
+    H = tuple(sorted({*p.risk_horizons, horizon, *([sc_days] if sc_days else [])}))
+    ep = EngineParams(p.paths, p.seed, p.batch_paths, p.block_paths, p.levels, H, p.ci_level, p.max_memory_mb,
+                      p.asset_sample_paths, p.mmr)
+    draw_bytes = 8 if p.method == "fhs" else 8 * lr.shape[1]
+    check_memory(ep, lr.shape[1], len(p.factors), draw_bytes)  # before the fits: a run that cannot fit fails fast
     fhs = fit_fhs(lr, asymmetric=p.asymmetric, mean=p.mean, min_obs=p.min_obs,
                   dtype="float32" if p.float32 else "float64")
     explosive = [f.asset for f in fhs.fits if f.persistence >= 1]
@@ -258,13 +264,9 @@ def stress_run(close: pd.DataFrame, kinds: Mapping[str, str], sector: str, membe
     for pos in port.positions:
         e[assets.index(pos.asset)] += pos.exposure
     factors, W = _factor_rows(assets, p, notes)
-    sc_days = max(1, min(scenario.days, 10)) if scenario else None
-    H = tuple(sorted({*p.risk_horizons, horizon, *([sc_days] if sc_days else [])}))
-    ep = EngineParams(p.paths, p.seed, p.batch_paths, p.block_paths, p.levels, H, p.ci_level, p.max_memory_mb,
-                      p.asset_sample_paths, p.mmr)
     stage = lambda name: (lambda done: progress(name, done, p.paths)) if progress else None  # noqa: E731
     base = run_engine(gen, e, W, factors, ep, reverse_loss=reverse, progress=stage("simulating"),
-                      moments=bool(shocks or scenario), draw_bytes_per_path=8 if p.method == "fhs" else 8 * len(assets))
+                      moments=bool(shocks or scenario), draw_bytes_per_path=draw_bytes)
     risk_h = tuple(sorted({*p.risk_horizons, horizon}))
     risk = _risk_frame(base, risk_h)
     if port.value_usd is not None:  # a portfolio of quantities: the figures in USD of its equity too
