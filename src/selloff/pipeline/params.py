@@ -72,7 +72,7 @@ def stress_params(**overrides):
     s, att = defaults("stress"), defaults("attribution")
     p = StressParams(
         method=str(s["method"]), paths=int(s["paths"]), seed=int(s["seed"]), block_paths=int(s["block_paths"]),
-        batch_paths=int(s["batch_paths"]), max_memory_mb=float(s["max_memory_mb"]),
+        batch_paths=int(s["batch_paths"]), workers=int(s["workers"]), max_memory_mb=float(s["max_memory_mb"]),
         levels=tuple(float(x) for x in s["levels"]), risk_horizons=tuple(int(x) for x in s["risk_horizons_days"]),
         euler_level=float(s["euler_level"]), ci_level=float(s["ci_level"]),
         asset_sample_paths=int(s["asset_sample_paths"]), history_days=int(s["history_days"]),

@@ -3,8 +3,10 @@ whole seed blocks, so that the result is the same for every batch size and worke
 
 Reproducibility: the paths are cut into blocks of ``block_paths``; block ``j`` draws with
 ``Generator(PCG64(SeedSequence(seed).spawn(n_blocks)[j]))`` (numpy's recommended parallel streams), a batch is a
-run of whole blocks and every reduction is exact or order-free (sorting with the path index as tie-break, sums of
-per-path rows), so the figures do not depend on the batch size. Memory: a batch holds a few (batch x assets)
+run of whole blocks, a worker process a run of batches, and every reduction is exact or order-free: losses are
+kept per path, the tail is chosen by sorting with the path index as tie-break, and the regression and moment sums
+are formed per block and added in block order. So the figures do not depend on the batch size or the number of
+workers. Memory: a batch holds a few (batch x assets)
 arrays; the whole run keeps one loss per path and horizon and the worst ``k`` paths' rows for the Euler
 allocation — both are sized before the run, and a run that would not fit is refused with the size that would.
 
@@ -45,10 +47,13 @@ class EngineParams:
     max_memory_mb: float = 1024.0
     asset_sample_paths: int = 100_000
     mmr: float = 0.005
+    workers: int = 1
 
     def __post_init__(self) -> None:
         if self.paths < 1:
             raise ConfigError(f"--paths {self.paths} must be at least 1")
+        if self.workers < 1:
+            raise ConfigError(f"[stress] workers = {self.workers} must be >= 1")
         if self.block_paths < 1 or self.batch_paths < 1:
             raise ConfigError("[stress] block_paths and batch_paths must be >= 1")
         if not self.horizons or min(self.horizons) < 1:
@@ -119,11 +124,12 @@ class EngineRun:
 
 
 def memory_needed(p: EngineParams, n_assets: int, n_factors: int, days: int, draw_bytes_per_path: int) -> tuple[float, float]:
-    """Bytes (held over the run, per batch) the run needs: losses and tail rows; the batch's arrays."""
+    """Bytes (held over the run, per batch) the run needs: losses and tail rows; the batch's arrays (one batch
+    per worker)."""
     kmax = tail_count(p.paths, min(p.levels))
     nh = len(p.horizons)
     held = nh * (p.paths * 8 + kmax * (n_assets + n_factors + 2) * 8 * 2 + min(p.asset_sample_paths, p.paths) * n_assets * 8)
-    batch = p.batch * (draw_bytes_per_path * days + n_assets * (4 * 6 + 8 * (nh + 4)))
+    batch = p.batch * (draw_bytes_per_path * days + n_assets * (4 * 6 + 8 * (nh + 4))) * max(1, p.workers)
     return float(held), float(batch)
 
 
@@ -149,12 +155,107 @@ def _top(loss: np.ndarray, idx: np.ndarray, k: int) -> np.ndarray:
     return order[:k]
 
 
+def _pass(gen: Generator, e: np.ndarray, W: np.ndarray, p: EngineParams, H: tuple[int, ...], b_from: int, b_to: int,
+          shock: ShockMap | None, reverse_loss: float | None, moments: bool,
+          progress: Callable[[int], None] | None = None) -> dict:
+    """Blocks ``[b_from, b_to)`` in batches: their losses, tail candidates, sample rows, counts, and the sums of
+    the regressions and moments *per block* (added in block order by :func:`_merge`, so that neither the batch
+    nor the split between workers changes a rounding)."""
+    N, K = len(gen.assets), W.shape[0]
+    n_blocks = math.ceil(p.paths / p.block_paths)
+    seeds = np.random.SeedSequence(p.seed).spawn(n_blocks)
+    kmax = tail_count(p.paths, min(p.levels))
+    nsamp = min(p.asset_sample_paths, p.paths)
+    days = max(H)
+    first = b_from * p.block_paths
+    last = min(p.paths, b_to * p.block_paths)
+    out = {"first": first, "losses": {h: np.empty(last - first) for h in H},
+           "cand": {h: (np.empty(0), np.empty(0, np.int64), np.empty((0, N)), np.empty((0, K))) for h in H},
+           "sums": {h: [] for h in H}, "sample": {h: [] for h in H}, "calls": {h: 0 for h in H},
+           "hits": {h: 0 for h in H}}
+    gross = np.abs(e)
+    per = max(1, p.batch // p.block_paths)
+    done = first
+    for b0 in range(b_from, b_to, per):
+        blocks = range(b0, min(b0 + per, b_to))
+        sizes = [min(p.block_paths, p.paths - j * p.block_paths) for j in blocks]
+        draws = np.concatenate([gen.draw(np.random.Generator(np.random.PCG64(seeds[j])), m, days)
+                                for j, m in zip(blocks, sizes)], axis=1)
+        sims = gen.from_draws(draws, H)
+        n = sum(sizes)
+        idx = np.arange(done, done + n)
+        cuts = np.cumsum([0, *sizes])
+        for h in H:
+            X = sims[h] if shock is None else shock.apply(sims[h])
+            C = X * (-e)
+            L = C.sum(axis=1)
+            F = X @ W.T
+            out["losses"][h][done - first:done - first + n] = L
+            cl, ci, cc, cf = out["cand"][h]
+            cl, ci = np.concatenate([cl, L]), np.concatenate([ci, idx])
+            cc, cf = np.concatenate([cc, C]), np.concatenate([cf, F])
+            keep = _top(cl, ci, kmax)
+            out["cand"][h] = (cl[keep], ci[keep], cc[keep], cf[keep])
+            A = np.column_stack([np.ones(n), F])
+            lx = np.log1p(X) if moments else None  # log-move moments, for the betas of a shock
+            hit = L >= reverse_loss if reverse_loss is not None else None
+            for i in range(len(sizes)):
+                sl = slice(cuts[i], cuts[i + 1])
+                Ab, Xb = A[sl], X[sl]
+                sums = [Ab.T @ Ab, Ab.T @ Xb]
+                if moments:
+                    sums += [lx[sl].sum(axis=0), lx[sl].T @ lx[sl]]
+                if hit is not None:
+                    sums += [F[sl][hit[sl]].sum(axis=0), Xb[hit[sl]].sum(axis=0)]
+                out["sums"][h].append(sums)
+            if done < nsamp:
+                out["sample"][h].append((done, X[:min(n, nsamp - done)].copy()))
+            out["calls"][h] += int(np.count_nonzero(1 - L < p.mmr * (gross * (1 + X)).sum(axis=1)))
+            if hit is not None:
+                out["hits"][h] += int(hit.sum())
+        done += n
+        if progress is not None:
+            progress(done - first)
+    return out
+
+
+def _merge(parts: list[dict], p: EngineParams, N: int, K: int, H: tuple[int, ...], moments: bool,
+           reverse: bool) -> dict:
+    """One run's accumulators from passes over consecutive block ranges (in block order)."""
+    kmax = tail_count(p.paths, min(p.levels))
+    nsamp = min(p.asset_sample_paths, p.paths)
+    parts = sorted(parts, key=lambda x: x["first"])
+    res: dict = {k: {} for k in ("losses", "cand", "sample", "calls", "hits", "sums")}
+    for h in H:
+        res["losses"][h] = np.concatenate([x["losses"][h] for x in parts])
+        cl, ci, cc, cf = (np.concatenate([x["cand"][h][j] for x in parts]) for j in range(4))
+        keep = _top(cl, ci, kmax)
+        res["cand"][h] = (cl[keep], ci[keep], cc[keep], cf[keep])
+        sample = np.empty((nsamp, N))
+        for x in parts:
+            for start, rows in x["sample"][h]:
+                sample[start:start + len(rows)] = rows
+        res["sample"][h] = sample
+        res["calls"][h] = sum(x["calls"][h] for x in parts)
+        res["hits"][h] = sum(x["hits"][h] for x in parts)
+        width = 2 + (2 if moments else 0) + (2 if reverse else 0)
+        total = [np.zeros((1 + K, 1 + K)), np.zeros((1 + K, N)), np.zeros(N), np.zeros((N, N)), np.zeros(K),
+                 np.zeros(N)]
+        slots = [0, 1] + ([2, 3] if moments else []) + ([4, 5] if reverse else [])
+        for x in parts:
+            for block in x["sums"][h]:
+                for j in range(width):
+                    total[slots[j]] = total[slots[j]] + block[j]
+        res["sums"][h] = total
+    return res
+
+
 def run_engine(gen: Generator, exposures, factor_weights: np.ndarray, factors: tuple[str, ...], p: EngineParams,
                *, shock: ShockMap | None = None, reverse_loss: float | None = None,
                progress: Callable[[int], None] | None = None, draw_bytes_per_path: int = 8,
                moments: bool = False) -> EngineRun:
     """Simulate ``p.paths`` paths of ``gen`` and measure the portfolio with ``exposures`` (aligned to
-    ``gen.assets``).
+    ``gen.assets``); with ``p.workers`` > 1 the blocks are split between worker processes (same result).
 
     Parameters
     ----------
@@ -165,7 +266,7 @@ def run_engine(gen: Generator, exposures, factor_weights: np.ndarray, factors: t
     reverse_loss
         Also count the paths whose loss is at least this fraction, with their mean factor and asset moves.
     progress
-        Called with the number of paths done after each batch.
+        Called with the number of paths done after each batch (after each worker's share with workers).
     moments
         Also accumulate the mean and covariance of the log moves (:attr:`EngineRun.moments`).
 
@@ -178,70 +279,38 @@ def run_engine(gen: Generator, exposures, factor_weights: np.ndarray, factors: t
     e = np.asarray(exposures, float)
     W = np.asarray(factor_weights, float).reshape(-1, N)
     K = W.shape[0]
-    days = max(p.horizons)
     check_memory(p, N, K, draw_bytes_per_path)
-    n_blocks = math.ceil(p.paths / p.block_paths)
-    seeds = np.random.SeedSequence(p.seed).spawn(n_blocks)
-    kmax = tail_count(p.paths, min(p.levels))
-    nsamp = min(p.asset_sample_paths, p.paths)
     H = tuple(sorted(set(p.horizons)))
-    losses = {h: np.empty(p.paths) for h in H}
-    cand = {h: (np.empty(0), np.empty(0, np.int64), np.empty((0, N)), np.empty((0, K))) for h in H}
-    xtx = {h: np.zeros((1 + K, 1 + K)) for h in H}
-    xty = {h: np.zeros((1 + K, N)) for h in H}
-    s1 = {h: np.zeros(N) for h in H}
-    s2 = {h: np.zeros((N, N)) for h in H}
-    sample = {h: np.empty((nsamp, N)) for h in H}
-    calls = {h: 0 for h in H}
-    rev = {h: [0, np.zeros(K), np.zeros(N)] for h in H}
-    gross = np.abs(e)
-    per = max(1, p.batch // p.block_paths)
-    done = 0
-    for b0 in range(0, n_blocks, per):
-        blocks = range(b0, min(b0 + per, n_blocks))
-        sizes = [min(p.block_paths, p.paths - j * p.block_paths) for j in blocks]
-        draws = np.concatenate([gen.draw(np.random.Generator(np.random.PCG64(seeds[j])), m, days)
-                                for j, m in zip(blocks, sizes)], axis=1)
-        sims = gen.from_draws(draws, H)
-        n = sum(sizes)
-        idx = np.arange(done, done + n)
-        for h in H:
-            X = sims[h] if shock is None else shock.apply(sims[h])
-            C = X * (-e)
-            L = C.sum(axis=1)
-            F = X @ W.T
-            losses[h][done:done + n] = L
-            cl, ci, cc, cf = cand[h]
-            cl, ci = np.concatenate([cl, L]), np.concatenate([ci, idx])
-            cc, cf = np.concatenate([cc, C]), np.concatenate([cf, F])
-            keep = _top(cl, ci, kmax)
-            cand[h] = (cl[keep], ci[keep], cc[keep], cf[keep])
-            A = np.column_stack([np.ones(n), F])
-            xtx[h] += A.T @ A
-            xty[h] += A.T @ X
-            if moments:  # log-move moments, for the conditional-expectation betas of a shock
-                lx = np.log1p(X)
-                s1[h] += lx.sum(axis=0)
-                s2[h] += lx.T @ lx
-            if done < nsamp:
-                m = min(n, nsamp - done)
-                sample[h][done:done + m] = X[:m]
-            calls[h] += int(np.count_nonzero(1 - L < p.mmr * (gross * (1 + X)).sum(axis=1)))
-            if reverse_loss is not None:
-                hit = L >= reverse_loss
-                rev[h][0] += int(hit.sum())
-                rev[h][1] += F[hit].sum(axis=0)
-                rev[h][2] += X[hit].sum(axis=0)
-        done += n
-        if progress is not None:
-            progress(done)
+    n_blocks = math.ceil(p.paths / p.block_paths)
+    workers = max(1, min(p.workers, n_blocks))
+    if workers == 1:
+        parts = [_pass(gen, e, W, p, H, 0, n_blocks, shock, reverse_loss, moments, progress)]
+    else:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        edges = np.linspace(0, n_blocks, workers + 1).round().astype(int)
+        ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+        parts, done = [], 0
+        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+            futs = [pool.submit(_pass, gen, e, W, p, H, int(a), int(b), shock, reverse_loss, moments)
+                    for a, b in zip(edges[:-1], edges[1:]) if b > a]
+            for f in as_completed(futs):
+                part = f.result()
+                parts.append(part)
+                done += len(part["losses"][H[0]])
+                if progress is not None:
+                    progress(done)
+    m = _merge(parts, p, N, K, H, moments, reverse_loss is not None)
     beta, mom, fmom = {}, {}, {}
     for h in H:
-        beta[h] = np.linalg.lstsq(xtx[h], xty[h], rcond=None)[0]
-        mu = s1[h] / p.paths
-        mom[h] = (mu, s2[h] / p.paths - np.outer(mu, mu))
-        mf = xtx[h][0, 1:] / p.paths
-        fmom[h] = (mf, xtx[h][1:, 1:] / p.paths - np.outer(mf, mf))
-    return EngineRun(p, tuple(gen.assets), e, factors, losses, {h: cand[h][2] for h in H}, {h: cand[h][3] for h in H},
-                     {h: cand[h][0] for h in H}, beta, mom, sample, calls, fmom,
-                     {h: (rev[h][0], rev[h][1], rev[h][2]) for h in H} if reverse_loss is not None else {})
+        xtx, xty, s1, s2, fsum, xsum = m["sums"][h]
+        beta[h] = np.linalg.lstsq(xtx, xty, rcond=None)[0]
+        mu = s1 / p.paths
+        mom[h] = (mu, s2 / p.paths - np.outer(mu, mu))
+        mf = xtx[0, 1:] / p.paths
+        fmom[h] = (mf, xtx[1:, 1:] / p.paths - np.outer(mf, mf))
+    cand = m["cand"]
+    return EngineRun(p, tuple(gen.assets), e, factors, m["losses"], {h: cand[h][2] for h in H},
+                     {h: cand[h][3] for h in H}, {h: cand[h][0] for h in H}, beta, mom, m["sample"], m["calls"], fmom,
+                     {h: (m["hits"][h], m["sums"][h][4], m["sums"][h][5]) for h in H} if reverse_loss is not None else {})

@@ -28,6 +28,7 @@ class StressParams:
     seed: int
     block_paths: int
     batch_paths: int
+    workers: int
     max_memory_mb: float
     levels: tuple[float, ...]
     risk_horizons: tuple[int, ...]
