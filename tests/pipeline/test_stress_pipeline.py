@@ -186,3 +186,10 @@ def test_readme_stress_example_runs(store):
     ns: dict = {}
     exec(compile(code, "README.md", "exec"), ns)
     assert ns["res"].shock is not None and ns["res"].reverse is not None
+
+
+def test_t_copula_option(store):
+    r = api.stress(store, method="t-copula", paths=2000)
+    assert "Student-t copula" in r.model and r.method == "t-copula"
+    es = r.risk[(r.risk.horizon_days == 1) & (r.risk.level_pct == 97.5)]["es_pct"].iloc[0]
+    assert r.euler_assets["ces_1d_pct"].sum() == pytest.approx(es, abs=1e-10)
