@@ -18,6 +18,8 @@ import math
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
+import numpy as np
+
 from selloff.errors import ConfigError
 
 __all__ = ["Portfolio", "Position", "equal_weight", "margin_call_move", "portfolio_from_records"]
@@ -138,14 +140,16 @@ def equal_weight(assets: Iterable[str], source: str = "") -> Portfolio:
 
 
 def margin_call_move(leverage: float, mmr: float, short: bool = False) -> float:
-    """The asset move (simple return) at which an isolated position of ``leverage`` is liquidated.
+    """The asset move (simple return) at which an isolated position of ``leverage`` is liquidated: the cascade
+    model's liquidation price (:func:`selloff.analytics.cascade.liquidation_price`, one rule for both) at an entry
+    of 1, minus 1.
 
     Notes
     -----
     Long: ``(1 - 1/L) / (1 - m) - 1``; short: ``(1 + 1/L) / (1 + m) - 1`` (``m`` the maintenance-margin rate).
     """
+    from selloff.analytics.cascade import liquidation_price
+
     if leverage <= 0:
         raise ConfigError(f"leverage = {leverage:g} must be > 0")
-    if short:
-        return (1 + 1 / leverage) / (1 + mmr) - 1
-    return (1 - 1 / leverage) / (1 - mmr) - 1
+    return float(np.asarray(liquidation_price(1.0, leverage, -1 if short else 1, mmr)).reshape(-1)[0]) - 1
