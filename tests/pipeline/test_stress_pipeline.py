@@ -29,7 +29,7 @@ def shocked(store):
     return api.stress(store, shocks=["BTC=-18%", "NVDA=-10%"], reverse="-20%", paths=int(PATHS), horizon="5d")
 
 
-def test_result_tables_and_euler_identity(shocked):
+def test_result_tables_and_euler_identity(shocked, store):
     r = shocked
     assert r.simulated and r.calendar == "equity sessions" and r.horizon == 5
     assert set(r.risk["horizon_days"]) == {1, 5, 10} and len(r.risk) == 9
@@ -40,7 +40,11 @@ def test_result_tables_and_euler_identity(shocked):
     assert (r.risk["var_lo_pct"] <= r.risk["var_pct"]).all() and (r.risk["es_pct"] >= r.risk["var_pct"]).all()
     assert r.shock.loc["BTC", "mean_pct"] == pytest.approx(-18) and r.shock.loc["TAO", "kind"] == "propagated"
     assert r.reverse["horizon_days"] == 5 and len(r.reverse["gaussian_moves"]) == 2
-    assert r.expected_liquidations_usd is None and "cascade" in r.expected_liquidations_note
+    # the liquidation figure is the cascade model's (tested against hand arithmetic in tests/analytics/test_cascade.py)
+    # run for the shocked BTC move: the same number as `selloff cascade --shock -18%` on the same store
+    alone = api.cascade(store, asset="BTC", shock=-0.18)
+    assert r.expected_liquidations_usd == pytest.approx(alone.result.total_usd, rel=1e-9)
+    assert "BTC -18.0 % (the --shock)" in r.expected_liquidations_note and "simulated" in r.expected_liquidations_note
     d = r.to_dict()
     json.dumps(d)
     assert d["shock_check"]["assets"] == ["BTC", "NVDA"]

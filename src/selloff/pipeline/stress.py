@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -21,14 +22,19 @@ from selloff.analytics.stress.portfolio import Portfolio, portfolio_from_records
 from selloff.analytics.stress.result import StressResult
 from selloff.analytics.stress.run import BASKET, stress_run
 from selloff.analytics.stress.shocks import parse_shocks
-from selloff.errors import ConfigError, DataError
+from selloff.analytics.cascade import expected_liquidations
+from selloff.errors import ConfigError, DataError, SelloffError
 from selloff.pipeline import params as P
+from selloff.pipeline.cascade import cascade_model
 from selloff.pipeline.load import load_panel
 from selloff.store import Store
 from selloff.timeutil import parse_date
 from selloff.universe import Universe
 
-__all__ = ["list_scenarios", "read_portfolio", "stress", "stress_assets", "stress_of", "what_if_of"]
+__all__ = ["list_scenarios", "read_portfolio", "stress", "stress_assets", "stress_of", "what_if_of", "with_liquidations"]
+
+CASCADE_ASSET = "BTC"
+"""The asset whose leveraged book the cascade model estimates (the market's liquidations follow BTC's move)."""
 
 
 def read_portfolio(path: str | Path) -> list[dict]:
@@ -160,8 +166,42 @@ def stress(store: Store, universe: Universe, sector: str = "ai-crypto", *, shock
     if rows is not None and port.value_usd is not None:  # quantities: valued at the last stored close
         last = panel.close.ffill().iloc[-1] if not panel.close.empty else pd.Series(dtype=float)
         port = portfolio_from_records(rows, src, prices={a: float(v) for a, v in last.items() if pd.notna(v)})
-    return stress_of(panel, universe, sector, p, h, portfolio=port, shocks=sh, scenario=sc, reverse=rev,
-                     backtest=backtest, progress=progress)
+    res = stress_of(panel, universe, sector, p, h, portfolio=port, shocks=sh, scenario=sc, reverse=rev,
+                    backtest=backtest, progress=progress)
+    return with_liquidations(res, store, universe, sh, sc)
+
+
+def _btc_move(res: StressResult, shocks: dict, sc) -> tuple[float | None, str]:
+    """The BTC move the liquidation figure is computed for, and how it was chosen."""
+    if CASCADE_ASSET in shocks:
+        return shocks[CASCADE_ASSET], "the --shock"
+    if sc is not None and CASCADE_ASSET in sc.shocks():
+        return sc.shocks()[CASCADE_ASSET], f"scenario {sc.name}"
+    if CASCADE_ASSET in res.distribution.index:
+        return float(res.distribution.loc[CASCADE_ASSET, "p01_pct"]) / 100, f"its 1 % simulated {res.horizon}-day quantile"
+    return None, ""
+
+
+def with_liquidations(res: StressResult, store: Store, universe: Universe, shocks: dict, sc) -> StressResult:
+    """Fill ``expected_liquidations_usd``: the leverage-cascade model (:func:`selloff.pipeline.cascade.cascade_model`,
+    calibrated on the stored BTC history) run for BTC's move in this stress (the shock, the scenario's move, or
+    BTC's 1 % simulated quantile at the horizon). Where no book can be estimated the field stays None and the note
+    says why."""
+    move, how = _btc_move(res, shocks, sc)
+    if move is None:
+        return replace(res, expected_liquidations_note=f"expected liquidations: {CASCADE_ASSET} is not in this run, so "
+                                                       f"the cascade model has no move to start from")
+    try:
+        m = cascade_model(store, universe, CASCADE_ASSET)
+    except SelloffError as exc:
+        return replace(res, expected_liquidations_note=f"expected liquidations: no cascade model ({exc})")
+    e = expected_liquidations(m.book, [move], m.k, m.scale)
+    total, extra = float(e.total_usd[0]), (float(e.final_move[0]) - move) * 100
+    label = " (simulated data)" if m.simulated else ""
+    note = (f"expected liquidations{label}: {CASCADE_ASSET} {move * 100:+.1f} % ({how}) -> the cascade model "
+            f"liquidates {total / 1e6:,.0f} m USD ({float(e.long_usd[0]) / 1e6:,.0f} m long, "
+            f"{float(e.short_usd[0]) / 1e6:,.0f} m short), {extra:+.1f} pp extra move; {m.note}")
+    return replace(res, expected_liquidations_usd=total, expected_liquidations_note=note)
 
 
 def list_scenarios(store: Store | None = None, universe: Universe | None = None,

@@ -8,8 +8,8 @@ import pandas as pd
 
 __all__ = ["LIQUIDATIONS_NOTE", "StressResult"]
 
-LIQUIDATIONS_NOTE = ("expected liquidations: not computed by the stress engine; filled by the leverage-cascade model "
-                     "(selloff.analytics.cascade) when the lead wires it in")
+LIQUIDATIONS_NOTE = ("expected liquidations: not computed for this run (the pipeline fills them from the "
+                     "leverage-cascade model, selloff.pipeline.stress.with_liquidations)")
 
 
 def _records(df: pd.DataFrame | None) -> list[dict] | None:
@@ -25,8 +25,8 @@ class StressResult:
     ``risk`` holds VaR/ES with Monte Carlo intervals per horizon and level; ``euler_assets`` and ``euler_factors``
     the contributions to ES at ``euler_level`` (each sums to the ES); ``distribution`` each asset's simulated move
     at ``horizon``; ``margin`` each position's margin-call move and its simulated probability. ``shock``,
-    ``scenario``, ``reverse`` and ``backtest`` are None unless asked for. ``expected_liquidations_usd`` stays None
-    here: the cascade model fills it (see :data:`LIQUIDATIONS_NOTE`)."""
+    ``scenario``, ``reverse`` and ``backtest`` are None unless asked for. ``expected_liquidations_usd`` is None
+    here: the pipeline fills it from the cascade model (:func:`selloff.pipeline.stress.with_liquidations`)."""
 
     sector: str
     method: str
