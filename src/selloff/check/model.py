@@ -35,8 +35,9 @@ SIMULATED = "simulated"
 """The ``source`` of generated demo data: never evidence for a claim."""
 
 METRICS = ("price_change", "price_level", "market_cap_change", "market_cap_level", "liquidations", "breadth",
-           "event_figure")
-STATUSES = ("supported", "contradicted", "unverifiable", "inconsistent")
+           "event_figure", "lowest_since", "stabilisation", "volume", "dominance")
+STATUSES = ("supported", "contradicted", "unverifiable", "inconsistent", "window_mismatch")
+"""``window_mismatch``: the readings the words select fail, but another standard window reproduces the figure."""
 
 TOLERANCE_KEYS = ("pct_exact_pp", "pct_about_pp", "pct_more_than_pp", "pct_nearly_pp", "level_exact_rel",
                   "level_about_rel", "level_nearly_rel", "level_more_than_rel", "breadth_generally_share",
@@ -117,6 +118,10 @@ class Claim:
         Breadth claims: the share of subjects that must satisfy the move.
     related : tuple of str
         Ids of claims stated together (a change and the level it fell to; a move and the liquidations it caused).
+    threshold : bool
+        "fell below 60,000" / "unter 60.000": a level crossed, not a level reached.
+    since_date : datetime.date or None
+        "lowest since <date>": the day since which the level is the lowest.
     """
 
     id: str
@@ -140,6 +145,8 @@ class Claim:
     intraday: bool = False
     share: float | None = None
     related: tuple[str, ...] = ()
+    threshold: bool = False
+    since_date: dt.date | None = None
 
     def describe(self) -> str:
         """One line: subject, metric, claimed value with qualifier and window."""
@@ -202,6 +209,14 @@ class Verdict:
         The command that would fetch the missing data.
     conflicts : tuple of str
         Ids of claims this one is inconsistent with.
+    matches : tuple of Reading
+        Readings the words do not select that reproduce the figure within the claim's tolerance (best first); for
+        ``window_mismatch`` the first is the window the text probably meant.
+    note : str
+        Cross-claim consistency: several claims of the text fit one window (e.g. "the text's equity figures fit the
+        5-day chart to 5 Feb").
+    coverage : str or None
+        What the deciding data lack (members or venues missing): the value is a bound.
     """
 
     claim: Claim
@@ -217,6 +232,10 @@ class Verdict:
     missing: tuple[str, ...] = ()
     fetch: str | None = None
     conflicts: tuple[str, ...] = ()
+    matches: tuple[Reading, ...] = ()
+    note: str = ""
+    coverage: str | None = None
+    fit_key: str | None = None
 
     @property
     def claim_id(self) -> str:
