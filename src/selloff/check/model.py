@@ -217,6 +217,10 @@ class Verdict:
         5-day chart to 5 Feb").
     coverage : str or None
         What the deciding data lack (members or venues missing): the value is a bound.
+    fit_key : str or None
+        The window key several claims of the text share (see ``note``).
+    series : tuple of (pd.Timestamp, float)
+        The asset's closes around the claim (for the chart of the HTML view); empty for sectors and totals.
     """
 
     claim: Claim
@@ -236,6 +240,7 @@ class Verdict:
     note: str = ""
     coverage: str | None = None
     fit_key: str | None = None
+    series: tuple[tuple[pd.Timestamp, float], ...] = ()
 
     @property
     def claim_id(self) -> str:

@@ -22,7 +22,7 @@ from selloff.errors import DataError
 from selloff.timeutil import day_start, day_window, utc
 
 __all__ = ["asset_readings", "claim_days", "evidence_days", "evidence_window", "forensic_lookback_days",
-           "level_window", "liquidation_windows", "measure_name", "publication_end", "sector_readings",
+           "level_window", "liquidation_windows", "measure_name", "price_series", "publication_end", "sector_readings",
            "sector_windows", "selected_names", "window_days"]
 
 Window = tuple[str, pd.Timestamp, pd.Timestamp, str]
@@ -280,6 +280,21 @@ def asset_readings(ev: Evidence, real: pd.DataFrame, asset: str, c: Claim,
         equity = ev.universe.assets[asset].kind != "token" if asset in ev.universe.assets else False
         return _levels([bars, snap], readings, sel, c, equity)
     return readings, sel
+
+
+def price_series(ev: Evidence, real: pd.DataFrame, equity: bool = False) -> tuple[tuple[pd.Timestamp, float], ...]:
+    """(time, close) of the asset's best regular series, else its provider snapshots — the chart of a verdict."""
+    if real.empty:
+        return ()
+    snap = real[real["interval"] == "snapshot"] if "interval" in real.columns else real.iloc[0:0]
+    regular = real.drop(snap.index)
+    f = regular if not regular.empty else snap
+    f = select_series(f, list(ev.source_priority), keys=("asset",))
+    pts = M.series_points(f, equity=equity and not regular.empty)
+    pts = pts[pts["close"].notna()]
+    if not pts.empty and (pts["step"] > pd.Timedelta(0)).any():
+        pts = pts[pts["step"] == pts["step"].max()]  # the coarsest regular bars: one point per day is enough
+    return tuple((t, float(c)) for t, c in zip(pts["close_ts"], pts["close"]))
 
 
 def measure_name(r: Reading) -> str:

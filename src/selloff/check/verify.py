@@ -22,7 +22,7 @@ from selloff.check.model import SIMULATED, Claim, Evidence, Verdict, check_setti
 from selloff.check.present import fmt_usd, fmt_value
 from selloff.check.words import window_phrase
 from selloff.check.readings import (asset_readings, claim_days, evidence_days, liquidation_windows, measure_name,
-                                    sector_readings)
+                                    price_series, sector_readings)
 from selloff.timeutil import day_start, day_window
 from selloff.universe import Universe
 
@@ -189,8 +189,9 @@ def _verify_asset(c: Claim, ev: Evidence, tol: dict[str, float], frames: Frames)
         return _unverifiable(c, [f"bars {asset} {lo}..{hi}"], why, [asset], tol, eq)
     readings, sel = asset_readings(ev, real, asset, c, level)
     d = decide(c, readings, sel, _check_of(c, tol, level), limit=_limit())
-    return _from_decision(c, tol, d, readings, sel, [asset], f"{asset}: ", f"bars {asset} for the selected readings",
-                          equity=eq)
+    v = _from_decision(c, tol, d, readings, sel, [asset], f"{asset}: ", f"bars {asset} for the selected readings",
+                       equity=eq)
+    return replace(v, series=price_series(ev, real, eq))
 
 
 def _verify_breadth(c: Claim, ev: Evidence, tol: dict[str, float], frames: Frames) -> Verdict:

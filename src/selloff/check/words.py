@@ -14,7 +14,8 @@ import pandas as pd
 if TYPE_CHECKING:
     from selloff.check.model import Reading, Verdict
 
-__all__ = ["HEADERS", "LANGS", "STATUS_WORDS", "data_sentence", "fmt_num", "status_word", "window_phrase"]
+__all__ = ["HEADERS", "LANGS", "STATUS_WORDS", "data_sentence", "fmt_num", "missing_words", "status_word",
+           "window_phrase"]
 
 LANGS = ("en", "de")
 STATUS_WORDS = {
@@ -28,11 +29,12 @@ HEADERS = {
     "en": {"title": "Claim check", "claims": "claims", "date": "date", "claim": "claim", "verdict": "verdict",
            "data": "what the data say", "window": "window", "value": "value", "role": "role", "source": "source",
            "readings": "Readings of each claim", "words": "text's window", "used": "used", "match": "matches",
-           "legend": "Simulated data is never used as evidence.", "unknown": "unknown"},
+           "legend": "Simulated data is never used as evidence.", "unknown": "unknown", "market": "market"},
     "de": {"title": "Faktencheck", "claims": "Aussagen", "date": "Datum", "claim": "Aussage", "verdict": "Urteil",
            "data": "was die Daten sagen", "window": "Zeitraum", "value": "Wert", "role": "Rolle", "source": "Quelle",
            "readings": "Messungen je Aussage", "words": "Zeitraum des Textes", "used": "verwendet",
-           "match": "passt", "legend": "Simulierte Daten gelten nie als Beleg.", "unknown": "unbekannt"},
+           "match": "passt", "legend": "Simulierte Daten gelten nie als Beleg.", "unknown": "unbekannt",
+           "market": "Markt"},
 }
 _MONTHS = {"en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
            "de": ["Jan.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.", "Sep.", "Okt.", "Nov.", "Dez."]}
@@ -141,7 +143,7 @@ def data_sentence(v: Verdict, lang: str = "en") -> str:
         elif "simulated" in v.reason:
             base = "Nur simulierte Daten für diese Tage." if de else "Only simulated data for these days."
         else:
-            miss = ", ".join(v.missing) or v.reason
+            miss = missing_words(v.missing, lang) or v.reason
             base = f"Keine Daten dafür ({miss})." if de else f"No data for it ({miss})."
         return base + (f" {'Laden mit' if de else 'Fetch with'}: {v.fetch}" if v.fetch else "")
     if s == "inconsistent" and (u is None or u.value is None):
@@ -182,8 +184,27 @@ def data_sentence(v: Verdict, lang: str = "en") -> str:
                f"{here}; the claim conflicts with other figures ({', '.join(v.conflicts)}).")
     if v.note:
         fit = next((r for r in v.readings if r.key == v.fit_key), None)
-        if fit is not None and de:
-            out += f" Die Zahlen des Textes zu dieser Anlageklasse passen zu einem Zeitraum: {window_phrase(fit, lang)}."
-        elif fit is not None:
-            out += f" {v.note[0].upper()}{v.note[1:]}."
+        if fit is not None:
+            kind = ("Aktien" if "equity" in v.note else "Krypto") if de else ("equity" if "equity" in v.note else "crypto")
+            out += (f" Alle {kind}-Zahlen des Textes, die passen, passen zu: {window_phrase(fit, lang)}" if de else
+                    f" The text's {kind} figures that fit share one window: {window_phrase(fit, lang)}")
+            out = out.rstrip(".") + "."
     return out
+
+
+_MISSING_DE = (("market_caps", "Marktkapitalisierung"), ("derivatives (liquidations)", "Liquidationen"),
+               ("full-coverage liquidation data", "vollständige Liquidationsdaten"), ("bars", "Kurse"),
+               ("for the selected readings", "für den Zeitraum des Textes"),
+               ("company filings / earnings reports", "Geschäftsberichte"))
+_MISSING_EN = (("market_caps", "market caps"), ("derivatives (liquidations)", "liquidations"), ("bars", "prices"),
+               ("for the selected readings", "for the text's window"))
+
+
+def missing_words(items: tuple[str, ...], lang: str) -> str:
+    """What is missing, in words ("Kurse NEAR", "market caps TAO")."""
+    out = []
+    for m in items:
+        for a, b in (_MISSING_DE if lang == "de" else _MISSING_EN):
+            m = m.replace(a, b)
+        out.append(m)
+    return ", ".join(out)
