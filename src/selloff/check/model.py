@@ -151,6 +151,8 @@ class Claim:
     def describe(self) -> str:
         """One line: subject, metric, claimed value with qualifier and window."""
         subj = ", ".join(self.subjects) or "crypto market"
+        if self.kind == "statement":
+            return f"{subj}: {self.metric} ({self.text})"
         q = {"exact": "", "more_than": "more than ", "about": "about ", "nearly": "nearly ", "up_to": "up to "}
         if self.unit == "pct":
             v = f"{q[self.qualifier]}{abs(self.value):g} %" + (f" {self.direction}" if self.direction else "")

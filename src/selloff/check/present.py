@@ -56,7 +56,7 @@ def verdicts_table(verdicts: list[Verdict], lang: str = "en") -> pd.DataFrame:
     for v in verdicts:
         c = v.claim
         q = QUALIFIER_SIGNS[c.qualifier]
-        claimed = f"{q}{c.value:+g} %" if c.unit == "pct" else f"{q}{fmt_usd(c.value)}"
+        claimed = c.text if c.kind == "statement" else f"{q}{c.value:+g} %" if c.unit == "pct" else f"{q}{fmt_usd(c.value)}"
         rows.append({
             "id": c.id, "status": v.status, "subject": ", ".join(c.subjects) or "market", "metric": c.metric,
             "claimed": claimed, "claim_window": c.window or "—", "date": c.date.isoformat() if c.date else "—",

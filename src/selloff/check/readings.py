@@ -58,6 +58,8 @@ def evidence_days(c: Claim) -> tuple[dt.date, dt.date]:
     """First and last day of the rows a verification of ``c`` looks at (a generous margin around its windows)."""
     back = check_settings()["earlier_lookback_days"] + 1 if c.earlier else (window_days(c.window) or 1) * 2 + 4
     back = max(back, forensic_lookback_days())
+    if c.since_date is not None:
+        back = max(back, (c.date - c.since_date).days + 3)
     return c.date - dt.timedelta(days=back), c.date + dt.timedelta(days=1)
 
 
@@ -127,6 +129,7 @@ def evidence_window(claims: list[Claim]) -> tuple[pd.Timestamp, pd.Timestamp]:
         raise DataError("no claim has a date, so no evidence window; pass the publication date (--date / ref_date)")
     firsts = [claim_days(c, equity=True)[0] for c in dated]
     firsts += [d for d in map(_first_session_needed, dated) if d is not None]
+    firsts += [c.since_date - dt.timedelta(days=3) for c in dated if c.since_date is not None]
     back = max(check_settings()["earlier_lookback_days"] + 1, forensic_lookback_days())
     first = min(min(firsts), min(c.date for c in dated) - dt.timedelta(days=back))
     return day_start(first - dt.timedelta(days=3)), day_start(max(c.date for c in dated) + dt.timedelta(days=2))

@@ -16,6 +16,7 @@ import pandas as pd
 
 from selloff.analytics import measures as M
 from selloff.analytics.measures import Reading
+from selloff.check import kinds as K
 from selloff.check import model
 from selloff.check.forensics import Decision, apply_consistency, breadth_windows, decide
 from selloff.check.model import SIMULATED, Claim, Evidence, Verdict, check_settings
@@ -192,6 +193,27 @@ def _verify_asset(c: Claim, ev: Evidence, tol: dict[str, float], frames: Frames)
     v = _from_decision(c, tol, d, readings, sel, [asset], f"{asset}: ", f"bars {asset} for the selected readings",
                        equity=eq)
     return replace(v, series=price_series(ev, real, eq))
+
+
+def _verify_kind(c: Claim, ev: Evidence, tol: dict[str, float], frames: Frames) -> Verdict:
+    """Thresholds, "lowest since", stabilisation, volume and dominance (:mod:`selloff.check.kinds`)."""
+    members = [m for s in c.subjects for m in (ev.universe.sectors[s].members if s in ev.universe.sectors else [s])]
+    cmd = fetch_command(members, *claim_days(c)) if c.date else None
+    if c.metric == "stabilisation":
+        return K.verify_stabilisation(c, ev, lambda t, cl, ids: _rows_around(frames, t, cl, ids), members, cmd)
+    if c.metric in ("volume", "dominance"):
+        real, _ = _rows_around(frames, "market_caps", c, None if c.metric == "dominance" else c.subjects)
+        caps = _best_source_per_asset(real, ev.source_priority)
+        if c.metric == "volume":
+            return K.verify_volume(c, ev, caps, _check_of(c, tol, True), _qual_rule(c, tol), cmd)
+        return K.verify_dominance(c, ev, caps, cmd)
+    real, sim = _rows_around(frames, "bars", c, c.subjects[:1])
+    if real.empty:
+        why = "only simulated data for these days" if not sim.empty else f"no bars for {c.subjects[0]}"
+        return _unverifiable(c, [f"bars {c.subjects[0]}"], why, c.subjects[:1], tol)
+    if c.metric == "lowest_since":
+        return K.verify_lowest_since(c, ev, real, cmd)
+    return K.verify_threshold(c, ev, real, cmd)
 
 
 def _verify_breadth(c: Claim, ev: Evidence, tol: dict[str, float], frames: Frames) -> Verdict:
@@ -416,6 +438,8 @@ def verify_claims(claims: list[Claim], evidence: Evidence, *, tolerances: dict[s
         elif c.date is None:
             v = Verdict(claim=c, status="unverifiable", reason="no date for the claim: pass --date (publication date)",
                         missing=("date",), tolerance=_qual_rule(c, tol))
+        elif c.metric in ("lowest_since", "stabilisation", "volume", "dominance") or c.threshold:
+            v = _verify_kind(c, evidence, tol, frames)
         elif c.metric in ("price_change", "price_level"):
             v = _verify_asset(c, evidence, tol, frames)
         elif c.metric == "breadth":

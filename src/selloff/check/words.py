@@ -153,6 +153,8 @@ def data_sentence(v: Verdict, lang: str = "en") -> str:
                 f"Conflicts with the text's other figures ({', '.join(v.conflicts)}): {v.reason.split('. ')[0]}.")
     if u is None or u.value is None:
         return v.reason
+    if v.claim.kind == "statement" or v.claim.threshold or v.claim.metric in ("volume", "dominance"):
+        return _kind_sentence(v, lang)
     if v.claim.metric == "breadth":
         out = (f"{fmt_num(u.value, lang, 0)} % der genannten Werte erfüllen es im Zeitraum des Textes." if de else
                f"{fmt_num(u.value, lang, 0)} % of the named assets satisfy it over the text's window.")
@@ -208,3 +210,28 @@ def missing_words(items: tuple[str, ...], lang: str) -> str:
             m = m.replace(a, b)
         out.append(m)
     return ", ".join(out)
+
+
+def _kind_sentence(v: Verdict, lang: str) -> str:
+    """Thresholds, "lowest since", stabilisation, volume and dominance in words."""
+    de, u, c = lang == "de", v.used, v.claim
+    ok = {"supported": ("passt zur Aussage", "consistent with the text"),
+          "contradicted": ("widerlegt die Aussage", "contradicts the text")}.get(v.status)
+    tail = f" — {ok[0] if de else ok[1]}." if ok else (" — nicht entscheidbar." if de else " — cannot decide.")
+    if c.metric == "stabilisation":
+        looked = u.description.split("of ", 1)[-1].split(" that")[0]
+        share = fmt_num(u.value, lang, 0)
+        return (f"{share} % von {looked} stabilisierten sich am {_day(pd.Timestamp(c.date), lang)} und am Tag danach "
+                f"(im Plus und ohne neues Tief){tail}" if de else
+                f"{share} % of {looked} stabilised on {_day(pd.Timestamp(c.date), lang)} and the day after (up, and "
+                f"no new low){tail}")
+    if c.metric == "lowest_since":
+        return (f"Schluss {fmt_num(u.p1, lang)} gegen das tiefste Schlussniveau seit {c.since_date} "
+                f"({fmt_num(u.p0, lang)}){tail}" if de else
+                f"Close {fmt_num(u.p1, lang)} against the lowest close since {c.since_date} ({fmt_num(u.p0, lang)}){tail}")
+    if c.threshold:
+        return (f"Tiefster Kurs im Zeitraum: {_value(u, lang)} ({window_phrase(u, lang)}){tail}" if de else
+                f"Lowest price in the window: {_value(u, lang)} ({window_phrase(u, lang)}){tail}")
+    what = ("24-h-Volumen" if de else "24 h volume") if c.metric == "volume" else ("Anteil" if de else "share")
+    cov = f" ({v.coverage})" if v.coverage else ""
+    return f"{what}: {_value(u, lang)}{cov}{tail}"

@@ -44,7 +44,7 @@ from selloff.analytics.measures.core import (DEFAULT_STALENESS, Reading, close_t
 from selloff.errors import DataError
 from selloff.timeutil import utc_day
 
-__all__ = ["EQUITY_STALENESS", "closest_level", "crypto_catalogue", "equity_catalogue", "low_since",
+__all__ = ["EQUITY_STALENESS", "closest_level", "crypto_catalogue", "equity_catalogue", "low_since", "lowest_since",
            "peak_to_trough", "series_points", "since_high", "snapshot_days_change", "window_change"]
 
 EQUITY_STALENESS = pd.Timedelta(days=5)
@@ -343,3 +343,26 @@ def equity_catalogue(bars: pd.DataFrame, day: object, *, n: int | None = None, d
     out += _common(pts, d, src, days, low_days, since_high_days, EQUITY_STALENESS,
                    "last session close on or before each end")
     return out
+
+
+def lowest_since(points: pd.DataFrame, since: pd.Timestamp, end: pd.Timestamp, *, name: str = "lowest_since",
+                 staleness: pd.Timedelta = DEFAULT_STALENESS, source: str | None = None) -> Reading:
+    """``P(end)`` against the lowest close in ``[since, end)``: ``100 * (P(end) / min close - 1)``.
+
+    Negative means ``P(end)`` is the lowest close since ``since`` ("lowest since November 2024" holds).
+    ``start`` is the time of that earlier lowest close. Coverage is partial when the series starts after
+    ``since`` (the history does not reach back far enough).
+    """
+    p1, c1 = price_at(points, end, staleness)
+    prior = points[(points["close_ts"] >= since) & (points["close_ts"] < (c1 if c1 is not None else end))
+                   & points["close"].notna()]
+    desc = f"close at {end:%Y-%m-%d %H:%M} UTC against the lowest close since {since:%Y-%m-%d}"
+    if p1 is None or prior.empty:
+        return missing_reading(name, "pct", desc, "no close at the end or no closes since the date", source, since, end)
+    i = prior["close"].idxmin()
+    lo = float(prior.loc[i, "close"])
+    first = points["close_ts"].min()
+    cov = (f"partial: history starts {first:%Y-%m-%d}, after {since:%Y-%m-%d}"
+           if first > since + pd.Timedelta(days=1) else None)
+    return Reading(name, pct_change(lo, p1), "pct", desc, prior.loc[i, "close_ts"], c1, lo, p1, source=source,
+                   coverage=cov, key="since:D")
