@@ -61,7 +61,8 @@ def extract_claims(text: str, universe: Universe, *, lang: str | None = None,
     lang = lang or L.detect_language(text)
     ref = utc_day(ref_date, "ref_date").date() if ref_date is not None else None
     tol = tolerances()
-    dates = L.explicit_dates(text)
+    # "seit dem 4. Februar" names where a comparison starts, not the day a claim is about
+    dates = [d for d in L.explicit_dates(text) if not L.SINCE_BEFORE.search(text[max(0, d[0] - 12):d[0]])]
     date_pos = [d[0] for d in dates]
     text_date = ref
     if dates:

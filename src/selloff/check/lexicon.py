@@ -78,6 +78,7 @@ THRESHOLD = re.compile(r"(?:^|\s)(?:below|under|beneath|unter(?:halb)?|unter die
                        r"(?:US\$|\$|€)?\s*$", re.I)
 """Words right before a figure that make it a threshold crossed ("fell below 60,000"), not a level reached."""
 LOW_WORDS = re.compile(r"as low as|bis auf ein tief|tagestief|intraday low|session low|tief von|tiefststand von", re.I)
+SINCE_BEFORE = re.compile(r"(?:seit|since)(?:\s+(?:dem|the))?\s*$", re.I)
 LOWEST_SINCE = re.compile(r"(?:tiefst\w*|niedrigst\w*|lowest)\s+(?:\w+\s+){0,2}?(?:seit|since)\s+", re.I)
 STABILISATION = re.compile(r"stabilisierung|stabilisation|stabilization|bodenbildung|stabilisiert\w*|stabili[sz]ed|"
                            r"stabili[sz]ing|found a floor", re.I)

@@ -230,7 +230,7 @@ def mentions(text: str, a: int, b: int, lang: str) -> list[Mention]:
     seg = text[a:b]
     for m in L.MENTION.finditer(seg):
         pre, unit = m.group("pre"), (m.group("unit") or "")
-        threshold = bool(L.THRESHOLD.search(text[max(a, a + m.start() - L.QUALIFIER_REACH):a + m.start()]))
+        threshold = bool(L.THRESHOLD.search(text[max(a, a + m.start("num") - L.QUALIFIER_REACH):a + m.start("num")]))
         if not pre and not unit:
             shared = L.SHARED_UNIT.match(text, a + m.end(), b)
             if shared:  # "3 bzw. 5 Prozent": the bare figure keeps the unit of the one it is paired with

@@ -347,14 +347,15 @@ def equity_catalogue(bars: pd.DataFrame, day: object, *, n: int | None = None, d
 
 def lowest_since(points: pd.DataFrame, since: pd.Timestamp, end: pd.Timestamp, *, name: str = "lowest_since",
                  staleness: pd.Timedelta = DEFAULT_STALENESS, source: str | None = None) -> Reading:
-    """``P(end)`` against the lowest close in ``[since, end)``: ``100 * (P(end) / min close - 1)``.
+    """``P(end)`` against the lowest close in ``[since, end - 1 day]`` (the closes before the end's day):
+    ``100 * (P(end) / min close - 1)``.
 
     Negative means ``P(end)`` is the lowest close since ``since`` ("lowest since November 2024" holds).
     ``start`` is the time of that earlier lowest close. Coverage is partial when the series starts after
     ``since`` (the history does not reach back far enough).
     """
     p1, c1 = price_at(points, end, staleness)
-    prior = points[(points["close_ts"] >= since) & (points["close_ts"] < (c1 if c1 is not None else end))
+    prior = points[(points["close_ts"] >= since) & (points["close_ts"] <= end - pd.Timedelta("1D"))
                    & points["close"].notna()]
     desc = f"close at {end:%Y-%m-%d %H:%M} UTC against the lowest close since {since:%Y-%m-%d}"
     if p1 is None or prior.empty:
