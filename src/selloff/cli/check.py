@@ -93,7 +93,7 @@ def _print(run, lang: str, verbose: bool) -> None:
                   show_lines=True, expand=True)
     table.add_column("#", no_wrap=True, width=3)
     table.add_column(h["claim"], ratio=3, overflow="fold")
-    table.add_column(h["verdict"], ratio=2, min_width=12, overflow="fold")
+    table.add_column(h["verdict"], width=15, overflow="fold")
     table.add_column(h["data"], ratio=6, overflow="fold")
     for v in run.verdicts:
         table.add_row(v.claim.id, escape(_claim_cell(v, h['market'])),
