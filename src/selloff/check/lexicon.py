@@ -52,7 +52,9 @@ LEVEL_PREP = re.compile(r"(?:^|\s)(?:auf|to|at|bei)\s+(?:(?:\S+\s+){0,1})?(?:US\
 DOWN = (r"fiel\w*|gefallen|fallen|fällt|sank\w*|gesunken|verlor\w*|eingebrochen|brach\w* ein|abgestürzt|"
          r"stürzte\w*|rutschte\w*|geschrumpft|schrumpfte\w*|rückgang|minus|nachgegeben|gab\w* nach|"
          r"schwächte\w*|fell|falls|falling|dropped|drops?|declined?|declines|lost|loses|slid|slumped|plunged?|"
-         r"tumbled?|shrank|shrunk|crashed|down|lower|slumps?|plummet\w*|sheds?|shed|fall")
+         r"tumbled?|shrank|shrunk|crashed|down|lower|slumps?|plummet\w*|sheds?|shed|fall|slipped|slips?|sank|"
+         r"eased|retreated|weakened|"
+         r"nach(?=\s*[.;,])|ein(?=\s*[.;,])")  # separable particles at the clause end: "gab ... nach", "brach ... ein"
 UP = (r"stieg\w*|gestiegen|zulegte|legte\w* zu|zugelegt|kletterte\w*|geklettert|plus|rose|risen|rises|"
        r"gained|gains|jumped|surged|rallied|climbed|soared|up(?!\s+to)|higher|rebound\w*|recover\w*|bounced|"
        r"erholte\w*|erholt|zurückgewonnen")
