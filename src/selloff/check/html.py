@@ -57,6 +57,14 @@ def chart_svg(v: Verdict, lang: str = "en") -> str | None:
     return "".join(parts)
 
 
+def _card_windows(v: Verdict) -> list:
+    """The readings whose windows a claim's card names: the one used and the best other match (for breadth, the
+    members' reading of the matching window rather than the share)."""
+    if v.claim.metric == "breadth":
+        return list(v.matches[1:2])
+    return [r for r in (v.used, *v.matches[:1]) if r is not None and (r.key or r.start is not None)]
+
+
 def render_claims_html(text: str, claims: list[Claim], verdicts: list[Verdict] | None = None, *,
                        title: str | None = None, tolerances: dict[str, float] | None = None,
                        lang: str = "en") -> str:
@@ -103,7 +111,7 @@ def render_claims_html(text: str, claims: list[Claim], verdicts: list[Verdict] |
         segs.append({"text": text[pos:], "claim": None})
     cards = [{"id": v.claim.id, "status": v.status, "verdict": status_word(v.status, lang), "quote": v.claim.text,
               "subject": ", ".join(v.claim.subjects) or "—", "paragraph": data_sentence(v, lang),
-              "windows": [window_phrase(r, lang) for r in (v.used, *v.matches[:1]) if r is not None],
+              "windows": [window_phrase(r, lang) for r in _card_windows(v)],
               "chart": chart_svg(v, lang)} for v in by_id.values()]
     env = Environment(loader=PackageLoader("selloff.report", "templates"), autoescape=select_autoescape(["j2", "html"]))
     tpl = env.get_template("claims.html.j2")
