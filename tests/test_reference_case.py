@@ -198,3 +198,23 @@ def test_report_and_claim_check_print_the_same_figure(real, shared_reference, tm
     v = next(v for v in run.verdicts if v.claim.metric == "price_change" and v.claim.subjects == ("TAO",))
     reading = next(r for r in v.readings if r.name == "utc_day_prev")
     assert found["move_TAO"].value == pytest.approx(reading.value, abs=1e-9)
+
+
+EN_FLASH = ("On February 6, AI crypto assets such as TAO, NEAR, ICP and RENDER generally fell more than 20% over the "
+            "past seven days. Bittensor (TAO) fell 23% to about $164; Near Protocol fell 25.4%. Microsoft has fallen "
+            "more than 8% over the past five days, while AMD and Nvidia fell 18.5% and 10% respectively.")
+
+
+def test_claim_check_of_the_english_wording(real):
+    """The English wording (with the original's "seven days"): the breadth claim holds over its own window, and the
+    verdicts speak English."""
+    db, root = real
+    run = api.check(db, EN_FLASH, U, date="2026-02-06")
+    assert run.lang == "en"
+    by = {(v.claim.metric, v.claim.subjects): v for v in run.verdicts}
+    b = by[("breadth", ("TAO", "NEAR", "ICP", "RENDER"))]
+    assert b.claim.window == "7d" and b.status == "supported" and b.data_value == 100.0
+    assert by[("price_change", ("AMD",))].status == "supported"
+    d = run.to_dict()
+    assert d["out_lang"] == "en" and d["verdicts"][0]["verdict"] == "supported"
+    assert run.to_dict("de")["verdicts"][0]["verdict"] == "bestätigt"

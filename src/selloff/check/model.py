@@ -280,10 +280,12 @@ class ClaimCheck:
         """The verdicts table (:func:`selloff.check.verdicts_table`): one row per claim."""
         return verdicts_table(list(self.verdicts))
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: the metadata and one :func:`selloff.check.verdict_to_dict` per verdict."""
+    def to_dict(self, lang: str | None = None) -> dict[str, Any]:
+        """JSON-ready: the metadata and one :func:`selloff.check.verdict_to_dict` per verdict, worded in ``lang``
+        (the text's language when omitted)."""
         counts = {s: sum(v.status == s for v in self.verdicts) for s in STATUSES}
-        return {"lang": self.lang, "ref_date": self.ref_date.isoformat() if self.ref_date else None,
+        out_lang = lang or (self.lang if self.lang in ("de", "en") else "en")
+        return {"lang": self.lang, "out_lang": out_lang, "ref_date": self.ref_date.isoformat() if self.ref_date else None,
                 "published_at": self.published_at.isoformat() if self.published_at is not None else None,
                 "text_chars": len(self.text), "n_claims": len(self.claims), "counts": counts,
-                "verdicts": [verdict_to_dict(v) for v in self.verdicts]}
+                "verdicts": [verdict_to_dict(v, out_lang) for v in self.verdicts]}

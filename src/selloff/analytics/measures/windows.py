@@ -293,10 +293,12 @@ def crypto_catalogue(bars: pd.DataFrame, day: object, *, snapshots: pd.DataFrame
                 _with_key(intraday_low_change(bars, d, name="intraday_low", staleness=staleness), "low1d:D"),
                 _with_key(intraday_low_change(bars, prev, name="intraday_low_prev", staleness=staleness), "low1d:D-1")]
         if hourly and (pts["step"] < pd.Timedelta("1D")).any():
-            for h in range(1, 25):
+            for h in range(1, 25):  # the rule of rolling_24h_change, on points computed once
                 t = _day0(d) + pd.Timedelta(hours=h)
-                r = rolling_24h_change(bars, t, name=f"rolling_24h_to_{h:02d}h", staleness=staleness)
-                out.append(_with_key(r, f"24h:{h:02d}"))
+                t0 = t - pd.Timedelta("24h")
+                out.append(window_change(pts, t0, t, name=f"rolling_24h_to_{h:02d}h", key=f"24h:{h:02d}",
+                                         staleness=staleness, source=src,
+                                         description=f"rolling 24 h {t0:%Y-%m-%d %H:%M}→{t:%Y-%m-%d %H:%M} UTC"))
         out += _common(pts, d, src, ns, lows, since_high_days, staleness, "UTC days, 00:00→00:00")
     if snapshots is not None and not snapshots.empty:
         out += [_with_key(snapshot_change(snapshots, d), "snap24h:D"),
