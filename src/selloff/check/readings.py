@@ -303,7 +303,13 @@ def price_series(ev: Evidence, real: pd.DataFrame, equity: bool = False) -> tupl
 def measure_name(r: Reading) -> str:
     """Plain words for the measure of a reading, from its name."""
     n = r.name
-    for key, txt in (("level_intraday", "intraday low price"), ("level", "price level"),
+    for key, txt in (("closest_level", "closest price in the window"), ("lowest_in_window", "lowest price in the window"),
+                     ("lowest_since", "close against the lowest close since the date"),
+                     ("chart_days", "close-to-close, N-day chart (NYSE sessions)"), ("week_open", "since the week's open"),
+                     ("month_open", "since the month's open"), ("low_", "previous close → lowest low"),
+                     ("peak_trough", "peak to trough"), ("since_high", "since the recent high"),
+                     ("snapshot", "provider snapshot to snapshot"),
+                     ("level_intraday", "intraday low price"), ("level", "price level"),
                      ("intraday_low", "previous close → intraday low"), ("rolling_24h", "rolling 24 h change"),
                      ("trading_days", "close-to-close over NYSE trading days"),
                      ("calendar_days", "close-to-close over UTC days"), ("worst_day", "worst single UTC day"),

@@ -156,8 +156,10 @@ def data_sentence(v: Verdict, lang: str = "en") -> str:
     if v.claim.kind == "statement" or v.claim.threshold or v.claim.metric in ("volume", "dominance"):
         return _kind_sentence(v, lang)
     if v.claim.metric == "breadth":
-        out = (f"{fmt_num(u.value, lang, 0)} % der genannten Werte erfüllen es im Zeitraum des Textes." if de else
-               f"{fmt_num(u.value, lang, 0)} % of the named assets satisfy it over the text's window.")
+        own = next((r for r in v.readings if r.name in v.selected and r.value is not None), None)
+        where = f" ({window_phrase(own, lang)})" if own is not None and v.claim.window else ""
+        out = (f"{fmt_num(u.value, lang, 0)} % der genannten Werte erfüllen es im Zeitraum des Textes{where}." if de
+               else f"{fmt_num(u.value, lang, 0)} % of the named assets satisfy it over the text's window{where}.")
         if s == "window_mismatch" and v.matches:
             m = v.matches[0]
             per = ", ".join(f"{x.name.split(':', 1)[0]} {_value(x, lang)}" for x in v.matches[1:])
