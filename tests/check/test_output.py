@@ -55,6 +55,7 @@ def test_verbose_adds_the_readings_table(store, tmp_path):
     out = _cli(store, tmp_path, DE, "--verbose", columns="120")
     assert "Messungen je Aussage" in out and "rolling_24h" in out and "passt" in out
     assert max(len(x) for x in out.splitlines()) <= 120
+    assert max(len(x) for x in _cli(store, tmp_path, DE, "--verbose").splitlines()) <= 80
 
 
 def test_bad_lang_is_one_line(store, tmp_path):
@@ -84,6 +85,7 @@ def test_html_lang_paragraph_and_chart(uni):
     assert '<html lang="de">' in html and "was die Daten sagen" in html
     assert html.count('class="card"') == 3 and html.count("<svg") == 3 and "<polyline" in html
     assert "vermutlich falsch" in html
+    assert render_claims_html(DE, list(res.claims), list(res.verdicts)) == html   # the text's language by default
     en = render_claims_html(DE, list(res.claims), list(res.verdicts), lang="en")
     assert '<html lang="en">' in en and "what the data say" in en
     d = verdict_to_dict(res.verdicts[0], "en")

@@ -67,7 +67,7 @@ def _card_windows(v: Verdict) -> list:
 
 def render_claims_html(text: str, claims: list[Claim], verdicts: list[Verdict] | None = None, *,
                        title: str | None = None, tolerances: dict[str, float] | None = None,
-                       lang: str = "en") -> str:
+                       lang: str | None = None) -> str:
     """Self-contained HTML: the annotated text, per claim what the data say with a chart, and the verdict table.
 
     Parameters
@@ -81,8 +81,9 @@ def render_claims_html(text: str, claims: list[Claim], verdicts: list[Verdict] |
         "Claim check" / "Faktencheck" by default.
     tolerances : dict, optional
         Shown in the footer; :func:`selloff.check.model.tolerances` when omitted.
-    lang : {"en", "de"}
-        Language of the verdict words, paragraphs and headers, and of ``<html lang>``.
+    lang : {"en", "de"}, optional
+        Language of the verdict words, paragraphs and headers, and of ``<html lang>``; the claims' (the text's)
+        language when omitted.
 
     Returns
     -------
@@ -93,6 +94,7 @@ def render_claims_html(text: str, claims: list[Claim], verdicts: list[Verdict] |
 
     from selloff.check.model import tolerances as default_tolerances
 
+    lang = lang or next((c.lang for c in claims if c.lang in HEADERS), "en")
     by_id = {v.claim.id: v for v in (verdicts or [])}
     segs: list[dict] = []
     pos = 0
