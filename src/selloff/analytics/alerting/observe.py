@@ -1,0 +1,170 @@
+"""What the watch sees: every asset's price on a regular grid up to now, and the readings rules test on it.
+
+Prices come from two kinds of stored rows, one source per series (chosen by the pipeline): bar closes (a bar
+opening at ``ts`` closes at ``ts + interval``) and provider snapshots (``market_caps.price_usd`` at the
+snapshot's ``ts``). The grid value at time ``g`` is the latest price observed at or before ``g`` and no more
+than ``staleness`` earlier (the convention of :mod:`selloff.analytics.measures`); older or absent: NaN, so a
+stale feed gives no reading rather than an old one.
+
+Readings (each ``None`` when a price it needs is missing):
+
+* change over a window: :func:`selloff.analytics.measures.pct_change` of the grid prices at ``now - window``
+  and ``now``;
+* sigma-scaled move: ``z = ln(P_now / P_{now-w}) / (s * sqrt(w / step))`` where ``s`` is the sample standard
+  deviation (ddof 1) of the grid's one-step log returns in the ``baseline`` before ``now - w`` (the move itself
+  is excluded from its own baseline). Assumes independent, identically distributed step returns with zero mean
+  (square-root-of-time scaling), as the RiskMetrics convention does for daily returns (J.P. Morgan/Reuters 1996,
+  RiskMetrics Technical Document, 4th ed., sec. 3.2);
+* breadth: :func:`selloff.analytics.sector.breadth` (share of members with a reading whose change over the
+  window is below the threshold), computed only when at least ``min_coverage`` of the members have one;
+* daily sector returns for the stabilisation signals: equal-weighted
+  :func:`selloff.analytics.sector.sector_returns` of the members' closes at 00:00 UTC (crypto days close
+  then), with the latest price as the provisional close of the current day.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from selloff.analytics.measures import pct_change
+from selloff.analytics.sector import breadth, sector_returns
+
+__all__ = ["Observations", "change_reading", "daily_sector_returns", "price_grid", "price_points",
+           "sector_breadth", "zscore_reading"]
+
+POINT_COLUMNS = ["asset", "ts", "price", "source"]
+
+
+def _interval(interval: str) -> pd.Timedelta:
+    return pd.Timedelta(interval.replace("m", "min") if interval.endswith("m") else interval)
+
+
+def price_points(bars: pd.DataFrame, snapshots: pd.DataFrame) -> pd.DataFrame:
+    """Long price points ``asset, ts, price, source`` from bar closes (at the bar's close time) and snapshot
+    prices (``market_caps.price_usd`` at ``ts``); sorted by asset and time, the later row kept on a tie."""
+    parts = []
+    if bars is not None and not bars.empty:
+        b = bars.dropna(subset=["close"])
+        close_ts = pd.to_datetime(b["ts"], utc=True) + b["interval"].map(_interval)
+        parts.append(pd.DataFrame({"asset": b["asset"], "ts": close_ts, "price": b["close"].astype(float),
+                                   "source": b["source"]}))
+    if snapshots is not None and not snapshots.empty and "price_usd" in snapshots:
+        s = snapshots.dropna(subset=["price_usd"])
+        parts.append(pd.DataFrame({"asset": s["asset"], "ts": pd.to_datetime(s["ts"], utc=True),
+                                   "price": s["price_usd"].astype(float), "source": s["source"]}))
+    if not parts:
+        return pd.DataFrame(columns=POINT_COLUMNS)
+    out = pd.concat(parts, ignore_index=True).sort_values(["asset", "ts"], kind="stable")
+    return out.drop_duplicates(["asset", "ts"], keep="last").reset_index(drop=True)
+
+
+def price_grid(points: pd.DataFrame, assets: Sequence[str], end: pd.Timestamp, step: pd.Timedelta,
+               start: pd.Timestamp, staleness: pd.Timedelta) -> pd.DataFrame:
+    """Wide prices on the grid ``floor(start) .. floor(end)`` every ``step`` (times aligned to multiples of
+    ``step`` since the epoch), one column per asset: the latest point at or before each grid time, at most
+    ``staleness`` old, else NaN."""
+    last = end.floor(step)
+    grid = pd.date_range(start.ceil(step), last, freq=step)
+    out = pd.DataFrame(index=grid, columns=list(assets), dtype=float)
+    for a in assets:
+        p = points[points["asset"] == a] if not points.empty else points
+        if p.empty:
+            continue
+        s = pd.Series(p["price"].to_numpy(float), index=pd.DatetimeIndex(p["ts"]))
+        out[a] = s.reindex(grid, method="ffill", tolerance=staleness).to_numpy()
+    out.index.name = "ts"
+    return out
+
+
+@dataclass(frozen=True)
+class Observations:
+    """The watch's view of the market at ``asof``: grid prices, the sectors' members and where prices came from.
+
+    ``asof`` is the last grid time (the evaluation time of the rules); ``prices`` index = grid times.
+    """
+
+    asof: pd.Timestamp
+    step: pd.Timedelta
+    prices: pd.DataFrame
+    sectors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    sources: tuple[str, ...] = ()
+    simulated: bool = False
+
+    def price(self, asset: str, at: pd.Timestamp) -> float | None:
+        if asset not in self.prices.columns or at not in self.prices.index:
+            return None
+        v = self.prices.at[at, asset]
+        return None if pd.isna(v) else float(v)
+
+
+def change_reading(obs: Observations, asset: str, window: pd.Timedelta) -> dict | None:
+    """``{"change_pct", "p0", "p1", "from", "to"}`` over the ``window`` to ``asof``; None without both prices."""
+    t0 = obs.asof - window
+    p0, p1 = obs.price(asset, t0), obs.price(asset, obs.asof)
+    chg = pct_change(p0, p1)
+    if chg is None:
+        return None
+    return {"change_pct": chg, "p0": p0, "p1": p1, "from": t0.isoformat(), "to": obs.asof.isoformat()}
+
+
+def zscore_reading(obs: Observations, asset: str, window: pd.Timedelta, baseline: pd.Timedelta,
+                   min_obs: int) -> dict | None:
+    """``{"z", "move_log", "sigma_step", "n_baseline", ...}``: the window's log move over its baseline sigma
+    (see the module docstring); None without both prices or with fewer than ``min_obs`` baseline returns."""
+    t0 = obs.asof - window
+    p0, p1 = obs.price(asset, t0), obs.price(asset, obs.asof)
+    if p0 is None or p1 is None or p0 <= 0 or p1 <= 0 or asset not in obs.prices:
+        return None
+    col = obs.prices[asset]
+    base = col.loc[t0 - baseline : t0]
+    r = np.log(base.astype(float)).diff().dropna()
+    if len(r) < max(2, min_obs):
+        return None
+    s = float(r.std(ddof=1))
+    if not math.isfinite(s) or s <= 0:
+        return None
+    k = window / obs.step
+    move = math.log(p1 / p0)
+    return {"z": move / (s * math.sqrt(k)), "move_log": move, "change_pct": pct_change(p0, p1),
+            "sigma_step": s, "n_baseline": int(len(r)), "from": t0.isoformat(), "to": obs.asof.isoformat()}
+
+
+def sector_breadth(obs: Observations, members: Sequence[str], window: pd.Timedelta, drop_pct: float,
+                   min_coverage: float) -> dict | None:
+    """``{"share", "down", "with_reading", "members", "changes"}``: the share of members with a change over
+    ``window`` below ``drop_pct`` per cent, among those with one; None when fewer than ``min_coverage`` of the
+    members have a reading."""
+    changes = {}
+    for a in members:
+        r = change_reading(obs, a, window)
+        if r is not None:
+            changes[a] = r["change_pct"]
+    if not members or len(changes) < max(1, math.ceil(min_coverage * len(members))):
+        return None
+    frame = pd.DataFrame([{a: v / 100.0 for a, v in changes.items()}])
+    share = float(breadth(frame, list(changes), drop_pct / 100.0).iloc[0])
+    down = sum(v / 100.0 < drop_pct / 100.0 for v in changes.values())
+    return {"share": share, "down": int(down), "with_reading": len(changes), "members": len(members),
+            "changes": {a: round(v, 4) for a, v in sorted(changes.items())}}
+
+
+def daily_sector_returns(obs: Observations, members: Sequence[str]) -> pd.Series:
+    """Equal-weighted daily sector returns labelled by UTC day (see the module docstring); the current day's
+    return uses the latest price as its provisional close."""
+    present = [m for m in members if m in obs.prices.columns]
+    if not present:
+        return pd.Series(dtype=float, name="sector")
+    p = obs.prices[present]
+    closes = p[p.index == p.index.floor("D")]
+    if obs.asof != obs.asof.floor("D"):
+        closes = pd.concat([closes, p.loc[[obs.asof]].set_axis([obs.asof.ceil("D")])])
+    # a close at 00:00 UTC of day d+1 ends day d
+    closes.index = (closes.index - pd.Timedelta(days=1)).tz_localize(None).normalize()
+    rets = closes.pct_change(fill_method=None).iloc[1:]
+    if rets.empty:
+        return pd.Series(dtype=float, name="sector")
+    return sector_returns(rets, present)
