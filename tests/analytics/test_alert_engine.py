@@ -26,7 +26,7 @@ def run(rule_list, prices: pd.DataFrame, sectors=None, params=None, start_at: in
     states, open_alerts, out = {}, {}, []
     step = prices.index[1] - prices.index[0]
     for t in prices.index[start_at:]:
-        obs = Observations(t, step, prices.loc[:t], dict(sectors or {}))
+        obs = Observations.from_frame(prices.loc[:t], step, sectors)
         ev = evaluate(rule_list, obs, states, open_alerts, params)
         states = {s.fingerprint: s for s in ev.states}
         open_alerts = {a.fingerprint: a for a in ev.alerts if a.status == "firing"}
@@ -65,7 +65,7 @@ def test_dedupe_same_data_twice_gives_one_alert_and_the_id_is_stable():
     # the second evaluation (still falling) keeps the same episode open
     assert [a.id for a in ev[1].alerts] == [a1.id] and ev[1].alerts[0].status == "firing"
     # evaluating t2 again from the saved state is a no-op
-    obs = Observations(T0 + 2 * H, H, p, {})
+    obs = Observations.from_frame(p, H)
     again = evaluate(r, obs, {s.fingerprint: s for s in ev[1].states}, {a.fingerprint: a for a in ev[1].alerts})
     assert again.transitions == () and [a.id for a in again.alerts] == [a1.id]
 
@@ -160,7 +160,7 @@ def test_resolve_stabilised_waits_for_the_stabilisation_signals():
 
 def test_daily_sector_returns_use_midnight_closes_and_a_provisional_day():
     p = hourly(A=[100.0] * 24 + [110.0] * 13)  # 00:00 day 0 .. 12:00 day 1
-    obs = Observations(p.index[-1], H, p, {})
+    obs = Observations.from_frame(p, H)
     sr = daily_sector_returns(obs, ["A"])
     # day 1 Feb closes at 00:00 on 2 Feb at 110 (+10 %); 2 Feb so far (provisional close 12:00) is flat
     assert list(sr.index) == [pd.Timestamp("2026-02-01"), pd.Timestamp("2026-02-02")]
@@ -174,7 +174,7 @@ def test_zscore_against_a_closed_form():
     prices = list(100 * np.exp(np.concatenate([[0.0], logs])))
     prices += [prices[-1] * 0.99, prices[-1] * 0.98, prices[-1] * 0.97, prices[-1] * 0.95]
     p = hourly(TAO=prices)
-    obs = Observations(p.index[-1], H, p, {})
+    obs = Observations.from_frame(p, H)
     r = zscore_reading(obs, "TAO", pd.Timedelta(hours=4), pd.Timedelta(hours=48), 24)
     sd = a * math.sqrt(48 / 47)
     assert r["sigma_step"] == pytest.approx(sd, rel=1e-12) and r["n_baseline"] == 48
@@ -198,6 +198,6 @@ def test_price_grid_takes_the_latest_fresh_point():
 
 def test_sector_breadth_counts_strictly_below():
     p = daily(A=[100, 92], B=[100, 91.9], C=[100, 100])
-    obs = Observations(p.index[-1], pd.Timedelta(days=1), p, {})
+    obs = Observations.from_frame(p, pd.Timedelta(days=1))
     r = sector_breadth(obs, ["A", "B", "C"], pd.Timedelta(days=1), -8.0, 0.5)
     assert (r["down"], r["with_reading"]) == (1, 3) and r["share"] == pytest.approx(1 / 3)  # -8.0 is not below -8

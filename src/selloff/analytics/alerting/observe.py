@@ -33,7 +33,7 @@ import pandas as pd
 from selloff.analytics.measures import pct_change
 from selloff.analytics.sector import breadth, sector_returns
 
-__all__ = ["Observations", "change_reading", "daily_sector_returns", "price_grid", "price_points",
+__all__ = ["Observations", "change_reading", "daily_sector_returns", "observations", "price_grid", "price_points",
            "sector_breadth", "zscore_reading"]
 
 POINT_COLUMNS = ["asset", "ts", "price", "source"]
@@ -82,23 +82,57 @@ def price_grid(points: pd.DataFrame, assets: Sequence[str], end: pd.Timestamp, s
 
 @dataclass(frozen=True)
 class Observations:
-    """The watch's view of the market at ``asof``: grid prices, the sectors' members and where prices came from.
+    """The watch's view of the market at ``asof`` (the evaluation time, normally now).
 
-    ``asof`` is the last grid time (the evaluation time of the rules); ``prices`` index = grid times.
+    ``points`` hold every asset's observed prices (time-sorted); :meth:`price` reads them with the staleness
+    rule. ``prices`` is the regular grid (every ``step``, aligned to the epoch) up to ``asof`` plus a last row at
+    ``asof`` itself: the baselines, crossings and daily closes are read on it.
     """
 
     asof: pd.Timestamp
     step: pd.Timedelta
     prices: pd.DataFrame
+    points: Mapping[str, pd.Series] = field(default_factory=dict)
+    staleness: pd.Timedelta = pd.Timedelta(0)
     sectors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
     simulated: bool = False
 
     def price(self, asset: str, at: pd.Timestamp) -> float | None:
-        if asset not in self.prices.columns or at not in self.prices.index:
+        """The latest observed price of ``asset`` at or before ``at``, at most ``staleness`` old (else None)."""
+        s = self.points.get(asset)
+        if s is None or s.empty:
             return None
-        v = self.prices.at[at, asset]
-        return None if pd.isna(v) else float(v)
+        i = int(s.index.searchsorted(at, side="right")) - 1
+        if i < 0 or at - s.index[i] > self.staleness:
+            return None
+        return float(s.iloc[i])
+
+    @classmethod
+    def from_frame(cls, prices: pd.DataFrame, step: pd.Timedelta, sectors: Mapping[str, tuple[str, ...]] | None = None,
+                   staleness: pd.Timedelta = pd.Timedelta(0)) -> "Observations":
+        """Observations whose points are exactly the cells of a wide grid frame (tests, replays)."""
+        pts = {c: prices[c].dropna().astype(float) for c in prices.columns}
+        return cls(prices.index[-1], step, prices, pts, staleness, dict(sectors or {}))
+
+
+def observations(points: pd.DataFrame, assets: Sequence[str], sectors: Mapping[str, tuple[str, ...]],
+                 asof: pd.Timestamp, start: pd.Timestamp, step: pd.Timedelta, staleness: pd.Timedelta) -> Observations:
+    """:class:`Observations` at ``asof`` from long price points (:func:`price_points`): the grid from ``start``
+    every ``step`` up to ``asof``, plus a row at ``asof`` when it is not on the grid."""
+    pts = {}
+    for a in assets:
+        p = points[points["asset"] == a] if not points.empty else points
+        pts[a] = (pd.Series(p["price"].to_numpy(float), index=pd.DatetimeIndex(p["ts"])) if not p.empty
+                  else pd.Series(dtype=float, index=pd.DatetimeIndex([], tz="UTC")))
+    grid = price_grid(points, assets, asof, step, start, staleness)
+    if grid.empty or grid.index[-1] != asof:
+        probe = Observations(asof, step, grid, pts, staleness)
+        last = pd.DataFrame([{a: probe.price(a, asof) for a in assets}], index=pd.DatetimeIndex([asof], name="ts"),
+                            columns=list(assets), dtype=float)
+        grid = pd.concat([grid, last]) if not grid.empty else last
+    srcs = tuple(sorted(points["source"].dropna().unique())) if not points.empty else ()
+    return Observations(asof, step, grid, pts, staleness, dict(sectors), srcs, "simulated" in srcs)
 
 
 def change_reading(obs: Observations, asset: str, window: pd.Timedelta) -> dict | None:
