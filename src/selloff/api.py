@@ -180,3 +180,21 @@ def alert_channels(store, *, config: str | Path | None = None):
 
     with _config(config), open_store(store) as db:
         return al.channels(db)
+
+
+__all__ += ["watch"]
+
+
+def watch(store=None, *, rules_file: str | Path | None = None, sinks=None, interval: float | None = None,
+          iterations: int | None = None, universe=None, config: str | Path | None = None, stop=None, on_round=None,
+          ctx=None, clock=None):
+    """Run ``selloff watch`` (see :mod:`selloff.pipeline.watch`): poll, evaluate the rules, store and notify
+    every ``interval`` seconds, ``iterations`` rounds (None: until ``stop``, a ``threading.Event``, is set).
+    ``sinks`` like ``--sink`` (``terminal``, ``jsonl:PATH``, ``webhook:URL``); ``on_round`` gets each
+    :class:`~selloff.pipeline.watch.RoundReport`. Returns a :class:`~selloff.pipeline.watch.WatchSummary`."""
+    from selloff.pipeline.watch.start import make_watch
+
+    with _config(config):
+        w, _ = make_watch(store_path(store), _universe(universe), rules_file=rules_file, sinks=sinks,
+                          interval_s=interval, ctx=ctx, stop=stop, on_round=on_round, clock=clock)
+        return w.run(iterations)

@@ -92,6 +92,10 @@ class _Failed(Exception):
     """One failed attempt (non-2xx or transport error), retried by tenacity."""
 
 
+class _Stopped(Exception):
+    """A stop request arrived while waiting for the next attempt."""
+
+
 @dataclass
 class WebhookSink:
     """POST signed messages to ``url`` (see the module docstring)."""
@@ -125,18 +129,26 @@ class WebhookSink:
 
     def deliver(self, msg_id: str, body: bytes, stop: threading.Event) -> DeliveryOutcome:
         p = self.policy
-        state = {"n": 0}
+        state = {"n": 0, "error": None}
+
+        def wait_or_stop(seconds: float) -> None:
+            if stop.wait(seconds):
+                raise _Stopped
+
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(p.attempts) | tenacity.stop_when_event_set(stop),
             wait=tenacity.wait_exponential(multiplier=p.backoff_s, max=p.backoff_max_s) + tenacity.wait_random(0, p.jitter_s),
             retry=tenacity.retry_if_exception_type(_Failed),
-            sleep=stop.wait,
+            sleep=wait_or_stop,
             reraise=True,
             before=lambda rs: state.__setitem__("n", rs.attempt_number),
+            after=lambda rs: state.__setitem__("error", str(rs.outcome.exception())),
         )
         try:
             retrying(self._attempt, msg_id, body)
         except _Failed as exc:
             interrupted = stop.is_set() and state["n"] < p.attempts
             return DeliveryOutcome(False, state["n"], f"{exc} after {state['n']} attempt(s)", interrupted)
+        except _Stopped:
+            return DeliveryOutcome(False, state["n"], f"{state['error']} after {state['n']} attempt(s); stopped", True)
         return DeliveryOutcome(True, state["n"])
