@@ -201,3 +201,21 @@ def test_sector_breadth_counts_strictly_below():
     obs = Observations.from_frame(p, pd.Timedelta(days=1))
     r = sector_breadth(obs, ["A", "B", "C"], pd.Timedelta(days=1), -8.0, 0.5)
     assert (r["down"], r["with_reading"]) == (1, 3) and r["share"] == pytest.approx(1 / 3)  # -8.0 is not below -8
+
+
+def test_episode_rule_runs_the_collective_selloff_detector_on_the_current_day():
+    from selloff.analytics.detect import DetectParams
+
+    p = crash_path()
+    params = EngineParams(detect=DetectParams(min_history_days=10))
+    r = rules([{"name": "episode", "kind": "episode", "sector": "ai", "resolve": "stabilised"}])
+    ev = run(r, p, {"ai": ("A", "B", "C")}, params=params, start_at=1)
+    fired = [(e.asof, t.event) for e in ev for t in e.transitions]
+    assert fired == [(T0 + pd.Timedelta(days=16), "firing"), (T0 + pd.Timedelta(days=20), "resolved")]
+    v = ev[15].transitions[0].alert.values
+    # day 15 (closing 00:00 of day 16): -12 %; the calm days' returns are exactly ±0.5 %, so the EWMA sigma is
+    # 0.5 % and z = -12 / 0.5 = -24; all three members fell more than 5 %
+    assert v["day"] == "2026-02-16" and v["ret_pct"] == pytest.approx(-12.0)
+    assert v["sigma_pct"] == pytest.approx(0.5) and v["z"] == pytest.approx(-24.0) and v["breadth"] == 1.0
+    assert ev[15].alerts[0].summary_en == ("ai: collective sell-off on 2026-02-16: \u221212.0 % (\u221224.0 σ), "
+                                           "100 % of members fell more than 5.0 %")

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -34,7 +35,8 @@ import pandas as pd
 from selloff.analytics.alerting import observe as ob
 from selloff.analytics.alerting.rules import Rule
 from selloff.analytics.alerting.text import summaries
-from selloff.analytics.detect import StabiliseParams, stabilisation_since
+from selloff.analytics.sector import sector_returns
+from selloff.analytics.detect import DetectParams, StabiliseParams, daily_signals, stabilisation_since
 
 __all__ = ["Alert", "AlertState", "EngineParams", "Evaluation", "Signal", "Transition", "alert_id", "evaluate",
            "fingerprint"]
@@ -47,6 +49,7 @@ class EngineParams:
     zscore_min_obs: int = 24
     breadth_min_coverage: float = 0.5
     stabilise: StabiliseParams = field(default_factory=StabiliseParams)
+    detect: DetectParams = field(default_factory=DetectParams)
 
 
 @dataclass(frozen=True)
@@ -163,6 +166,8 @@ def _reading(rule: Rule, obs: ob.Observations, sector: str | None, asset: str | 
             return None, {}
         return (r["z"] <= rule.below if rule.below is not None else r["z"] >= rule.above), r
     members = obs.sectors.get(sector or "", ())
+    if rule.kind == "episode":
+        return _episode(obs, members, p)
     r = ob.sector_breadth(obs, members, rule.window, rule.drop_pct, p.breadth_min_coverage)
     if r is None:
         return None, {}
@@ -174,6 +179,22 @@ def _reading(rule: Rule, obs: ob.Observations, sector: str | None, asset: str | 
         r = {**r, "benchmark": rule.benchmark, "benchmark_change_pct": b["change_pct"]}
         holds = holds and b["change_pct"] >= rule.benchmark_above_pct
     return holds, r
+
+
+def _episode(obs: ob.Observations, members: Sequence[str], p: EngineParams) -> tuple[bool | None, dict]:
+    """The detector's verdict on the sector's current (provisional) day."""
+    rets = ob.daily_member_returns(obs, members)
+    if rets.empty or rets.iloc[-1].notna().sum() < max(1, math.ceil(p.breadth_min_coverage * len(members))):
+        return None, {}
+    sr = sector_returns(rets, list(rets.columns))
+    sig = daily_signals(sr, rets, list(rets.columns), p.detect).iloc[-1]
+    if pd.isna(sig["z"]) or pd.isna(sig["ret_pct"]):
+        return None, {}
+    day = rets.index[-1]
+    return bool(sig["selloff"]), {"day": str(day.date()), "ret_pct": float(sig["ret_pct"]), "z": float(sig["z"]),
+                                  "sigma_pct": float(sig["sigma_pct"]), "breadth": float(sig["breadth"]),
+                                  "breadth_drop_pct": p.detect.breadth_drop_pct,
+                                  "provisional": bool(obs.asof != obs.asof.floor("D"))}
 
 
 def signal(rule: Rule, obs: ob.Observations, sector: str | None, asset: str | None, p: EngineParams) -> Signal:

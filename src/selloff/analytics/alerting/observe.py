@@ -33,8 +33,8 @@ import pandas as pd
 from selloff.analytics.measures import pct_change
 from selloff.analytics.sector import breadth, sector_returns
 
-__all__ = ["Observations", "change_reading", "daily_sector_returns", "observations", "price_grid", "price_points",
-           "sector_breadth", "zscore_reading"]
+__all__ = ["Observations", "change_reading", "daily_member_returns", "daily_sector_returns", "observations",
+           "price_grid", "price_points", "sector_breadth", "zscore_reading"]
 
 POINT_COLUMNS = ["asset", "ts", "price", "source"]
 
@@ -186,19 +186,25 @@ def sector_breadth(obs: Observations, members: Sequence[str], window: pd.Timedel
             "changes": {a: round(v, 4) for a, v in sorted(changes.items())}}
 
 
-def daily_sector_returns(obs: Observations, members: Sequence[str]) -> pd.Series:
-    """Equal-weighted daily sector returns labelled by UTC day (see the module docstring); the current day's
-    return uses the latest price as its provisional close."""
+def daily_member_returns(obs: Observations, members: Sequence[str]) -> pd.DataFrame:
+    """Members' daily returns labelled by UTC day from the grid's 00:00 UTC closes; the current day's return uses
+    the latest price as its provisional close."""
     present = [m for m in members if m in obs.prices.columns]
     if not present:
-        return pd.Series(dtype=float, name="sector")
+        return pd.DataFrame()
     p = obs.prices[present]
     closes = p[p.index == p.index.floor("D")]
     if obs.asof != obs.asof.floor("D"):
         closes = pd.concat([closes, p.loc[[obs.asof]].set_axis([obs.asof.ceil("D")])])
     # a close at 00:00 UTC of day d+1 ends day d
     closes.index = (closes.index - pd.Timedelta(days=1)).tz_localize(None).normalize()
-    rets = closes.pct_change(fill_method=None).iloc[1:]
+    return closes.pct_change(fill_method=None).iloc[1:]
+
+
+def daily_sector_returns(obs: Observations, members: Sequence[str]) -> pd.Series:
+    """Equal-weighted daily sector returns (:func:`daily_member_returns` through
+    :func:`selloff.analytics.sector.sector_returns`)."""
+    rets = daily_member_returns(obs, members)
     if rets.empty:
         return pd.Series(dtype=float, name="sector")
-    return sector_returns(rets, present)
+    return sector_returns(rets, list(rets.columns))

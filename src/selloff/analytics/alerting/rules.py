@@ -23,6 +23,10 @@ Kinds (``window``, ``baseline`` are durations such as ``"24h"``, ``"30m"``, ``"2
     At least ``min_share`` of the ``sector``'s members fell by more than ``drop_pct`` per cent over ``window``;
     with ``benchmark`` and ``benchmark_above_pct``, only while the benchmark's own change over the window is at
     or above that (e.g. BTC -3 % or less of a fall: the sell-off is the sector's own).
+``episode``
+    The collective sell-off detector (:func:`selloff.analytics.detect.daily_signals` with the ``[detect]``
+    thresholds: sector move, its sigma-scaled size and breadth) flags the ``sector``'s current day, the latest
+    price standing in for the day's close.
 """
 from __future__ import annotations
 
@@ -39,7 +43,7 @@ from selloff.errors import ConfigError
 
 __all__ = ["KINDS", "RESOLVE", "SEVERITIES", "Rule", "duration", "load_rules", "parse_rules"]
 
-KINDS = ("threshold", "crossing", "change", "zscore", "breadth")
+KINDS = ("threshold", "crossing", "change", "zscore", "breadth", "episode")
 SEVERITIES = ("info", "warning", "critical")
 RESOLVE = ("clear", "stabilised")
 _PER_ASSET = ("threshold", "crossing", "change", "zscore")
@@ -88,7 +92,7 @@ class Rule:
 
     @property
     def per_asset(self) -> bool:
-        """One alert per asset (``True``) or one per sector (``breadth``)."""
+        """One alert per asset (``True``) or one per sector (``breadth``, ``episode``)."""
         return self.kind in _PER_ASSET
 
     def to_dict(self) -> dict[str, Any]:
@@ -173,7 +177,7 @@ def _rule(raw: object, i: int, origin: str) -> Rule:
 def _check_kind(r: Rule, where: str) -> None:
     need: dict[str, tuple[str, ...]] = {
         "threshold": (), "crossing": ("level", "window"), "change": ("window",), "zscore": ("window", "baseline"),
-        "breadth": ("sector", "window", "min_share", "drop_pct"),
+        "breadth": ("sector", "window", "min_share", "drop_pct"), "episode": ("sector",),
     }
     missing = [k for k in need[r.kind] if getattr(r, k) is None]
     if missing:

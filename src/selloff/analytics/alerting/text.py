@@ -56,6 +56,13 @@ def summaries(rule: Rule, sector: str | None, asset: str | None, v: dict) -> tup
                 f"against the {b_en} before",
                 f"{asset} {num(v['change_pct'], 1, 'de', True)} % in {w_de}, {num(v['z'], 1, 'de', True)} σ "
                 f"gegenüber den {b_de} davor")
+    if rule.kind == "episode":
+        return (f"{sector}: collective sell-off on {v['day']}: {num(v['ret_pct'], 1, 'en', True)} % "
+                f"({num(v['z'], 1, 'en', True)} σ), {num(100 * v['breadth'], 0, 'en')} % of members fell more than "
+                f"{num(abs(v['breadth_drop_pct']), 1, 'en')} %",
+                f"{sector}: kollektiver Ausverkauf am {v['day']}: {num(v['ret_pct'], 1, 'de', True)} % "
+                f"({num(v['z'], 1, 'de', True)} σ), {num(100 * v['breadth'], 0, 'de')} % der Mitglieder fielen um mehr als "
+                f"{num(abs(v['breadth_drop_pct']), 1, 'de')} %")
     share_en, share_de = num(100 * v["share"], 0, "en"), num(100 * v["share"], 0, "de")
     drop_en, drop_de = num(abs(rule.drop_pct), 1, "en"), num(abs(rule.drop_pct), 1, "de")
     en = (f"{sector}: {share_en} % of members ({v['down']} of {v['with_reading']}) fell more than {drop_en} % "

@@ -12,7 +12,7 @@ from selloff.analytics.alerting.rules import duration
 from selloff.analytics.detect import StabiliseParams
 from selloff.config import defaults
 from selloff.errors import ConfigError
-from selloff.pipeline.params import priority
+from selloff.pipeline.params import detect_params, priority
 from selloff.pipeline.watch.webhook import WebhookPolicy
 from selloff.sources.tasks import BAR_INTERVALS
 
@@ -62,7 +62,7 @@ def watch_params(overrides: dict | None = None) -> WatchParams:
         interval_s=_positive(cfg, "interval_s"), sectors=tuple(cfg["sectors"]), sources=tuple(cfg["sources"]),
         fetch_interval=cfg["fetch_interval"], history=pd.Timedelta(days=_positive(cfg, "history_days")), grid=grid,
         staleness=duration(cfg["staleness"], "[watch] staleness"),
-        engine=EngineParams(int(cfg["zscore_min_obs"]), float(cov), StabiliseParams.from_config()),
+        engine=EngineParams(int(cfg["zscore_min_obs"]), float(cov), StabiliseParams.from_config(), detect_params()),
         sinks=tuple(cfg["sinks"]), dead_letter_file=Path(dead).expanduser() if dead else None,
         webhook_secret_env=str(cfg["webhook_secret_env"]),
         webhook=WebhookPolicy(int(cfg["webhook_attempts"]), float(cfg["webhook_backoff_s"]),
