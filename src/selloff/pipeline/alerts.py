@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from selloff.analytics.alerting.engine import Alert
 from selloff.analytics.alerting.rules import Rule, load_rules
 from selloff.config import defaults
 from selloff.errors import ConfigError
@@ -21,7 +22,7 @@ from selloff.store import alerts as stored
 from selloff.timeutil import parse_instant
 
 __all__ = ["ALERT_COLUMNS", "AlertRecord", "AlertsResult", "ChannelHealth", "Delivery", "RulesResult",
-           "alert_rules", "alerts", "bundled_rules_path", "channels", "rules_path"]
+           "alert_rules", "alerts", "bundled_rules_path", "channels", "record_of", "rules_path"]
 
 ALERT_COLUMNS = ["id", "fingerprint", "rule", "kind", "sector", "asset", "severity", "status", "starts_at", "ends_at",
                  "updated_at", "summary_en", "summary_de", "values", "inhibited_by", "source", "delivery"]
@@ -60,27 +61,14 @@ class Delivery:
 
 
 @dataclass(frozen=True)
-class AlertRecord:
-    """One alert episode as stored: from ``starts_at`` (the moment it fired) to ``ends_at`` (resolved; ``None``
-    while firing). ``values`` are the readings that made it fire (per cent, sigma, shares, USD, with their
-    window); ``inhibited_by`` names the firing alert that suppressed its notifications, if any."""
+class AlertRecord(Alert):
+    """One alert episode as stored (the engine's :class:`~selloff.analytics.alerting.engine.Alert`): from
+    ``starts_at`` (the moment it fired) to ``ends_at`` (resolved; ``None`` while firing). ``values`` are the
+    readings that made it fire (per cent, sigma, shares, USD, with their window; ``values["resolved"]`` those at
+    the resolve); ``inhibited_by`` names the firing alert that suppressed its notifications, if any; ``source``
+    the data sources the readings came from; ``deliveries`` one row per sink and event."""
 
-    id: str
-    fingerprint: str
-    rule: str
-    kind: str
-    sector: str | None
-    asset: str | None
-    severity: str
-    status: str
-    starts_at: pd.Timestamp
-    ends_at: pd.Timestamp | None
-    updated_at: pd.Timestamp
-    summary_en: str
-    summary_de: str
-    values: dict[str, Any]
-    inhibited_by: str | None
-    source: str | None
+    source: str | None = None
     deliveries: tuple[Delivery, ...] = ()
 
     def summary(self, lang: str = "en") -> str:
@@ -170,6 +158,16 @@ def _deliveries(df: pd.DataFrame) -> dict[str, tuple[Delivery, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
+def record_of(r: Any, deliveries: tuple[Delivery, ...] = ()) -> AlertRecord:
+    """An :class:`AlertRecord` from a row of :func:`selloff.store.alerts.read_alerts` (an ``itertuples`` row)."""
+    return AlertRecord(
+        id=r.id, fingerprint=r.fingerprint, rule=r.rule, kind=r.kind, sector=_opt(r.sector), asset=_opt(r.asset),
+        severity=r.severity, status=r.status, starts_at=pd.Timestamp(r.starts_at), ends_at=_ts(r.ends_at),
+        updated_at=pd.Timestamp(r.updated_at), summary_en=r.summary_en, summary_de=r.summary_de,
+        values=json.loads(r.values_json), inhibited_by=_opt(r.inhibited_by), source=_opt(r.source),
+        deliveries=deliveries)
+
+
 def channels(store: Store) -> tuple[ChannelHealth, ...]:
     """Health of every sink in the store's delivery log (see :func:`selloff.store.alerts.channel_health`)."""
     df = stored.channel_health(store)
@@ -188,12 +186,7 @@ def alerts(store: Store, *, since: object = None, status: str | None = None, lim
     t0 = parse_instant(since, "since")
     df = stored.read_alerts(store, since=t0, status=status, limit=limit)
     dels = _deliveries(stored.read_deliveries(store, list(df["id"]))) if not df.empty else {}
-    recs = tuple(AlertRecord(
-        id=r.id, fingerprint=r.fingerprint, rule=r.rule, kind=r.kind, sector=_opt(r.sector), asset=_opt(r.asset),
-        severity=r.severity, status=r.status, starts_at=pd.Timestamp(r.starts_at), ends_at=_ts(r.ends_at),
-        updated_at=pd.Timestamp(r.updated_at), summary_en=r.summary_en, summary_de=r.summary_de,
-        values=json.loads(r.values_json), inhibited_by=_opt(r.inhibited_by), source=_opt(r.source),
-        deliveries=dels.get(r.id, ())) for r in df.itertuples(index=False))
+    recs = tuple(record_of(r, dels.get(r.id, ())) for r in df.itertuples(index=False))
     return AlertsResult(recs, channels(store), t0, status, limit, stored.has_watch_tables(store))
 
 

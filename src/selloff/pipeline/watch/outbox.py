@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from selloff.analytics.alerting.engine import Alert, AlertState, Evaluation
+from selloff.pipeline.alerts import record_of
 from selloff.store import Store
 from selloff.store import alerts as stored
 
@@ -34,20 +35,13 @@ def _ts(v: object) -> pd.Timestamp | None:
     return None if v is None or pd.isna(v) else pd.Timestamp(v)
 
 
-def _alert(r) -> Alert:
-    return Alert(r.fingerprint, r.id, r.rule, r.kind, None if pd.isna(r.sector) else r.sector,
-                 None if pd.isna(r.asset) else r.asset, r.severity, r.status, pd.Timestamp(r.starts_at), _ts(r.ends_at),
-                 pd.Timestamp(r.updated_at), r.summary_en, r.summary_de, json.loads(r.values_json),
-                 None if pd.isna(r.inhibited_by) else r.inhibited_by)
-
-
 def load_engine_state(store: Store) -> tuple[dict[str, AlertState], dict[str, Alert]]:
     """The saved :class:`AlertState` per fingerprint and the open (firing) episodes per fingerprint."""
     ws = stored.read_watch_state(store)
     states = {r.fingerprint: AlertState(r.fingerprint, r.rule, r.state, _ts(r.since), _ts(r.last_resolved_at))
               for r in ws.itertuples(index=False)}
     firing = stored.read_alerts(store, status="firing", limit=OPEN_LIMIT)
-    return states, {r.fingerprint: _alert(r) for r in firing.itertuples(index=False)}
+    return states, {r.fingerprint: record_of(r) for r in firing.itertuples(index=False)}
 
 
 def _alert_rows(alerts: Iterable[Alert], source: str | None) -> pd.DataFrame:
