@@ -186,15 +186,19 @@ __all__ += ["watch"]
 
 
 def watch(store=None, *, rules_file: str | Path | None = None, sinks=None, interval: float | None = None,
-          iterations: int | None = None, universe=None, config: str | Path | None = None, stop=None, on_round=None,
-          ctx=None, clock=None):
+          iterations: int | None = None, since: object = None, until: object = None, universe=None,
+          config: str | Path | None = None, stop=None, on_round=None, ctx=None, clock=None):
     """Run ``selloff watch`` (see :mod:`selloff.pipeline.watch`): poll, evaluate the rules, store and notify
     every ``interval`` seconds, ``iterations`` rounds (None: until ``stop``, a ``threading.Event``, is set).
     ``sinks`` like ``--sink`` (``terminal``, ``jsonl:PATH``, ``webhook:URL``); ``on_round`` gets each
-    :class:`~selloff.pipeline.watch.RoundReport`. Returns a :class:`~selloff.pipeline.watch.WatchSummary`."""
-    from selloff.pipeline.watch.start import make_watch
+    :class:`~selloff.pipeline.watch.RoundReport`. With ``since`` (and ``until``, default now) it replays the
+    stored data instead, evaluating at every ``[watch] grid`` step (no fetch). Returns a
+    :class:`~selloff.pipeline.watch.WatchSummary`."""
+    from selloff.pipeline.watch.start import make_watch, replay_window
 
     with _config(config):
         w, _ = make_watch(store_path(store), _universe(universe), rules_file=rules_file, sinks=sinks,
                           interval_s=interval, ctx=ctx, stop=stop, on_round=on_round, clock=clock)
+        if since is not None or until is not None:
+            return w.replay(*replay_window(since, until))
         return w.run(iterations)

@@ -119,8 +119,8 @@ def test_breadth_relative_to_btc_hand_counted():
     (a,) = ev.alerts
     assert (a.values["share"], a.values["down"], a.values["with_reading"]) == (0.75, 3, 4)
     assert a.values["benchmark_change_pct"] == pytest.approx(-1.0)
-    assert a.summary_en == "ai: 75 % of members (3 of 4) fell more than 8.0 % in 1 d; BTC \u22121.0 %"
-    assert a.summary_de == "ai: 75 % der Mitglieder (3 von 4) fielen in 1 Tag um mehr als 8,0 %; BTC \u22121,0 %"
+    assert a.summary_en == "ai: 75 % of members (3 of 4) fell more than 8.0 % in 24 h; BTC \u22121.0 %"
+    assert a.summary_de == "ai: 75 % der Mitglieder (3 von 4) fielen in 24 h um mehr als 8,0 %; BTC \u22121,0 %"
     # the same fall with BTC -5 %: a market move, not the sector's own → no alert
     p2 = p.assign(BTC=[100, 95])
     assert run(rules([BREADTH]), p2, {"ai": members}, start_at=1)[0].alerts == ()

@@ -276,3 +276,24 @@ def test_stop_ends_the_loop_between_rounds(setup):
     t0 = time.perf_counter()
     summary = w.run()
     assert summary.stopped and summary.rounds == 1 and time.perf_counter() - t0 < 10
+
+
+def test_replay_of_stored_daily_bars_gives_the_live_alerts(tmp_path, monkeypatch):
+    """The same market as daily bars in a store, replayed on a daily grid: fires at 00:00 of day 21 and resolves
+    at 00:00 of day 25, exactly as the live run above; a second replay adds nothing."""
+    (tmp_path / "u.toml").write_text(UNIVERSE)
+    (tmp_path / "rules.toml").write_text(RULES)
+    (tmp_path / "c.toml").write_text(CONFIG + 'grid = "1d"\nstaleness = "1h"\n')
+    rows = [{"asset": a, "interval": "1d", "ts": T0 + k * DAY, "source": "coingecko", "close": LEVELS[a][k + 1]}
+            for a in BASE for k in range(len(LEVELS[a]) - 1)]
+    with Store(tmp_path / "s.duckdb") as s:
+        s.upsert("bars", pd.DataFrame(rows))
+    kw = dict(rules_file=tmp_path / "rules.toml", sinks=[f"jsonl:{tmp_path / 'a.jsonl'}"], since=T0 + 15 * DAY,
+              until=T0 + 28 * DAY, universe=tmp_path / "u.toml", config=tmp_path / "c.toml")
+    summary = api.watch(tmp_path / "s.duckdb", **kw)
+    assert (summary.fired, summary.resolved, summary.delivered) == (1, 1, 2)
+    (a,) = api.alerts(tmp_path / "s.duckdb").alerts
+    assert (a.starts_at, a.ends_at, a.source) == (T0 + 21 * DAY, T0 + 25 * DAY, "coingecko")
+    again = api.watch(tmp_path / "s.duckdb", **kw)
+    assert (again.fired, again.resolved, again.delivered) == (0, 0, 0)
+    assert len((tmp_path / "a.jsonl").read_text().splitlines()) == 2

@@ -55,16 +55,18 @@ def watch(
     once: Annotated[bool, typer.Option("--once", help="One round, then exit.")] = False,
     iterations: Annotated[Optional[int], typer.Option("--iterations", help="Stop after N rounds (default: until Ctrl-C).")] = None,
     sink: Annotated[Optional[list[str]], typer.Option("--sink", help="terminal, jsonl:PATH or webhook:URL (repeat; default \\[watch] sinks). The webhook secret is read from $SELLOFF_WEBHOOK_SECRET.")] = None,
+    since: Annotated[Optional[str], typer.Option("--since", help="Replay instead of polling: evaluate the stored data from this instant (UTC) at every \\[watch] grid step.")] = None,
+    until: Annotated[Optional[str], typer.Option("--until", help="End of the replay (default now).")] = None,
     store: StoreOpt = None,
     universe: UniverseOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Poll the sources, re-run detection and the alert rules on what arrived, notify the sinks; resumes after a
-    restart without duplicate alerts (state in the store)."""
+    restart without duplicate alerts (state in the store). With --since: replay the stored data (a backtest)."""
     from rich.console import Console
     from rich.live import Live
 
-    from selloff.pipeline.watch.start import make_watch
+    from selloff.pipeline.watch.start import make_watch, replay_window
 
     if interval is not None and not interval > 0:
         raise ConfigError(f"--interval {interval!r} must be a number of seconds > 0, e.g. 60")
@@ -91,9 +93,12 @@ def watch(
             raise KeyboardInterrupt
         stop.set()
 
+    window = replay_window(since, until) if since is not None or until is not None else None
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        if terminal and not json_ and sys.stdout.isatty() and n != 1:
+        if window is not None:
+            summary = w.replay(*window)
+        elif terminal and not json_ and sys.stdout.isatty() and n != 1:
             with Live(console=console, auto_refresh=False) as live:
                 summary = w.run(n)
         else:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -39,8 +40,12 @@ __all__ = ["Observations", "change_reading", "daily_member_returns", "daily_sect
 POINT_COLUMNS = ["asset", "ts", "price", "source"]
 
 
+_UNIT = {"m": "min", "h": "h", "d": "D"}
+
+
 def _interval(interval: str) -> pd.Timedelta:
-    return pd.Timedelta(interval.replace("m", "min") if interval.endswith("m") else interval)
+    """A bar interval (``5m``, ``1h``, ``1d``) as a Timedelta."""
+    return pd.Timedelta(f"{interval[:-1]}{_UNIT[interval[-1]]}")
 
 
 def price_points(bars: pd.DataFrame, snapshots: pd.DataFrame) -> pd.DataFrame:
@@ -67,17 +72,18 @@ def price_grid(points: pd.DataFrame, assets: Sequence[str], end: pd.Timestamp, s
     """Wide prices on the grid ``floor(start) .. floor(end)`` every ``step`` (times aligned to multiples of
     ``step`` since the epoch), one column per asset: the latest point at or before each grid time, at most
     ``staleness`` old, else NaN."""
-    last = end.floor(step)
-    grid = pd.date_range(start.ceil(step), last, freq=step)
-    out = pd.DataFrame(index=grid, columns=list(assets), dtype=float)
-    for a in assets:
-        p = points[points["asset"] == a] if not points.empty else points
-        if p.empty:
-            continue
-        s = pd.Series(p["price"].to_numpy(float), index=pd.DatetimeIndex(p["ts"]))
-        out[a] = s.reindex(grid, method="ffill", tolerance=staleness).to_numpy()
-    out.index.name = "ts"
-    return out
+    grid = pd.date_range(start.ceil(step), end.floor(step), freq=step, name="ts")
+    cols = list(assets)
+    if points.empty or grid.empty:
+        return pd.DataFrame(index=grid, columns=cols, dtype=float)
+    left = pd.DataFrame({"ts": np.tile(grid.to_numpy(), len(cols)), "asset": np.repeat(cols, len(grid))})
+    left["ts"] = pd.to_datetime(left["ts"], utc=True)
+    right = points[points["asset"].isin(cols)][["ts", "asset", "price"]].sort_values("ts", kind="stable")
+    hit = pd.merge_asof(left.sort_values("ts", kind="stable"), right, on="ts", by="asset", direction="backward",
+                        tolerance=staleness, allow_exact_matches=True)
+    out = hit.pivot(index="ts", columns="asset", values="price").reindex(index=grid, columns=cols)
+    out.columns.name = None
+    return out.astype(float)
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,23 @@ class Observations:
     sectors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
     simulated: bool = False
+
+    @cached_property
+    def log_returns(self) -> pd.DataFrame:
+        """One-step log returns of the grid (NaN across a missing price)."""
+        return np.log(self.prices.astype(float)).diff()
+
+    @cached_property
+    def daily_returns(self) -> pd.DataFrame:
+        """Every asset's daily return labelled by UTC day from the grid's 00:00 UTC closes; the current day's return
+        uses the latest price as its provisional close."""
+        p = self.prices
+        closes = p[p.index == p.index.floor("D")]
+        if self.asof != self.asof.floor("D") and self.asof in p.index:
+            closes = pd.concat([closes, p.loc[[self.asof]].set_axis([self.asof.ceil("D")])])
+        # a close at 00:00 UTC of day d+1 ends day d
+        closes.index = (closes.index - pd.Timedelta(days=1)).tz_localize(None).normalize()
+        return closes.pct_change(fill_method=None).iloc[1:]
 
     def price(self, asset: str, at: pd.Timestamp) -> float | None:
         """The latest observed price of ``asset`` at or before ``at``, at most ``staleness`` old (else None)."""
@@ -120,11 +143,10 @@ def observations(points: pd.DataFrame, assets: Sequence[str], sectors: Mapping[s
                  asof: pd.Timestamp, start: pd.Timestamp, step: pd.Timedelta, staleness: pd.Timedelta) -> Observations:
     """:class:`Observations` at ``asof`` from long price points (:func:`price_points`): the grid from ``start``
     every ``step`` up to ``asof``, plus a row at ``asof`` when it is not on the grid."""
-    pts = {}
-    for a in assets:
-        p = points[points["asset"] == a] if not points.empty else points
-        pts[a] = (pd.Series(p["price"].to_numpy(float), index=pd.DatetimeIndex(p["ts"])) if not p.empty
-                  else pd.Series(dtype=float, index=pd.DatetimeIndex([], tz="UTC")))
+    groups = dict(tuple(points.groupby("asset", sort=False))) if not points.empty else {}
+    empty = pd.Series(dtype=float, index=pd.DatetimeIndex([], tz="UTC"))
+    pts = {a: pd.Series(groups[a]["price"].to_numpy(float), index=pd.DatetimeIndex(groups[a]["ts"])) if a in groups
+           else empty for a in assets}
     grid = price_grid(points, assets, asof, step, start, staleness)
     if grid.empty or grid.index[-1] != asof:
         probe = Observations(asof, step, grid, pts, staleness)
@@ -153,9 +175,7 @@ def zscore_reading(obs: Observations, asset: str, window: pd.Timedelta, baseline
     p0, p1 = obs.price(asset, t0), obs.price(asset, obs.asof)
     if p0 is None or p1 is None or p0 <= 0 or p1 <= 0 or asset not in obs.prices:
         return None
-    col = obs.prices[asset]
-    base = col.loc[t0 - baseline : t0]
-    r = np.log(base.astype(float)).diff().dropna()
+    r = obs.log_returns[asset].loc[t0 - baseline : t0].iloc[1:].dropna()
     if len(r) < max(2, min_obs):
         return None
     s = float(r.std(ddof=1))
@@ -187,18 +207,9 @@ def sector_breadth(obs: Observations, members: Sequence[str], window: pd.Timedel
 
 
 def daily_member_returns(obs: Observations, members: Sequence[str]) -> pd.DataFrame:
-    """Members' daily returns labelled by UTC day from the grid's 00:00 UTC closes; the current day's return uses
-    the latest price as its provisional close."""
+    """The members' columns of :attr:`Observations.daily_returns` (those the grid has)."""
     present = [m for m in members if m in obs.prices.columns]
-    if not present:
-        return pd.DataFrame()
-    p = obs.prices[present]
-    closes = p[p.index == p.index.floor("D")]
-    if obs.asof != obs.asof.floor("D"):
-        closes = pd.concat([closes, p.loc[[obs.asof]].set_axis([obs.asof.ceil("D")])])
-    # a close at 00:00 UTC of day d+1 ends day d
-    closes.index = (closes.index - pd.Timedelta(days=1)).tz_localize(None).normalize()
-    return closes.pct_change(fill_method=None).iloc[1:]
+    return obs.daily_returns[present] if present else pd.DataFrame()
 
 
 def daily_sector_returns(obs: Observations, members: Sequence[str]) -> pd.Series:

@@ -24,9 +24,9 @@ def duration_label(td: pd.Timedelta | None, lang: str) -> str:
     if td is None:
         return ""
     s = td.total_seconds()
-    if s % 86400 == 0:
+    if s % 86400 == 0 and s >= 2 * 86400:
         n = int(s // 86400)
-        return f"{n} d" if lang == "en" else f"{n} {'Tag' if n == 1 else 'Tagen'}"
+        return f"{n} d" if lang == "en" else f"{n} Tagen"
     if s % 3600 == 0:
         return f"{int(s // 3600)} h"
     if s % 60 == 0:

@@ -15,9 +15,10 @@ from selloff.pipeline.watch.params import watch_params
 from selloff.pipeline.watch.sinks import build_sinks
 from selloff.sources import registry
 from selloff.sources.tasks import FetchContext
+from selloff.timeutil import parse_instant
 from selloff.universe import Universe
 
-__all__ = ["context_from_env", "make_watch"]
+__all__ = ["context_from_env", "make_watch", "replay_window"]
 
 
 def context_from_env(sources: Sequence[str]) -> FetchContext:
@@ -63,3 +64,14 @@ def make_watch(store_path: Path, universe: Universe, *, rules_file: str | Path |
     if clock is not None:
         w.clock = clock
     return w, terminal
+
+
+def replay_window(since: object, until: object = None) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """``--since`` / ``--until`` of a replay as UTC instants (``until`` default now); a reversed or missing
+    start is a ``ConfigError``."""
+    t0, t1 = parse_instant(since, "--since"), parse_instant(until, "--until") or pd.Timestamp.now(tz="UTC")
+    if t0 is None:
+        raise ConfigError("a replay needs --since (the first instant to evaluate), e.g. --since 2026-02-01")
+    if t0 >= t1:
+        raise ConfigError(f"--since {t0:%Y-%m-%d %H:%M} is not before --until {t1:%Y-%m-%d %H:%M}; swap or fix them")
+    return t0, t1
