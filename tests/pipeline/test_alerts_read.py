@@ -40,7 +40,7 @@ def store(tmp_path):
     s.upsert("alerts", pd.DataFrame([
         alert_row("aaa", "2026-02-05T08:00Z", "resolved", "2026-02-05T20:00Z"),
         alert_row("bbb", "2026-02-06T08:00Z", asset="NEAR"),
-        alert_row("ccc", "2026-02-01T08:00Z", "resolved", "2026-02-01T09:00Z", rule="r2"),
+        alert_row("ccc", "2026-02-01T08:00Z", "resolved", "2026-02-01T09:00Z", rule="r2", source="simulated"),
     ]))
     s.upsert("alert_deliveries", pd.DataFrame([
         delivery("aaa-20260205T080000Z", "webhook:http://127.0.0.1/h", "delivered", at="2026-02-05T08:00Z"),
@@ -90,6 +90,7 @@ def test_api_alerts_filters_orders_and_attaches_deliveries(store):
     assert [x.fingerprint for x in api.alerts(store, status="firing").alerts] == ["bbb"]
     assert [x.fingerprint for x in api.alerts(store, since="2026-02-05T12:00Z").alerts] == ["bbb", "aaa"]
     assert len(api.alerts(store, limit=1).alerts) == 1
+    assert [x.simulated for x in res.alerts] == [False, False, True]  # ccc came from the simulated market
     frame = res.to_frame()
     assert list(frame["id"]) == [x.id for x in res.alerts]
     assert "jsonl:/tmp/a.jsonl firing: delivered" in frame.loc[0, "delivery"]

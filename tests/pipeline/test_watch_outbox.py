@@ -55,6 +55,7 @@ def test_one_message_per_sink_sector_and_event():
         assert set(by) == {("jsonl", "ai"), ("jsonl", "eq"), ("webhook", "ai"), ("webhook", "eq")}
         ai = by[("webhook", "ai")].payload
         assert ai["type"] == "alert.firing" and sorted(a["asset"] for a in ai["data"]["alerts"]) == ["NEAR", "TAO"]
+        assert {(a["source"], a["simulated"]) for a in ai["data"]["alerts"]} == {("test", False)}
         assert re.fullmatch(r"msg_[0-9a-f]{26}", by[("webhook", "ai")].id)
         assert by[("webhook", "ai")].id != by[("jsonl", "ai")].id
         # a second round, still falling: the same episodes, nothing new queued (dedupe)

@@ -134,7 +134,11 @@ def alerts(
         return
     df = res.to_frame()
     df = df.assign(summary=df[f"summary_{lang}"], start=df["starts_at"].map(lambda t: f"{t:%Y-%m-%d %H:%M}"))
-    print_df(df[["start", "rule", "status", "summary"]], "alerts", False,
-             caption=None if res.watch_tables else "this store predates selloff watch (schema 1): no alerts")
+    caption = None if res.watch_tables else "this store predates selloff watch (schema 1): no alerts"
+    if any(a.simulated for a in res.alerts):
+        from selloff.config import defaults
+
+        caption = defaults("report")[f"simulated_label_{lang}"]
+    print_df(df[["start", "rule", "status", "summary"]], "alerts", False, caption=caption)
     if res.channels:
         print_df(res.channels_frame()[["sink", "delivered", "dead_letter", "last_error"]], "channels", False)

@@ -15,6 +15,7 @@ import pandas as pd
 
 from selloff.analytics.alerting.engine import Alert
 from selloff.analytics.alerting.rules import Rule, load_rules
+from selloff.analytics.sources_priority import SIMULATED
 from selloff.config import defaults
 from selloff.errors import ConfigError
 from selloff.store import Store
@@ -25,7 +26,7 @@ __all__ = ["ALERT_COLUMNS", "AlertRecord", "AlertsResult", "ChannelHealth", "Del
            "alert_rules", "alerts", "bundled_rules_path", "channels", "record_of", "rules_path"]
 
 ALERT_COLUMNS = ["id", "fingerprint", "rule", "kind", "sector", "asset", "severity", "status", "starts_at", "ends_at",
-                 "updated_at", "summary_en", "summary_de", "values", "inhibited_by", "source", "delivery"]
+                 "updated_at", "summary_en", "summary_de", "values", "inhibited_by", "source", "simulated", "delivery"]
 
 
 def _ts(v: object) -> pd.Timestamp | None:
@@ -71,6 +72,11 @@ class AlertRecord(Alert):
     source: str | None = None
     deliveries: tuple[Delivery, ...] = ()
 
+    @property
+    def simulated(self) -> bool:
+        """Readings from the simulated demo market: show them labelled as such, never as market evidence."""
+        return self.source is not None and SIMULATED in self.source.split(",")
+
     def summary(self, lang: str = "en") -> str:
         return self.summary_de if lang == "de" else self.summary_en
 
@@ -83,7 +89,7 @@ class AlertRecord(Alert):
                 "sector": self.sector, "asset": self.asset, "severity": self.severity, "status": self.status,
                 "starts_at": _iso(self.starts_at), "ends_at": _iso(self.ends_at), "updated_at": _iso(self.updated_at),
                 "summary_en": self.summary_en, "summary_de": self.summary_de, "values": self.values,
-                "inhibited_by": self.inhibited_by, "source": self.source,
+                "inhibited_by": self.inhibited_by, "source": self.source, "simulated": self.simulated,
                 "deliveries": [d.to_dict() for d in self.deliveries]}
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from selloff.analytics.alerting.engine import Alert, AlertState, Evaluation
+from selloff.analytics.sources_priority import SIMULATED
 from selloff.pipeline.alerts import record_of
 from selloff.store import Store
 from selloff.store import alerts as stored
@@ -116,6 +117,11 @@ class Message:
         return json.loads(self.body)
 
 
+def _simulated(source: object) -> bool:
+    """Whether an alert's readings came from the simulated demo market (never evidence: every output says so)."""
+    return isinstance(source, str) and SIMULATED in source.split(",")
+
+
 def _alert_payload(a: pd.Series, event: str) -> dict:
     values = json.loads(a["values_json"])
     if event == "firing":
@@ -124,7 +130,8 @@ def _alert_payload(a: pd.Series, event: str) -> dict:
             "severity": a["severity"], "status": event, "sector": None if pd.isna(a["sector"]) else a["sector"],
             "asset": None if pd.isna(a["asset"]) else a["asset"], "starts_at": pd.Timestamp(a["starts_at"]).isoformat(),
             "ends_at": pd.Timestamp(a["ends_at"]).isoformat() if event == "resolved" and pd.notna(a["ends_at"]) else None,
-            "summary": {"en": a["summary_en"], "de": a["summary_de"]}, "values": values}
+            "summary": {"en": a["summary_en"], "de": a["summary_de"]}, "values": values,
+            "source": None if pd.isna(a["source"]) else a["source"], "simulated": _simulated(a["source"])}
 
 
 def messages_due(store: Store) -> list[Message]:
