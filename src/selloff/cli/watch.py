@@ -38,7 +38,7 @@ def _table(report, width: int = 80):
     for s in ev.signals:
         st = "firing" if s.fingerprint in firing else state.get(s.fingerprint, "inactive")
         if st == "firing" and firing[s.fingerprint].inhibited_by:
-            st = "inhibit"
+            st = "muted"
         shown = st if st != "inactive" else ("ok" if s.holds is False else ("—" if s.holds is None else "cooling"))
         rows.append((order.get(st, 0), s.rule, s.asset or s.sector or "", shown, s.summary_en))
     for _, rule, target, st, text in sorted(rows, key=lambda r: r[0])[:20]:
@@ -81,7 +81,7 @@ def watch(
         if json_ or not terminal:
             return
         if live is not None:
-            live.update(_table(report))
+            live.update(_table(report), refresh=True)
         else:
             console.print(_table(report))
 

@@ -251,7 +251,7 @@ class Watch:
                 n += 1
                 try:
                     rep = self.round()
-                except SelloffError as exc:  # e.g. the store is in use by another writer: try again next round
+                except (SelloffError, OSError) as exc:  # the store in use by another writer, a full disk: next round
                     log.error("round %d failed: %s", n, redact(str(exc)))
                     errs += 1
                     self.stop.wait(self.params.interval_s)
