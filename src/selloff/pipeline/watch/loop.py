@@ -3,8 +3,8 @@
 One round (at ``now`` = the clock):
 
 1. **fetch** — for every source in ``[watch] sources`` (not backing off) plan what the store lacks from
-   ``now - history`` to ``now`` and execute it (:mod:`selloff.pipeline.fetch`: each task commits on its own,
-   failures are logged in ``fetch_log``). A source whose every task failed backs off: it is skipped until
+   ``now - history`` to ``now`` and execute it, less the task kinds of ``[watch] skip_kinds``
+   (:mod:`selloff.pipeline.fetch`: each task commits on its own, failures are logged in ``fetch_log``). A source whose every task failed backs off: it is skipped until
    ``now + min(interval * 2^(failures-1), source_backoff_max_s)``; the watch keeps evaluating on stored data;
 2. **observe** — read ``bars`` and ``market_caps`` of the watched assets once, choose one source per series
    (:func:`selloff.analytics.sources_priority.select_series`), and build the observation grid;
@@ -128,7 +128,7 @@ class Watch:
             try:
                 tasks = fetch.plan(store, self.universe, ctx, assets=self.assets, since=now - self.params.history,
                                    until=now, sources=[src], interval=self.params.fetch_interval)
-                res = fetch.execute(store, tasks)
+                res = fetch.execute(store, [t for t in tasks if t.kind not in self.params.skip_kinds])
                 errs = [r.error or "error" for r in res if r.status == "error"]
                 all_failed = bool(errs) and not any(r.status == "ok" for r in res)
             except SelloffError as exc:

@@ -24,6 +24,7 @@ class WatchParams:
     interval_s: float = 60.0
     sectors: tuple[str, ...] = ("ai-crypto",)
     sources: tuple[str, ...] = ("coingecko",)
+    skip_kinds: tuple[str, ...] = ("categories",)
     fetch_interval: str = "1h"
     history: pd.Timedelta = pd.Timedelta(days=35)
     grid: pd.Timedelta = pd.Timedelta(hours=1)
@@ -60,6 +61,7 @@ def watch_params(overrides: dict | None = None) -> WatchParams:
     dead = str(cfg["dead_letter_file"])
     return WatchParams(
         interval_s=_positive(cfg, "interval_s"), sectors=tuple(cfg["sectors"]), sources=tuple(cfg["sources"]),
+        skip_kinds=tuple(cfg["skip_kinds"]),
         fetch_interval=cfg["fetch_interval"], history=pd.Timedelta(days=_positive(cfg, "history_days")), grid=grid,
         staleness=duration(cfg["staleness"], "[watch] staleness"),
         engine=EngineParams(int(cfg["zscore_min_obs"]), float(cov), StabiliseParams.from_config(), detect_params()),
