@@ -219,3 +219,14 @@ def test_episode_rule_runs_the_collective_selloff_detector_on_the_current_day():
     assert v["sigma_pct"] == pytest.approx(0.5) and v["z"] == pytest.approx(-24.0) and v["breadth"] == 1.0
     assert ev[15].alerts[0].summary_en == ("ai: collective sell-off on 2026-02-16: \u221212.0 % (\u221224.0 σ), "
                                            "100 % of members fell more than 5.0 %")
+
+
+def test_an_alert_whose_rule_left_the_rules_file_resolves_with_the_reason():
+    p = hourly(TAO=[100, 90, 80])
+    ev = run(rules([DROP]), p, start_at=1)[0]
+    other = rules([{**DROP, "name": "other"}])
+    obs = Observations.from_frame(p.loc[: T0 + 2 * H], H)
+    after = evaluate(other, obs, {s.fingerprint: s for s in ev.states}, {a.fingerprint: a for a in ev.alerts})
+    gone = next(t.alert for t in after.transitions if t.alert.rule == "drop")
+    assert (gone.status, gone.ends_at, gone.values["resolved"]["reason"]) == (
+        "resolved", T0 + 2 * H, "rule or target no longer watched")

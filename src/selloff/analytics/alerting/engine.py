@@ -17,6 +17,8 @@ Semantics (Prometheus alerting rules and Alertmanager, https://prometheus.io/doc
 * **inhibition** — a firing alert of a rule with ``inhibits`` suppresses the notifications of firing alerts of
   the named rules (where the labels in ``inhibit_equal`` match); the suppressed alerts still exist and carry
   ``inhibited_by``;
+* **disappearing alerts** — a firing alert whose rule or target is no longer in the rules (or the universe)
+  resolves at the next evaluation, with that reason;
 * **grouping** (by sector) is done by the notifier, which sends the alerts of one sector in one message.
 
 Evaluation time is the observations' ``asof`` (the last grid time), so a replay of stored data gives the same
@@ -294,9 +296,13 @@ def evaluate(rules: Sequence[Rule], obs: ob.Observations, states: Mapping[str, A
             else:
                 new_states[sig.fingerprint] = AlertState(sig.fingerprint, rule.name, "pending", since, st.last_resolved_at)
     known = {s.fingerprint for s in signals}
-    for fp, a in open_alerts.items():  # an open alert whose rule or target left the rules file stays open
+    for fp, a in open_alerts.items():  # its rule or target is no longer watched: nothing can resolve it later
         if fp not in known:
-            alerts.append(a)
+            gone = replace(a, status="resolved", ends_at=now, updated_at=now,
+                           values={**a.values, "resolved": {"reason": "rule or target no longer watched"}})
+            alerts.append(gone)
+            transitions.append(("resolved", fp))
+            new_states[fp] = AlertState(fp, a.rule, "inactive", None, now)
     alerts = _inhibit(alerts, by_name)
     final = {a.fingerprint: a for a in alerts}
     trans = tuple(Transition(ev, final[fp]) for ev, fp in transitions)
