@@ -142,3 +142,16 @@ def test_alert_rules_bundled_and_errors(tmp_path):
             api.alert_rules(bad)
     with pytest.raises(ConfigError, match="does not exist"):
         api.alert_rules(tmp_path / "missing.toml")
+
+
+def test_readme_watch_python_example_runs(store):
+    """The README's watch section's Python block, run as written against this test's store."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Watch: alerts when a sell-off starts"):]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1).replace('"my.duckdb"', "store")
+    ns: dict = {"store": store}
+    exec(compile(code, "README.md", "exec"), ns)
+    assert [a.fingerprint for a in ns["hist"].alerts] == ["bbb"] and len(ns["rules"].rules) >= 5
