@@ -230,3 +230,21 @@ def test_an_alert_whose_rule_left_the_rules_file_resolves_with_the_reason():
     gone = next(t.alert for t in after.transitions if t.alert.rule == "drop")
     assert (gone.status, gone.ends_at, gone.values["resolved"]["reason"]) == (
         "resolved", T0 + 2 * H, "rule or target no longer watched")
+
+
+def test_threshold_and_crossing_by_hand():
+    p = hourly(BTC=[61_000, 60_500, 59_900, 59_000, 60_100, 59_800, 59_700, 59_600, 59_500])
+    thr = {"name": "low", "kind": "threshold", "assets": ["BTC"], "below": 60_000.0}
+    # crossing: below 60,000 now and at or above it at some grid time of the last 2 h before now
+    cross = {"name": "cross", "kind": "crossing", "assets": ["BTC"], "level": 60_000.0, "window": "2h"}
+    ev = run(rules([thr, cross]), p, start_at=1)
+    got = events(ev)
+    assert [(t, e) for t, e, r, _ in got if r == "low"] == [(T0 + 2 * H, "firing"), (T0 + 4 * H, "resolved"),
+                                                           (T0 + 5 * H, "firing")]
+    # t2 crossed (t1 was 60,500); t3 still within 2 h of t1; t4 back above → resolved; t5 crossed again (t4 was
+    # 60,100); t6 still within 2 h of t4; t7: the last price at or above the level is 3 h back → resolved
+    assert [(t, e) for t, e, r, _ in got if r == "cross"] == [
+        (T0 + 2 * H, "firing"), (T0 + 4 * H, "resolved"), (T0 + 5 * H, "firing"), (T0 + 7 * H, "resolved")]
+    a = next(t.alert for e in ev for t in e.transitions if t.alert.rule == "cross")
+    assert a.summary_en == "BTC crossed below 60,000.00 USD (now 59,900.00 USD)"
+    assert a.summary_de == "BTC fiel unter 60.000,00 USD (jetzt 59.900,00 USD)"
