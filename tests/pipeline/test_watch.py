@@ -224,7 +224,8 @@ def test_one_started_one_resolved_signed_and_no_duplicate_after_restart(setup):
     assert "whsec_" not in json.dumps(stored.to_dict()) and SECRET not in (tmp_path / "alerts.jsonl").read_text()
 
 
-def test_failing_receiver_retries_then_dead_letter(setup):
+def test_failing_receiver_retries_then_dead_letter(setup, caplog):
+    caplog.set_level("DEBUG")
     tmp_path, httpserver, market = setup
     rx = Receiver(SECRET, status=500)
     httpserver.expect_request("/down", method="POST").respond_with_handler(rx)
@@ -241,6 +242,13 @@ def test_failing_receiver_retries_then_dead_letter(setup):
     # a later round does not resend a dead letter
     make_watch(tmp_path, httpserver, market, "/down", jsonl=False).run(iterations=1)
     assert len(rx.got) == 3
+    # the secret is nowhere: not in the logs, the dead-letter file or any table of the store
+    key = SECRET.removeprefix("whsec_")
+    assert "dead-letter" in caplog.text and key not in caplog.text
+    assert key not in (tmp_path / "watch-dead-letter.jsonl").read_text()
+    with Store(tmp_path / "s.duckdb", read_only=True) as s:
+        for t in ("alerts", "alert_deliveries", "watch_state", "fetch_log"):
+            assert key not in s.con.execute(f"SELECT * FROM {t}").df().to_csv()
 
 
 def test_failing_source_keeps_watching_and_backs_off(setup):

@@ -237,8 +237,7 @@ class Watch:
                     resolved += sum(tr.event == "resolved" for tr in ev.transitions)
                 sent = [] if self.stop.is_set() else self._notify(store)
         finally:
-            for s in self.sinks:
-                s.close()
+            self.close()
         return WatchSummary(n, fired, resolved, sum(x == "delivered" for _, _, x in sent),
                             sum(x == "dead_letter" for _, _, x in sent), 0, self.stop.is_set())
 
@@ -266,6 +265,13 @@ class Watch:
                     break
                 self.stop.wait(self.params.interval_s)
         finally:
-            for s in self.sinks:
-                s.close()
+            self.close()
         return WatchSummary(n, fired, resolved, delivered, dead, errs, self.stop.is_set())
+
+    def close(self) -> None:
+        """Close the sinks' and the connectors' HTTP clients."""
+        for s in self.sinks:
+            s.close()
+        for client in (self.ctx.coingecko, self.ctx.coinglass):
+            if client is not None:
+                client.close()

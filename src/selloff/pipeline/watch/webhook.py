@@ -25,7 +25,7 @@ import httpx
 import tenacity
 
 from selloff.errors import ConfigError
-from selloff.redact import redact
+from selloff.redact import add_secret, redact
 
 __all__ = ["DeliveryOutcome", "WebhookPolicy", "WebhookSink", "parse_secret", "sign", "signed_headers"]
 
@@ -41,6 +41,7 @@ def parse_secret(text: str | None, env: str) -> bytes:
     if not text:
         raise ConfigError(f"webhook sink: environment variable {env} is not set; set it to whsec_<base64 key> "
                           f"(the receiver's signing secret)")
+    add_secret(text.strip())  # from now on masked in every message and log line, should one ever quote it
     raw = text.strip().removeprefix("whsec_")
     try:
         key = base64.b64decode(raw, validate=True)
