@@ -207,3 +207,56 @@ def stress_scenarios(store=None, *, sector: str | None = None, universe=None,
         return list_scenarios()
     with _config(config), open_store(store) as db:
         return list_scenarios(db, _universe(universe), sector or "ai-crypto")
+# -- watch: alerts, rules, channel health (selloff watch writes them; the dashboard reads them here) ----------
+__all__ += ["alert_channels", "alert_rules", "alerts"]
+
+
+def alerts(store, *, since: object = None, status: str | None = None, limit: int = 200,
+           config: str | Path | None = None):
+    """Stored alert episodes, newest first, with their per-sink deliveries and the channel health (see
+    :func:`selloff.pipeline.alerts.alerts`): ``since`` an instant (alerts alive at or after it), ``status``
+    ``"firing"`` or ``"resolved"``, at most ``limit`` alerts. Returns an :class:`~selloff.pipeline.alerts.AlertsResult`."""
+    from selloff.pipeline import alerts as al
+
+    with _config(config), open_store(store) as db:
+        return al.alerts(db, since=since, status=status, limit=limit)
+
+
+def alert_rules(rules_file: str | Path | None = None, config: str | Path | None = None):
+    """The parsed watch rules of ``rules_file`` (default: ``[watch] rules_file``, else the bundled example);
+    a :class:`~selloff.pipeline.alerts.RulesResult`."""
+    from selloff.pipeline import alerts as al
+
+    with _config(config):
+        return al.alert_rules(rules_file)
+
+
+def alert_channels(store, *, config: str | Path | None = None):
+    """Per sink: deliveries by status, last success, last error, dead-letter count (a tuple of
+    :class:`~selloff.pipeline.alerts.ChannelHealth`; the same as ``alerts(store).channels``)."""
+    from selloff.pipeline import alerts as al
+
+    with _config(config), open_store(store) as db:
+        return al.channels(db)
+
+
+__all__ += ["watch"]
+
+
+def watch(store=None, *, rules_file: str | Path | None = None, sinks=None, interval: float | None = None,
+          iterations: int | None = None, since: object = None, until: object = None, universe=None,
+          config: str | Path | None = None, stop=None, on_round=None, ctx=None, clock=None):
+    """Run ``selloff watch`` (see :mod:`selloff.pipeline.watch`): poll, evaluate the rules, store and notify
+    every ``interval`` seconds, ``iterations`` rounds (None: until ``stop``, a ``threading.Event``, is set).
+    ``sinks`` like ``--sink`` (``terminal``, ``jsonl:PATH``, ``webhook:URL``); ``on_round`` gets each
+    :class:`~selloff.pipeline.watch.RoundReport`. With ``since`` (and ``until``, default now) it replays the
+    stored data instead, evaluating at every ``[watch] grid`` step (no fetch). Returns a
+    :class:`~selloff.pipeline.watch.WatchSummary`."""
+    from selloff.pipeline.watch.start import make_watch, replay_window
+
+    with _config(config):
+        w, _ = make_watch(store_path(store), _universe(universe), rules_file=rules_file, sinks=sinks,
+                          interval_s=interval, ctx=ctx, stop=stop, on_round=on_round, clock=clock)
+        if since is not None or until is not None:
+            return w.replay(*replay_window(since, until))
+        return w.run(iterations)
