@@ -180,21 +180,22 @@ __all__ += ["stress", "stress_scenarios"]
 def stress(store, *, sector: str | None = None, shocks=(), scenario: str | None = None, reverse=None,
            backtest: bool = False, portfolio=None, horizon: str = "1d", paths: int | None = None,
            seed: int | None = None, config: str | Path | None = None, universe=None, method: str | None = None,
-           progress=None) -> "StressResult":
+           progress=None, engine: str | None = None, scheduler: str | None = None) -> "StressResult":
     """Stress test ``sector``'s members (equal-weighted) or ``portfolio`` (see :func:`selloff.pipeline.stress.stress`).
 
     ``shocks``: ``["BTC=-18%", "NVDA=-10%"]`` or ``{"BTC": -0.18}``; ``scenario``: a library name
     (:func:`stress_scenarios`) or ``"episode:YYYY-MM-DD"``; ``reverse``: the loss, ``"-25%"`` or ``-0.25``;
     ``portfolio``: a TOML/CSV path or rows ``{asset, weight | quantity, leverage}``; ``horizon``: ``1d``, ``5d`` or
     ``10d``; ``paths``/``seed`` override ``[stress]``; ``progress(stage, done, total)`` is called per batch;
-    ``sector`` None is ``ai-crypto``.
+    ``sector`` None is ``ai-crypto``; ``engine`` ``"local"`` or ``"dask"`` (``scheduler``: a dask address, None: a
+    LocalCluster) runs the Monte Carlo blocks there, with the same result.
     """
     from selloff.pipeline import stress as st
 
     with _config(config), open_store(store) as db:
         return st.stress(db, _universe(universe), sector or "ai-crypto", shocks=shocks, scenario=scenario, reverse=reverse,
                          backtest=backtest, portfolio=portfolio, horizon=horizon, paths=paths, seed=seed,
-                         method=method, progress=progress)
+                         method=method, progress=progress, engine=engine, scheduler=scheduler)
 
 
 def stress_scenarios(store=None, *, sector: str | None = None, universe=None,

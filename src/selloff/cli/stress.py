@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 import typer
 
 from selloff.cli.app import app
-from selloff.cli.common import (JsonOpt, SectorOpt, StoreOpt, UniverseOpt, command, print_json, sim_caption,
+from selloff.cli.common import (EngineOpt, JsonOpt, SchedulerOpt, SectorOpt, StoreOpt, UniverseOpt, command, print_json, sim_caption,
                                 store_file, universe_of, writable)
 
 WIDTH = 80
@@ -126,6 +126,7 @@ def stress(
     method: Annotated[Optional[str], typer.Option("--method", help="fhs or t-copula (default from config).")] = None,
     csv_out: Annotated[Optional[Path], typer.Option("--csv", help="Write the VaR/ES table to this CSV file.")] = None,
     sector: SectorOpt = "ai-crypto", store: StoreOpt = None, universe: UniverseOpt = None, as_json: JsonOpt = False,
+    engine: EngineOpt = None, scheduler: SchedulerOpt = None,
 ) -> None:
     """Stress test the sector's members (equal-weighted) or a portfolio: VaR/ES with intervals, Euler
     contributions, factor shocks, historical scenarios, reverse stress and VaR backtests."""
@@ -164,7 +165,8 @@ def stress(
     try:
         res = api.stress(store_file(store), sector=sector, shocks=tuple(shock or ()), scenario=scenario,
                          reverse=reverse, backtest=backtest, portfolio=portfolio, horizon=horizon, paths=paths,
-                         seed=seed, universe=u, method=method, progress=progress)
+                         seed=seed, universe=u, method=method, progress=progress, engine=engine,
+                         scheduler=scheduler)
     finally:
         if tasks:
             bar.stop()

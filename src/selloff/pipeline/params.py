@@ -115,4 +115,14 @@ def stress_params(**overrides):
         traffic_light_level=float(s["traffic_light_level"]),
         traffic_light_yellow_prob=float(s["traffic_light_yellow_prob"]), traffic_light_red_prob=float(s["traffic_light_red_prob"]), multinomial_levels=int(s["multinomial_levels"]),
         test_size=float(s["test_size"]))
-    return p.with_overrides(**overrides)
+    engine = compute_engine(overrides.pop("engine", None), overrides.pop("scheduler", None))
+    return p.with_overrides(engine=engine, **overrides)
+
+
+def compute_engine(name: str | None = None, scheduler: str | None = None):
+    """``[compute]`` as a :class:`selloff.compute.Engine`; ``name``/``scheduler`` (``--engine``/``--scheduler``)
+    override it when not None."""
+    from selloff.compute import Engine
+
+    c = defaults("compute")
+    return Engine(name or str(c["engine"]), scheduler or (str(c["scheduler"]) or None), int(c["dask_workers"]))

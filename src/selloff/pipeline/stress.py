@@ -126,13 +126,14 @@ def _reverse(value) -> float | None:
 def stress(store: Store, universe: Universe, sector: str = "ai-crypto", *, shocks=(), scenario: str | None = None,
            reverse=None, backtest: bool = False, portfolio=None, horizon="1d", paths: int | None = None,
            seed: int | None = None, method: str | None = None,
-           progress: Callable[[str, int, int], None] | None = None) -> StressResult:
+           progress: Callable[[str, int, int], None] | None = None, engine: str | None = None,
+           scheduler: str | None = None) -> StressResult:
     """Stress ``sector`` (or ``portfolio``: a TOML/CSV path, a :class:`Portfolio` or rows) on the stored closes.
 
     Every input is checked before the store is read; the closes are read once (daily bars, plus market caps
     for an ``episode:YYYY-MM-DD`` scenario, which the sell-off detector finds on the same panel)."""
     universe.sector(sector)
-    p = P.stress_params(paths=paths, seed=seed, method=method)
+    p = P.stress_params(paths=paths, seed=seed, method=method, engine=engine, scheduler=scheduler)
     h = parse_horizon(horizon)
     sh = parse_shocks(shocks)
     _check_assets(universe, sh, "--shock")

@@ -22,6 +22,7 @@ from typing import Callable, Protocol
 import numpy as np
 
 from selloff.analytics.stress.risk import tail_count, var_es
+from selloff.compute import LOCAL, Engine, run_tasks
 from selloff.errors import ConfigError
 
 __all__ = ["EngineParams", "EngineRun", "Generator", "ShockMap", "check_memory", "memory_needed", "run_engine"]
@@ -48,6 +49,9 @@ class EngineParams:
     asset_sample_paths: int = 100_000
     mmr: float = 0.005
     workers: int = 1
+    engine: Engine = LOCAL
+    """Where the blocks run (:mod:`selloff.compute`); with ``dask`` each of ``max(workers, engine.workers)``
+    tasks is a range of blocks, merged in block order: the same result as local."""
 
     def __post_init__(self) -> None:
         if self.paths < 1:
@@ -283,7 +287,20 @@ def run_engine(gen: Generator, exposures, factor_weights: np.ndarray, factors: t
     H = tuple(sorted(set(p.horizons)))
     n_blocks = math.ceil(p.paths / p.block_paths)
     workers = max(1, min(p.workers, n_blocks))
-    if workers == 1:
+    if p.engine.name == "dask":
+        n_tasks = max(1, min(max(p.workers, p.engine.workers) * 2, n_blocks))
+        edges = np.linspace(0, n_blocks, n_tasks + 1).round().astype(int)
+        tasks = [(gen, e, W, p, H, int(a), int(b), shock, reverse_loss, moments)
+                 for a, b in zip(edges[:-1], edges[1:]) if b > a]
+        done = [0]
+
+        def tick(part: dict) -> None:
+            done[0] += len(part["losses"][H[0]])
+            if progress is not None:
+                progress(done[0])
+
+        parts = run_tasks(_pass, tasks, p.engine, tick)
+    elif workers == 1:
         parts = [_pass(gen, e, W, p, H, 0, n_blocks, shock, reverse_loss, moments, progress)]
     else:
         import multiprocessing as mp

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from selloff.compute import LOCAL, Engine
 from selloff.errors import ConfigError
 
 __all__ = ["HORIZONS", "StressParams", "parse_horizon"]
@@ -56,6 +57,8 @@ class StressParams:
     traffic_light_red_prob: float
     multinomial_levels: int
     test_size: float
+    engine: Engine = LOCAL
+    """Where the Monte Carlo blocks run (``[compute]``, ``--engine``): the result is the same on every engine."""
 
     def __post_init__(self) -> None:
         if self.method not in ("fhs", "t-copula"):

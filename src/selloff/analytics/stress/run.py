@@ -249,7 +249,7 @@ def stress_run(close: pd.DataFrame, kinds: Mapping[str, str], sector: str, membe
     sc_days = max(1, min(scenario.days, 10)) if scenario else None
     H = tuple(sorted({*p.risk_horizons, horizon, *([sc_days] if sc_days else [])}))
     ep = EngineParams(p.paths, p.seed, p.batch_paths, p.block_paths, p.levels, H, p.ci_level, p.max_memory_mb,
-                      p.asset_sample_paths, p.mmr, p.workers)
+                      p.asset_sample_paths, p.mmr, p.workers, p.engine)
     draw_bytes = 8 if p.method == "fhs" else 8 * lr.shape[1]
     check_memory(ep, lr.shape[1], len(p.factors), draw_bytes)  # before the fits: a run that cannot fit fails fast
     fhs = fit_fhs(lr, asymmetric=p.asymmetric, mean=p.mean, min_obs=p.min_obs,
