@@ -147,3 +147,21 @@ def _required(date: object) -> object:
     if date is None:
         raise ConfigError("date is required; pass date='YYYY-MM-DD' (the UTC day to analyse)")
     return date
+
+
+# -- used by the dashboard (selloff serve) -------------------------------------------------------------------
+__all__ += ["closes", "universe"]
+
+
+def universe(universe=None) -> "Universe":
+    """The universe every function above uses for ``universe=`` (a ``Universe``, a TOML path, or None)."""
+    return _universe(universe)
+
+
+def closes(store, assets, universe=None, since: object = None, until: object = None, *,
+           config: str | Path | None = None):
+    """Daily closes of ``assets`` between ``since`` and ``until`` (see :func:`selloff.pipeline.series.closes`)."""
+    from selloff.pipeline.series import closes as closes_of
+
+    with _config(config), open_store(store) as db:
+        return closes_of(db, _universe(universe), list(assets), since, until)

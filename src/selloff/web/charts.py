@@ -1,0 +1,93 @@
+"""Plotly figures as plain ``{"data", "layout"}`` dicts, built from the service's results (nothing computed here
+but the rebasing of an overlay to the index's first day, which is drawing, not a figure shown as a number).
+
+The page embeds each as JSON (Jinja's ``tojson``: ``<``, ``>``, ``&`` and ``'`` escaped) and ``static/app.js``
+draws it with the locally served plotly.js.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+__all__ = ["dependency_graph", "members_bar", "sector_index", "spillover_heatmap"]
+
+FONT = {"family": "system-ui, sans-serif", "size": 12}
+
+
+def _layout(title: str, **kw) -> dict:
+    return {"title": {"text": title}, "font": FONT, "margin": {"l": 50, "r": 20, "t": 40, "b": 40}, "height": 360,
+            "paper_bgcolor": "#fff", "plot_bgcolor": "#fafafa", **kw}
+
+
+def sector_index(analysis: dict, episodes: list[dict], t: dict) -> dict:
+    """The sector index with each episode shaded and the overlay assets rebased to the index's first day."""
+    idx = analysis["index"]
+    data = [{"type": "scatter", "mode": "lines", "x": idx["dates"], "y": idx["values"], "name": t["index"],
+             "line": {"color": "#1f3b73", "width": 2}}]
+    ov = analysis.get("overlay") or {}
+    base = idx["values"][0] if idx["values"] else None
+    for asset, closes in (ov.get("close") or {}).items():
+        first = next((c for c in closes if c is not None), None)
+        if first is None or base is None:
+            continue
+        data.append({"type": "scatter", "mode": "lines", "x": ov["dates"], "y": [None if c is None else c / first * base for c in closes],
+                     "name": f"{asset} ({t['rebased']})", "line": {"width": 1, "dash": "dot"}})
+    shapes = []
+    lo, hi = (idx["dates"][0], idx["dates"][-1]) if idx["dates"] else ("", "")
+    for e in episodes:
+        start, end = e["start"][:10], e["end"][:10]
+        if end < lo or start > hi:
+            continue
+        x1 = (dt.date.fromisoformat(end) + dt.timedelta(days=1)).isoformat()
+        shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": start, "x1": x1, "y0": 0, "y1": 1,
+                       "fillcolor": "#c0392b", "opacity": 0.15, "line": {"width": 0}, "layer": "below"})
+    return {"data": data, "layout": _layout(t["index_title"], shapes=shapes, legend={"orientation": "h"})}
+
+
+def members_bar(members: list[dict], t: dict) -> dict:
+    """Each member's move on the day (per cent), worst first."""
+    rows = sorted((m for m in members if m.get("ret_1d") is not None), key=lambda m: m["ret_1d"])
+    return {"data": [{"type": "bar", "x": [m["asset"] for m in rows], "y": [100 * m["ret_1d"] for m in rows],
+                      "marker": {"color": ["#c0392b" if m["ret_1d"] < 0 else "#2e7d32" for m in rows]},
+                      "hovertext": [m.get("name", "") for m in rows], "name": t["move_1d"]}],
+            "layout": _layout(t["members_title"], yaxis={"ticksuffix": "%"})}
+
+
+def spillover_heatmap(rows: list[dict], t: dict) -> dict | None:
+    """The Diebold-Yilmaz spillover table (row = receiver, column = sender, per cent) as a heatmap."""
+    names = [r["index"] for r in rows if r["index"] in r]
+    if not names:
+        return None
+    z = [[r[c] for c in names] for r in rows if r["index"] in names]
+    return {"data": [{"type": "heatmap", "x": names, "y": names, "z": z, "colorscale": "Reds", "zmin": 0, "zmax": 100,
+                      "texttemplate": "%{z:.1f}", "hovertemplate": t["spill_hover"]}],
+            "layout": _layout(t["spill_title"], yaxis={"autorange": "reversed"}, xaxis={"side": "bottom"})}
+
+
+def dependency_graph(edges: list[dict], dependency: list[dict], t: dict) -> dict | None:
+    """Tokens (left) linked to what they depend on (right); each token's line coloured by its correlation with
+    its basket (``explain``'s dependency table)."""
+    if not edges:
+        return None
+    corr = {r["token"]: r for r in dependency}
+    tokens = list(dict.fromkeys(e["token"] for e in edges))
+    targets = sorted({e["depends_on"] for e in edges})
+    ty = {a: i / max(len(tokens) - 1, 1) for i, a in enumerate(tokens)}
+    gy = {a: i / max(len(targets) - 1, 1) for i, a in enumerate(targets)}
+    data = []
+    for e in edges:
+        c = corr.get(e["token"], {}).get("corr")
+        colour = "#999" if c is None else ("#c0392b" if c >= 0.1 else "#e67e22" if c >= 0.05 else "#bbb")
+        data.append({"type": "scatter", "mode": "lines", "x": [0, 1], "y": [ty[e["token"]], gy[e["depends_on"]]],
+                     "line": {"color": colour, "width": 1.5}, "hoverinfo": "skip", "showlegend": False})
+    hover = []
+    for a in tokens:
+        r = corr.get(a) or {}
+        hover.append(f"{a}: {t['corr']} {r['corr']:.2f}, β {r['beta']:.2f} (n={r['n']})" if r.get("corr") is not None else a)
+    data.append({"type": "scatter", "mode": "markers+text", "x": [0] * len(tokens), "y": [ty[a] for a in tokens],
+                 "text": tokens, "textposition": "middle left", "hovertext": hover, "hoverinfo": "text",
+                 "marker": {"size": 10, "color": "#1f3b73"}, "name": t["tokens"]})
+    data.append({"type": "scatter", "mode": "markers+text", "x": [1] * len(targets), "y": [gy[a] for a in targets],
+                 "text": targets, "textposition": "middle right", "hoverinfo": "text",
+                 "marker": {"size": 10, "color": "#2e7d32"}, "name": t["depends_on"]})
+    return {"data": data, "layout": _layout(t["dep_title"], xaxis={"visible": False, "range": [-0.4, 1.4]},
+                                            yaxis={"visible": False}, height=420)}
