@@ -149,6 +149,39 @@ def _required(date: object) -> object:
     return date
 
 
+# -- watch: alerts, rules, channel health (selloff watch writes them; the dashboard reads them here) ----------
+__all__ += ["alert_channels", "alert_rules", "alerts"]
+
+
+def alerts(store, *, since: object = None, status: str | None = None, limit: int = 200,
+           config: str | Path | None = None):
+    """Stored alert episodes, newest first, with their per-sink deliveries and the channel health (see
+    :func:`selloff.pipeline.alerts.alerts`): ``since`` an instant (alerts alive at or after it), ``status``
+    ``"firing"`` or ``"resolved"``, at most ``limit`` alerts. Returns an :class:`~selloff.pipeline.alerts.AlertsResult`."""
+    from selloff.pipeline import alerts as al
+
+    with _config(config), open_store(store) as db:
+        return al.alerts(db, since=since, status=status, limit=limit)
+
+
+def alert_rules(rules_file: str | Path | None = None, config: str | Path | None = None):
+    """The parsed watch rules of ``rules_file`` (default: ``[watch] rules_file``, else the bundled example);
+    a :class:`~selloff.pipeline.alerts.RulesResult`."""
+    from selloff.pipeline import alerts as al
+
+    with _config(config):
+        return al.alert_rules(rules_file)
+
+
+def alert_channels(store, *, config: str | Path | None = None):
+    """Per sink: deliveries by status, last success, last error, dead-letter count (a tuple of
+    :class:`~selloff.pipeline.alerts.ChannelHealth`; the same as ``alerts(store).channels``)."""
+    from selloff.pipeline import alerts as al
+
+    with _config(config), open_store(store) as db:
+        return al.channels(db)
+
+
 # -- used by the dashboard (selloff serve) -------------------------------------------------------------------
 __all__ += ["closes", "universe"]
 
