@@ -120,6 +120,11 @@ def create_app(settings: WebSettings) -> FastAPI:
             parts.append(f"{where}: {e.get('msg', 'invalid')}")
         return _error(request, 422, "invalid request — " + "; ".join(parts) + "; see /docs for the expected fields")
 
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):  # a bug: logged with its traceback, the page says 500
+        log.exception("%s %s failed", request.method, request.url.path)
+        return _error(request, 500, "internal error (a bug in selloff); the server log has the details")
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
         msg = {404: f"no such page or endpoint {request.url.path}; see /docs",

@@ -31,6 +31,12 @@ TEXT = {
         "error": "Error", "not_landed": "This page needs a part of selloff that is not in this build yet.",
         "docs_intro": "Every page has a JSON twin. The machine-readable schema is", "method": "Method", "path": "Path",
         "summary": "What it returns", "widgets": "OpenBB Workspace widgets", "store": "Store",
+        "starts_at": "Fired (UTC)", "ends_at": "Resolved (UTC)", "alert_status": "Status", "severity": "Severity",
+        "rule": "Rule", "summary_col": "Summary", "delivery": "Delivery", "inhibited_by": "inhibited by",
+        "no_alerts": "No alert stored (selloff watch writes them).", "all_alerts": "All alerts", "channels": "Channel health",
+        "sink": "Sink", "last_success": "Last success", "last_error": "Last error", "no_channels": "No delivery made yet.",
+        "rules": "Rules", "kind": "Kind", "for_s": "Hold (s)", "cooldown_s": "Cool-down (s)", "description": "Description",
+        "no_watch_tables": "This store predates the alert tables; open it once writable (e.g. selloff watch) to add them.",
     },
     "de": {
         "title": "selloff-Dashboard", "board": "Marktübersicht", "sectors": "Sektoren", "episodes": "Ausverkaufsphasen",
@@ -57,6 +63,12 @@ TEXT = {
         "error": "Fehler", "not_landed": "Diese Seite braucht einen Teil von selloff, der in diesem Stand noch fehlt.",
         "docs_intro": "Jede Seite hat ein JSON-Gegenstück. Das maschinenlesbare Schema ist", "method": "Methode", "path": "Pfad",
         "summary": "Was sie liefert", "widgets": "OpenBB-Workspace-Widgets", "store": "Datenbestand",
+        "starts_at": "Ausgelöst (UTC)", "ends_at": "Beendet (UTC)", "alert_status": "Status", "severity": "Schwere",
+        "rule": "Regel", "summary_col": "Zusammenfassung", "delivery": "Zustellung", "inhibited_by": "unterdrückt durch",
+        "no_alerts": "Kein Alarm gespeichert (selloff watch schreibt sie).", "all_alerts": "Alle Alarme", "channels": "Zustand der Kanäle",
+        "sink": "Kanal", "last_success": "Letzter Erfolg", "last_error": "Letzter Fehler", "no_channels": "Noch keine Zustellung.",
+        "rules": "Regeln", "kind": "Art", "for_s": "Haltezeit (s)", "cooldown_s": "Abkühlzeit (s)", "description": "Beschreibung",
+        "no_watch_tables": "Dieser Datenbestand ist älter als die Alarmtabellen; einmal beschreibbar öffnen (z. B. selloff watch), um sie anzulegen.",
     },
 }
 

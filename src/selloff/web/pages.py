@@ -40,7 +40,8 @@ def board(request: Request):
             continue
         simulated = simulated or d["simulated"]
         rows.append({**s, "episodes": d["episodes"], "note": None})
-    return render(request, "board.html.j2", rows=rows, simulated=simulated)
+    latest = svc.alerts(limit=int(request.app.state.settings.board_alerts))["alerts"]
+    return render(request, "board.html.j2", rows=rows, simulated=simulated, alerts=latest)
 
 
 @router.get("/sectors/{sector_id}")
@@ -99,6 +100,11 @@ async def check_submit(request: Request):
         raise BadRequest(f"language '{form['lang']}' is not supported; use en, de or leave it to detection")
     result = _svc(request).check(form["text"], form["date"] or None, form["lang"] or None)
     return render(request, "check.html.j2", form=form, result=result)
+
+
+@router.get("/alerts")
+def alerts(request: Request, status: Optional[str] = Query(None, pattern="^(firing|resolved)$")):
+    return render(request, "alerts.html.j2", d=_svc(request).alerts(status=status), filter=status)
 
 
 @router.get("/docs")

@@ -78,6 +78,13 @@ def check(body: CheckRequest, svc: Service = Depends(service)) -> dict:
     return svc.check(body.text, body.date, body.lang)
 
 
+@router.get("/alerts", summary="Alert history (newest first), channel health and the watch rules")
+def alerts(since: Optional[str] = Query(None, description="ISO instant: alerts alive at or after it"),
+           status: Optional[str] = Query(None, pattern="^(firing|resolved)$"),
+           limit: int = Query(200, ge=1, le=10_000), svc: Service = Depends(service)) -> dict:
+    return svc.alerts(since, status, limit)
+
+
 @router.post("/demo", summary="Write the simulated demo market into the store (needs --allow-write and the token)",
              dependencies=[Depends(require_write)])
 def demo(svc: Service = Depends(service)) -> dict:

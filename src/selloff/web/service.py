@@ -6,6 +6,7 @@ read again. Calls are serialised: one local user, and DuckDB opens the file once
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import tempfile
@@ -13,9 +14,11 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 from selloff import api
 from selloff.errors import SelloffError
+from selloff.redact import add_secret, redact
 from selloff.web.settings import WebSettings
 
 __all__ = ["EPISODE_ID", "NotFound", "Service", "episode_id", "records"]
@@ -45,6 +48,7 @@ class Service:
 
     def __init__(self, settings: WebSettings) -> None:
         self.settings = settings
+        add_secret(settings.token)  # never echoed by an error message
         self.universe = api.universe(settings.universe)
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
         self._lock = threading.RLock()
@@ -204,7 +208,22 @@ class Service:
             d["segments"] = segments(text, d["verdicts"])
             return d
 
-        return self.cached(("check", text, date, lang), run)
+        return self.cached(("check", hashlib.sha256(text.encode()).hexdigest(), date, lang), run)
+
+    def alerts(self, since: str | None = None, status: str | None = None, limit: int = 200) -> dict:
+        """Alert history (newest first), channel health and the rules in force (the rules file by name only)."""
+        def run() -> dict:
+            d = api.alerts(self.settings.store, since=since, status=status, limit=limit, config=self.settings.config).to_dict()
+            for c in d["channels"]:
+                c["sink"], c["last_error"] = public_sink(c["sink"]), redact(c["last_error"])
+            for a in d["alerts"]:
+                for dl in a["deliveries"]:
+                    dl["sink"], dl["last_error"] = public_sink(dl["sink"]), redact(dl["last_error"])
+            rules = api.alert_rules(config=self.settings.config).to_dict()
+            d["rules"], d["rules_file"] = rules["rules"], Path(rules["path"]).name
+            return d
+
+        return self.cached(("alerts", since, status, limit), run)
 
     # -- writes (only with --allow-write and the token; see app.require_write) --------------------------------
     def build_demo(self) -> list[dict]:
@@ -212,6 +231,18 @@ class Service:
             counts = api.build_demo_store(self.settings.store, universe=self.universe, config=self.settings.config)
             self._cache.clear()
             return records(counts)
+
+
+def public_sink(sink: str) -> str:
+    """A sink as shown to a browser: a webhook by its origin only (the path or query of a webhook URL is often its
+    secret), a file by its name only."""
+    kind, _, target = sink.partition(":")
+    if kind == "webhook" and target:
+        u = urlsplit(target)
+        return f"webhook:{u.scheme}://{u.hostname or ''}{f':{u.port}' if u.port else ''}" + ("/…" if u.path.strip("/") or u.query else "")
+    if kind == "jsonl" and target:
+        return f"jsonl:{Path(target).name}"
+    return sink
 
 
 def segments(text: str, verdicts: list[dict]) -> list[dict]:

@@ -28,6 +28,7 @@ class WebSettings:
     cache_entries: int = 64
     cors_origins: tuple[str, ...] = ()
     overlay_assets: tuple[str, ...] = ("BTC", "ETH")
+    board_alerts: int = 10
     token: str | None = field(default=None, repr=False)
 
     @classmethod
@@ -47,7 +48,7 @@ class WebSettings:
                 cfg = dict(defaults("web"))
         else:
             cfg = dict(defaults("web"))
-        for key in ("max_body_bytes", "cache_entries", "min_token_chars"):
+        for key in ("max_body_bytes", "cache_entries", "min_token_chars", "board_alerts"):
             if cfg[key] <= 0:
                 raise ConfigError(f"[web] {key} = {cfg[key]} must be positive; fix the config")
         origins = tuple(cfg["cors_origins"])
@@ -64,4 +65,5 @@ class WebSettings:
                                   f"environment variable {name}; set it (e.g. export {name}=$(openssl rand -hex 24))")
         return cls(store=Path(store), universe=universe, config=config, allow_write=allow_write,
                    max_body_bytes=int(cfg["max_body_bytes"]), cache_entries=int(cfg["cache_entries"]),
-                   cors_origins=origins, overlay_assets=tuple(str(a) for a in cfg["overlay_assets"]), token=token)
+                   cors_origins=origins, overlay_assets=tuple(str(a) for a in cfg["overlay_assets"]),
+                   board_alerts=int(cfg["board_alerts"]), token=token)
