@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # the heavy modules load on first call, not on import (sellof
     from selloff.pipeline.report import ReportResult
     from selloff.simulate import SimSpec
     from selloff.pipeline.stores import Store
+    from selloff.analytics.stress.result import StressResult
     from selloff.universe import Universe
 
 __all__ = ["analyse", "build_demo_store", "check", "explain", "info", "open_store", "report", "scan", "store_path"]
@@ -198,3 +199,32 @@ def closes(store, assets, universe=None, since: object = None, until: object = N
 
     with _config(config), open_store(store) as db:
         return closes_of(db, _universe(universe), list(assets), since, until)
+
+
+__all__ += ["stress", "stress_scenarios"]
+
+
+def stress(store, *, sector: str = "ai-crypto", shocks=(), scenario: str | None = None, reverse=None,
+           backtest: bool = False, portfolio=None, horizon: str = "1d", paths: int | None = None,
+           seed: int | None = None, config: str | Path | None = None, universe=None, method: str | None = None,
+           progress=None) -> "StressResult":
+    """Stress test ``sector``'s members (equal-weighted) or ``portfolio`` (see :func:`selloff.pipeline.stress.stress`).
+
+    ``shocks``: ``["BTC=-18%", "NVDA=-10%"]`` or ``{"BTC": -0.18}``; ``scenario``: a library name
+    (:func:`stress_scenarios`) or ``"episode:YYYY-MM-DD"``; ``reverse``: the loss, ``"-25%"`` or ``-0.25``;
+    ``portfolio``: a TOML/CSV path or rows ``{asset, weight | quantity, leverage}``; ``horizon``: ``1d``, ``5d`` or
+    ``10d``; ``paths``/``seed`` override ``[stress]``; ``progress(stage, done, total)`` is called per batch.
+    """
+    from selloff.pipeline import stress as st
+
+    with _config(config), open_store(store) as db:
+        return st.stress(db, _universe(universe), sector, shocks=shocks, scenario=scenario, reverse=reverse,
+                         backtest=backtest, portfolio=portfolio, horizon=horizon, paths=paths, seed=seed,
+                         method=method, progress=progress)
+
+
+def stress_scenarios() -> "pd.DataFrame":
+    """The shipped historical scenario library, one row per scenario."""
+    from selloff.pipeline.stress import list_scenarios
+
+    return list_scenarios()
