@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-__all__ = ["dependency_graph", "members_bar", "sector_index", "spillover_heatmap"]
+__all__ = ["dependency_graph", "members_bar", "sector_index", "spillover_heatmap", "stress_distribution"]
 
 FONT = {"family": "system-ui, sans-serif", "size": 12}
 
@@ -91,3 +91,20 @@ def dependency_graph(edges: list[dict], dependency: list[dict], t: dict) -> dict
                  "marker": {"size": 10, "color": "#2e7d32"}, "name": t["depends_on"]})
     return {"data": data, "layout": _layout(t["dep_title"], xaxis={"visible": False, "range": [-0.4, 1.4]},
                                             yaxis={"visible": False}, height=420)}
+
+
+def stress_distribution(rows: list[dict], t: dict) -> dict | None:
+    """Each asset's simulated move at the horizon: the 5-95 % range as a bar around the median, the 1 % quantile
+    as a marker (the stress result's ``distribution`` table, per cent)."""
+    rows = [r for r in rows if r.get("median_pct") is not None]
+    if not rows:
+        return None
+    x = [r["asset"] for r in rows]
+    med = [r["median_pct"] for r in rows]
+    return {"data": [
+        {"type": "scatter", "mode": "markers", "x": x, "y": med, "name": t["median"], "marker": {"color": "#1f3b73", "size": 8},
+         "error_y": {"type": "data", "symmetric": False, "array": [r["p95_pct"] - r["median_pct"] for r in rows],
+                     "arrayminus": [r["median_pct"] - r["p05_pct"] for r in rows], "color": "#1f3b73"}},
+        {"type": "scatter", "mode": "markers", "x": x, "y": [r["p01_pct"] for r in rows], "name": t["p01"],
+         "marker": {"color": "#c0392b", "symbol": "triangle-down", "size": 9}}],
+        "layout": _layout(t["dist_title"], yaxis={"ticksuffix": "%"}, legend={"orientation": "h"})}

@@ -1,17 +1,20 @@
 """The server-rendered pages (Jinja2, autoescape on): each reads the same dicts as its ``/api`` twin."""
 from __future__ import annotations
 
+import re
 from typing import Optional
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, Response
+from pydantic import ValidationError
 
 from selloff.errors import SelloffError
 from selloff.web import charts
 from selloff.web.app import BadRequest, lang_of, render
 from selloff.web.i18n import TEXT
-from selloff.web.routes_api import DATE, SECTOR, report_links
+from selloff.web.routes_api import DATE, SECTOR, StressRequest, report_links
 from selloff.web.service import NotFound
 
 __all__ = ["router"]
@@ -87,19 +90,57 @@ def check_form(request: Request):
     return render(request, "check.html.j2", form={"text": "", "date": "", "lang": ""}, result=None)
 
 
-@router.post("/check")
-async def check_submit(request: Request):
+async def _form(request: Request, names: tuple[str, ...]) -> dict[str, str]:
+    """The url-encoded form fields ``names`` (missing ones empty)."""
     try:
-        fields = parse_qs((await request.body()).decode("utf-8"), strict_parsing=False, max_num_fields=10)
+        fields = parse_qs((await request.body()).decode("utf-8"), strict_parsing=False, max_num_fields=20)
     except (UnicodeDecodeError, ValueError):
         raise BadRequest("the form is not UTF-8 url-encoded; send it from the page's form") from None
-    form = {k: (fields.get(k) or [""])[0] for k in ("text", "date", "lang")}
+    return {k: (fields.get(k) or [""])[0] for k in names}
+
+
+@router.post("/check")
+async def check_submit(request: Request):
+    form = await _form(request, ("text", "date", "lang"))
     if not form["text"].strip():
         raise BadRequest("the text is empty; paste a news text to check")
     if form["lang"] not in ("", "en", "de"):
         raise BadRequest(f"language '{form['lang']}' is not supported; use en, de or leave it to detection")
     result = _svc(request).check(form["text"], form["date"] or None, form["lang"] or None)
     return render(request, "check.html.j2", form=form, result=result)
+
+
+def _stress_page(request: Request, form: dict, result: dict | None, status: int = 200) -> Response:
+    svc = _svc(request)
+    t = TEXT[lang_of(request)]
+    try:
+        episodes = svc.scan(form.get("sector") or "ai-crypto")["episodes"]
+    except SelloffError:
+        episodes = []
+    fig = charts.stress_distribution(result["distribution"], t) if result and result.get("distribution") else None
+    return render(request, "stress.html.j2", status=status, form=form, result=result, sectors=svc.sectors(),
+                  scenarios=svc.stress_scenarios(), episodes=episodes, figs={"distribution": fig} if fig else {},
+                  simulated=bool(result and result["simulated"]))
+
+
+@router.get("/stress")
+def stress_form(request: Request):
+    return _stress_page(request, {"sector": "ai-crypto", "shocks": "", "scenario": "", "reverse": "", "horizon": "1d",
+                                  "paths": "", "seed": ""}, None)
+
+
+@router.post("/stress")
+async def stress_submit(request: Request):
+    form = await _form(request, ("sector", "shocks", "scenario", "reverse", "horizon", "paths", "seed"))
+    body = {k: v.strip() for k, v in form.items() if v.strip()}
+    if "shocks" in body:
+        body["shocks"] = [x for x in re.split(r"[\s,;]+", body["shocks"]) if x]
+    try:
+        req = StressRequest.model_validate(body)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from None
+    result = _svc(request).stress(req.sector, tuple(req.shocks), req.scenario, req.reverse, req.horizon, req.paths, req.seed)
+    return _stress_page(request, form, result)
 
 
 @router.get("/alerts")

@@ -1,7 +1,7 @@
 """The JSON API: one endpoint per page, the same dicts the pages render (``service.py``)."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Annotated, Literal, Optional
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -10,7 +10,7 @@ from selloff.errors import SelloffError
 from selloff.web.app import require_write
 from selloff.web.service import Service
 
-__all__ = ["CheckRequest", "router"]
+__all__ = ["CheckRequest", "StressRequest", "router"]
 
 router = APIRouter(prefix="/api", tags=["api"])
 DATE = r"^\d{4}-\d{2}-\d{2}$"
@@ -76,6 +76,26 @@ def report(episode_id: str, svc: Service = Depends(service)) -> dict:
 @router.post("/check", summary="Check a news text's numeric claims against the store")
 def check(body: CheckRequest, svc: Service = Depends(service)) -> dict:
     return svc.check(body.text, body.date, body.lang)
+
+
+class StressRequest(BaseModel):
+    """A stress run of a sector's members (equal-weighted): shocks, a scenario or a reverse-stress loss."""
+
+    model_config = ConfigDict(extra="forbid")
+    sector: str = Field("ai-crypto", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    shocks: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}=[-+]?\d+(\.\d+)?%?$")]] = Field(
+        default_factory=list, max_length=20, description='e.g. ["BTC=-18%", "NVDA=-10%"]')
+    scenario: Optional[str] = Field(None, pattern=r"^(episode:\d{4}-\d{2}-\d{2}|[A-Za-z0-9][A-Za-z0-9._-]{0,63})$",
+                                    description="a library scenario or episode:YYYY-MM-DD")
+    reverse: Optional[str] = Field(None, pattern=r"^-?\d+(\.\d+)?%?$", description="reverse stress: the loss, e.g. -25%")
+    horizon: Literal["1d", "5d", "10d"] = "1d"
+    paths: Optional[int] = Field(None, ge=100, le=10_000_000, description="Monte Carlo paths (default [stress] paths)")
+    seed: Optional[int] = Field(None, ge=0, le=2**63 - 1)
+
+
+@router.post("/stress", summary="Stress test a sector: VaR/ES, shock propagation, scenario, Euler contributions")
+def stress(body: StressRequest, svc: Service = Depends(service)) -> dict:
+    return svc.stress(body.sector, tuple(body.shocks), body.scenario, body.reverse, body.horizon, body.paths, body.seed)
 
 
 @router.get("/alerts", summary="Alert history (newest first), channel health and the watch rules")

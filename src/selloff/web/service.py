@@ -17,7 +17,7 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from selloff import api
-from selloff.errors import SelloffError
+from selloff.errors import ConfigError, DataError, SelloffError
 from selloff.redact import add_secret, redact
 from selloff.web.settings import WebSettings
 
@@ -224,6 +224,25 @@ class Service:
             return d
 
         return self.cached(("alerts", since, status, limit), run)
+
+    def stress(self, sector_id: str, shocks: tuple[str, ...] = (), scenario: str | None = None,
+               reverse: str | None = None, horizon: str = "1d", paths: int | None = None, seed: int | None = None) -> dict:
+        """A stress run of the sector's members (see :func:`selloff.api.stress`), as its ``to_dict``."""
+        s = self.sector_of(sector_id)
+        if paths is not None and paths > self.settings.max_stress_paths:
+            raise ConfigError(f"paths {paths:,} is over this server's limit of {self.settings.max_stress_paths:,}; "
+                              "ask for fewer (the limit is [web] max_stress_paths)")
+        key = ("stress", s.id, tuple(shocks), scenario, reverse, horizon, paths, seed)
+        return self.cached(key, lambda: api.stress(self.settings.store, sector=s.id, shocks=list(shocks), scenario=scenario,
+                                                   reverse=reverse, horizon=horizon, paths=paths, seed=seed,
+                                                   universe=self.universe, config=self.settings.config).to_dict())
+
+    def stress_scenarios(self) -> list[dict]:
+        """The shipped scenario library (empty when none is shipped)."""
+        try:
+            return records(api.stress_scenarios())
+        except DataError:  # "the scenario library is empty"
+            return []
 
     # -- writes (only with --allow-write and the token; see app.require_write) --------------------------------
     def build_demo(self) -> list[dict]:
