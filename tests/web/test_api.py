@@ -13,7 +13,8 @@ from selloff.errors import ConfigError
 from tests.web.conftest import XSS, make_client
 
 HTML = {"accept": "text/html"}
-PAGES = ["/", "/sectors/ai-crypto", "/sectors/xss", "/episodes", "/episodes/ai-crypto_2026-02-06", "/check", "/alerts", "/docs"]
+PAGES = ["/", "/sectors/ai-crypto", "/sectors/xss", "/episodes", "/episodes/ai-crypto_2026-02-06", "/check", "/stress",
+         "/alerts", "/docs"]
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
 
@@ -284,3 +285,32 @@ def test_alerts_page_escapes_summaries_and_hides_webhook_paths(tmp_path):
     assert [a["id"] for a in d["alerts"]] == ["fp1-20260206T080000Z"]
     assert "SECRETPATH" not in json.dumps(d) and d["channels"][0]["failed"] == 1
     assert c.get("/api/alerts?status=resolved").json()["alerts"] == []
+
+
+def test_stress_api_and_its_bad_input(client):
+    r = client.post("/api/stress", json={"sector": "ai-crypto", "shocks": ["BTC=-10%"], "paths": 2000})
+    assert r.status_code == 200
+    d = r.json()
+    btc = next(x for x in d["shock"] if x["asset"] == "BTC")
+    assert btc["kind"] == "shocked" and btc["mean_pct"] == pytest.approx(-10.0)  # the shock is the input
+    for row in d["risk"]:  # expected shortfall is never below value-at-risk at the same level (Acerbi & Tasche 2002)
+        assert row["es_pct"] >= row["var_pct"] > 0
+    assert d["paths"] == 2000 and d["simulated"] is True
+    assert client.post("/api/stress", json={"sector": "nope"}).status_code == 404
+    assert client.post("/api/stress", json={"shocks": ["BTC<-10%"]}).status_code == 422
+    assert client.post("/api/stress", json={"horizon": "7d"}).status_code == 422
+    assert client.post("/api/stress", json={"unknown": 1}).status_code == 422
+    over = client.post("/api/stress", json={"paths": 10**6})
+    assert over.status_code == 400 and "max_stress_paths" in over.json()["error"]
+    bad = client.post("/api/stress", json={"shocks": ["ZZZ=-10%"], "paths": 500})
+    assert bad.status_code == 400 and "ZZZ" in bad.json()["error"]
+
+
+def test_stress_form_renders_the_result(client):
+    r = client.post("/stress?lang=de", content=b"sector=ai-crypto&shocks=BTC%3D-10%25&paths=2000&horizon=1d",
+                    headers={"content-type": "application/x-www-form-urlencoded", **HTML})
+    assert r.status_code == 200 and 'id="risk"' in r.text and 'data-target="fig-distribution"' in r.text
+    assert "Fortpflanzung des Schocks" in r.text
+    bad = client.post("/stress", content=b"sector=ai-crypto&horizon=7d",
+                      headers={"content-type": "application/x-www-form-urlencoded", **HTML})
+    assert bad.status_code == 422

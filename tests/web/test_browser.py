@@ -1,6 +1,6 @@
 """The dashboard in a real browser: Debian's chromium driven by Playwright against ``selloff serve`` started as a
 subprocess on a free loopback port with the demo store. Every page in EN and DE, Plotly's SVG drawn, the members
-table sorted and filtered, the claim-check form submitted, XSS names inert (no dialog), no request off the page's
+table sorted and filtered, the claim-check and stress forms submitted, XSS names inert (no dialog), no request off the page's
 origin and no CSP violation; screenshots under the test's tmp dir.
 
 ``SELLOFF_DASHBOARD_PNG=docs/dashboard.png`` also saves the market board there (the README's screenshot).
@@ -21,9 +21,10 @@ from tests.web.conftest import XSS
 
 CHROMIUM = Path("/usr/bin/chromium")
 SRC = Path(__file__).resolve().parents[2] / "src"
-PAGES = ["/", "/sectors/ai-crypto", "/sectors/xss", "/episodes", "/episodes/ai-crypto_2026-02-06", "/check",
-         "/alerts", "/docs"]
-CHARTS = {"/sectors/ai-crypto": 4, "/sectors/xss": 3}  # pages with Plotly figures: at least this many drawn
+DAY = "date=2026-02-06"  # one day for every sector page: the server computes each sector once
+PAGES = ["/", f"/sectors/ai-crypto?{DAY}", f"/sectors/xss?{DAY}", "/episodes", "/episodes/ai-crypto_2026-02-06", "/check",
+         "/stress", "/alerts", "/docs"]
+CHARTS = {f"/sectors/ai-crypto?{DAY}": 4, f"/sectors/xss?{DAY}": 3}  # pages with Plotly figures: at least this many drawn
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium "
                                 "(.ci/run installs it with apt-get install -y chromium)")
@@ -94,7 +95,7 @@ def page(browser, server):
 def test_every_page_in_en_and_de(page, server, tmp_path):
     for lang in ("en", "de"):
         for path in PAGES:
-            resp = page.goto(f"{server}{path}?lang={lang}", wait_until="load")
+            resp = page.goto(f"{server}{path}{'&' if '?' in path else '?'}lang={lang}", wait_until="load")
             assert resp.status == 200, (path, lang)
             assert page.locator("html").get_attribute("lang") == lang
             if path in CHARTS:
@@ -104,7 +105,7 @@ def test_every_page_in_en_and_de(page, server, tmp_path):
                 frame = page.frame_locator("#report-frame")
                 assert "SIMUL" in frame.locator("h1").inner_text()
             assert XSS not in page.content() or path == "/check"
-            name = (path.strip("/").replace("/", "_") or "board") + f".{lang}.png"
+            name = (path.split("?")[0].strip("/").replace("/", "_") or "board") + f".{lang}.png"
             page.screenshot(path=str(tmp_path / name), full_page=path != "/episodes/ai-crypto_2026-02-06")
             if path == "/" and lang == "en" and os.environ.get("SELLOFF_DASHBOARD_PNG"):
                 page.screenshot(path=os.environ["SELLOFF_DASHBOARD_PNG"], full_page=True)
@@ -112,14 +113,14 @@ def test_every_page_in_en_and_de(page, server, tmp_path):
 
 
 def test_xss_sector_renders_the_payload_as_text(page, server):
-    page.goto(f"{server}/sectors/xss?lang=en&date=2026-02-06")
+    page.goto(f"{server}/sectors/xss?lang=en&{DAY}")
     assert page.locator("h1").inner_text().startswith(XSS)  # shown literally, as text
     assert page.locator("#members td", has_text=XSS).count() == 1
     assert page.evaluate("document.querySelectorAll('main script').length") == 0
 
 
 def test_members_table_sorts_and_filters(page, server):
-    page.goto(f"{server}/sectors/ai-crypto?lang=en&date=2026-02-06")
+    page.goto(f"{server}/sectors/ai-crypto?lang=en&{DAY}")
     col = page.locator("#members thead th").nth(2)  # 1d %
 
     def values():
@@ -149,3 +150,18 @@ def test_claim_check_form(page, server):
     assert page.locator("#annotated mark").count() == 2
     assert XSS in page.locator("#annotated").inner_text()  # the payload is text in the page, not markup
     assert page.locator("#verdicts tbody tr").count() == 2
+
+
+def test_stress_form(page, server, tmp_path):
+    page.goto(f"{server}/stress?lang=en")
+    page.fill("input[name=shocks]", "BTC=-10%")
+    page.fill("input[name=paths]", "2000")
+    page.click("#stress-form button[type=submit]")
+    page.wait_for_selector("#fig-distribution svg.main-svg", timeout=30_000)
+    assert page.locator("#risk tbody tr").count() >= 3
+    assert page.locator("#shock tbody tr", has_text="BTC").count() == 1
+    page.select_option("select[name=scenario]", "episode:2026-02-06")
+    page.fill("input[name=shocks]", "")
+    page.click("#stress-form button[type=submit]")
+    page.wait_for_selector("#scenario tbody tr")
+    page.screenshot(path=str(tmp_path / "stress.png"), full_page=True)

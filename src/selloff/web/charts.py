@@ -60,7 +60,7 @@ def spillover_heatmap(rows: list[dict], t: dict) -> dict | None:
     z = [[r[c] for c in names] for r in rows if r["index"] in names]
     return {"data": [{"type": "heatmap", "x": names, "y": names, "z": z, "colorscale": "Reds", "zmin": 0, "zmax": 100,
                       "texttemplate": "%{z:.1f}", "hovertemplate": t["spill_hover"]}],
-            "layout": _layout(t["spill_title"], yaxis={"autorange": "reversed"}, xaxis={"side": "bottom"})}
+            "layout": _layout(t["spill_title"], yaxis={"autorange": "reversed", "automargin": True}, xaxis={"side": "bottom"})}
 
 
 def dependency_graph(edges: list[dict], dependency: list[dict], t: dict) -> dict | None:
