@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the heavy modules load on first call, not on import (sellof
     from selloff.universe import Universe
 
 __all__ = ["analyse", "build_demo_store", "check", "explain", "info", "open_store", "report", "scan", "store_path"]
+__all__ += ["scan_all", "today"]
 
 
 
@@ -228,3 +229,30 @@ def stress_scenarios() -> "pd.DataFrame":
     from selloff.pipeline.stress import list_scenarios
 
     return list_scenarios()
+
+
+# -- the whole market (issue 13) -------------------------------------------------------------------------------
+def today(store, *, date: object = None, universe=None, config: str | Path | None = None, sectors=None):
+    """The market board of ``date`` (default: the last day with crypto data): every sector's 1 d / 7 d / 30 d
+    move, sigma-scaled move, breadth, active episode, against BTC and the equity indices
+    (:class:`selloff.pipeline.market.MarketBoard`; see :func:`selloff.pipeline.market.today`)."""
+    from selloff.pipeline import market
+
+    with _config(config), open_store(store) as db:
+        return market.today(db, _universe(universe), date, sectors)
+
+
+def scan_all(store, *, universe=None, since: object = None, until: object = None, config: str | Path | None = None,
+             z: float | None = None, move: float | None = None, breadth: float | None = None, vol: str | None = None,
+             sectors=None, params=None):
+    """Every sector's episodes in one pass over the store, ranked by sigma-scaled move x breadth
+    (:class:`selloff.pipeline.market.MarketScan`); ``z``/``move``/``breadth``/``vol`` as in :func:`scan`."""
+    from selloff.pipeline import market
+    from selloff.pipeline.params import detect_params
+
+    with _config(config), open_store(store) as db:
+        overrides = {k: v for k, v in (("z_threshold", z), ("move_threshold_pct", move), ("breadth_threshold", breadth),
+                                        ("vol_method", vol)) if v is not None}
+        if params is None and overrides:
+            params = detect_params(overrides)
+        return market.scan_all(db, _universe(universe), since, until, params, sectors)

@@ -8,6 +8,7 @@ import sys
 
 from selloff.cli import analysis, check, fetch, imports  # noqa: F401  (each module registers its commands)
 from selloff.cli import serve  # noqa: F401  (selloff serve)
+from selloff.cli import market  # noqa: F401,E402  (today)
 from selloff.cli.app import app, record_app
 from selloff.cli import stress  # noqa: F401,E402  (selloff stress)
 
