@@ -314,3 +314,22 @@ def test_stress_form_renders_the_result(client):
     bad = client.post("/stress", content=b"sector=ai-crypto&horizon=7d",
                       headers={"content-type": "application/x-www-form-urlencoded", **HTML})
     assert bad.status_code == 422
+
+
+def test_board_is_api_today_and_agrees_with_the_sector_page_and_the_stores_closes(client, demo_store):
+    from selloff.store import Store
+
+    d = client.get("/api/sectors?date=2026-02-06").json()
+    board = {r["sector"]: r for r in d["board"]["sectors"]}
+    sector = client.get("/api/sectors/ai-crypto?date=2026-02-06").json()["analysis"]
+    # one rule per number: the board's 1-day move is the sector page's (and the report's) move
+    assert board["ai-crypto"]["move_1d_pct"] == pytest.approx(100 * sector["sector_ret_1d"], abs=1e-8)
+    assert board["ai-crypto"]["episode_id"] == "ai-crypto_2026-02-06"
+    with Store(demo_store, read_only=True) as s:
+        btc = s.read("bars", assets=["BTC"], interval="1d", start=pd.Timestamp("2026-01-30", tz="UTC"),
+                      end=pd.Timestamp("2026-02-06", tz="UTC")).set_index("ts")["close"]
+    bench = {b["asset"]: b for b in d["board"]["benchmarks"]}
+    assert bench["BTC"]["move_1d_pct"] == pytest.approx(100 * (btc.iloc[-1] / btc.iloc[-2] - 1), abs=1e-8)
+    assert bench["BTC"]["move_7d_pct"] == pytest.approx(100 * (btc.iloc[-1] / btc.iloc[0] - 1), abs=1e-8)
+    html = client.get("/?date=2026-02-06&lang=en", headers=HTML).text
+    assert 'href="/episodes/ai-crypto_2026-02-06"' in html and 'data-target="fig-board"' in html

@@ -22,9 +22,9 @@ from tests.web.conftest import XSS
 CHROMIUM = Path("/usr/bin/chromium")
 SRC = Path(__file__).resolve().parents[2] / "src"
 DAY = "date=2026-02-06"  # one day for every sector page: the server computes each sector once
-PAGES = ["/", f"/sectors/ai-crypto?{DAY}", f"/sectors/xss?{DAY}", "/episodes", "/episodes/ai-crypto_2026-02-06", "/check",
+PAGES = [f"/?{DAY}", f"/sectors/ai-crypto?{DAY}", f"/sectors/xss?{DAY}", "/episodes", "/episodes/ai-crypto_2026-02-06", "/check",
          "/stress", "/alerts", "/docs"]
-CHARTS = {f"/sectors/ai-crypto?{DAY}": 4, f"/sectors/xss?{DAY}": 3}  # pages with Plotly figures: at least this many drawn
+CHARTS = {f"/?{DAY}": 1, f"/sectors/ai-crypto?{DAY}": 4, f"/sectors/xss?{DAY}": 3}  # pages with Plotly figures: at least this many drawn
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium "
                                 "(.ci/run installs it with apt-get install -y chromium)")
@@ -107,7 +107,7 @@ def test_every_page_in_en_and_de(page, server, tmp_path):
             assert XSS not in page.content() or path == "/check"
             name = (path.split("?")[0].strip("/").replace("/", "_") or "board") + f".{lang}.png"
             page.screenshot(path=str(tmp_path / name), full_page=path != "/episodes/ai-crypto_2026-02-06")
-            if path == "/" and lang == "en" and os.environ.get("SELLOFF_DASHBOARD_PNG"):
+            if path == PAGES[0] and lang == "en" and os.environ.get("SELLOFF_DASHBOARD_PNG"):
                 page.screenshot(path=os.environ["SELLOFF_DASHBOARD_PNG"], full_page=True)
     assert len(list(tmp_path.glob("*.png"))) == 2 * len(PAGES)
 

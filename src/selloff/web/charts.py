@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-__all__ = ["dependency_graph", "members_bar", "sector_index", "spillover_heatmap", "stress_distribution"]
+__all__ = ["board_moves", "dependency_graph", "members_bar", "sector_index", "spillover_heatmap", "stress_distribution"]
 
 FONT = {"family": "system-ui, sans-serif", "size": 12}
 
@@ -108,3 +108,15 @@ def stress_distribution(rows: list[dict], t: dict) -> dict | None:
         {"type": "scatter", "mode": "markers", "x": x, "y": [r["p01_pct"] for r in rows], "name": t["p01"],
          "marker": {"color": "#c0392b", "symbol": "triangle-down", "size": 9}}],
         "layout": _layout(t["dist_title"], yaxis={"ticksuffix": "%"}, legend={"orientation": "h"})}
+
+
+def board_moves(board: dict, t: dict, lang: str) -> dict | None:
+    """Every sector's move over each board window (per cent), grouped bars."""
+    rows = board.get("sectors") or []
+    if not rows:
+        return None
+    names = [r["name_de"] if lang == "de" else r["name"] for r in rows]
+    data = [{"type": "bar", "name": f"{n} d", "x": names, "y": [r.get(f"move_{n}d_pct") for r in rows]}
+            for n in board["windows_days"]]
+    return {"data": data, "layout": _layout(t["board_title"], barmode="group", yaxis={"ticksuffix": "%"},
+                                            legend={"orientation": "h"})}

@@ -30,21 +30,15 @@ def _svc(request: Request):
 
 
 @router.get("/")
-def board(request: Request):
+def board(request: Request, date: Optional[str] = Query(None, pattern=DATE)):
     svc = _svc(request)
-    rows, simulated = [], False
-    for s in svc.sectors():
-        try:
-            d = svc.scan(s["id"])
-        except NotFound:
-            raise
-        except SelloffError as exc:  # no data for this sector: listed, with the reason
-            rows.append({**s, "episodes": [], "note": str(exc)})
-            continue
-        simulated = simulated or d["simulated"]
-        rows.append({**s, "episodes": d["episodes"], "note": None})
+    t = TEXT[lang_of(request)]
+    b = svc.board(date)
     latest = svc.alerts(limit=int(request.app.state.settings.board_alerts))["alerts"]
-    return render(request, "board.html.j2", rows=rows, simulated=simulated, alerts=latest)
+    recent = svc.episodes()[: int(request.app.state.settings.board_episodes)]
+    fig = charts.board_moves(b, t, lang_of(request))
+    return render(request, "board.html.j2", b=b, alerts=latest, recent=recent, figs={"board": fig} if fig else {},
+                  simulated=b["simulated"])
 
 
 @router.get("/sectors/{sector_id}")

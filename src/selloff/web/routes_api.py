@@ -42,8 +42,10 @@ def report_links(eid: str, files: dict) -> dict:
     return out
 
 
-@router.get("/sectors", summary="Every sector: members and sell-off episodes")
-def sectors(svc: Service = Depends(service)) -> dict:
+@router.get("/sectors", summary="The market board (every sector's 1d/7d/30d move, sigma, breadth, active episode) "
+            "and every sector's members and episodes")
+def sectors(date: Optional[str] = Query(None, pattern=DATE, description="UTC day (default: the last with crypto data)"),
+            svc: Service = Depends(service)) -> dict:
     out = []
     for s in svc.sectors():
         try:
@@ -52,7 +54,7 @@ def sectors(svc: Service = Depends(service)) -> dict:
         except SelloffError as exc:  # a sector without data lists no episodes, and says why
             s = {**s, "n_episodes": None, "last_episode": None, "note": str(exc)}
         out.append(s)
-    return {"sectors": out}
+    return {"board": svc.board(date), "sectors": out}
 
 
 @router.get("/sectors/{sector_id}", summary="A sector on a day: members' moves, index, episodes, explain tables")

@@ -103,6 +103,24 @@ class Service:
                         "names": {m: self.universe.assets[m].name for m in s.members if m in self.universe.assets}})
         return out
 
+    def board(self, date: str | None = None) -> dict:
+        """The market board (see :func:`selloff.api.today`): every sector's 1 d / 7 d / 30 d move, sigma, breadth,
+        active episode, against the benchmarks; each sector row also names its German name and, for its active
+        episode, the id of the detected episode whose life holds the board's day."""
+        def run() -> dict:
+            d = api.today(self.settings.store, date=date, universe=self.universe, config=self.settings.config).to_dict()
+            for row in d["sectors"]:
+                s = self.universe.sectors.get(row["sector"])
+                row["name_de"] = (s.name_de or s.name) if s else row["name"]
+                row["episode_id"] = None
+                if row["episode"]:
+                    start = row["episode"].split()[-1]
+                    eps = [e for e in self.scan(row["sector"])["episodes"] if e["start"][:10] == start]
+                    row["episode_id"] = eps[0]["id"] if eps else None
+            return d
+
+        return self.cached(("board", date), run)
+
     def scan(self, sector_id: str) -> dict:
         s = self.sector_of(sector_id)
 

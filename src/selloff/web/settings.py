@@ -29,6 +29,7 @@ class WebSettings:
     cors_origins: tuple[str, ...] = ()
     overlay_assets: tuple[str, ...] = ("BTC", "ETH")
     board_alerts: int = 10
+    board_episodes: int = 8
     max_stress_paths: int = 50_000
     token: str | None = field(default=None, repr=False)
 
@@ -49,7 +50,7 @@ class WebSettings:
                 cfg = dict(defaults("web"))
         else:
             cfg = dict(defaults("web"))
-        for key in ("max_body_bytes", "cache_entries", "min_token_chars", "board_alerts", "max_stress_paths"):
+        for key in ("max_body_bytes", "cache_entries", "min_token_chars", "board_alerts", "board_episodes", "max_stress_paths"):
             if cfg[key] <= 0:
                 raise ConfigError(f"[web] {key} = {cfg[key]} must be positive; fix the config")
         origins = tuple(cfg["cors_origins"])
@@ -67,5 +68,5 @@ class WebSettings:
         return cls(store=Path(store), universe=universe, config=config, allow_write=allow_write,
                    max_body_bytes=int(cfg["max_body_bytes"]), cache_entries=int(cfg["cache_entries"]),
                    cors_origins=origins, overlay_assets=tuple(str(a) for a in cfg["overlay_assets"]),
-                   board_alerts=int(cfg["board_alerts"]),
+                   board_alerts=int(cfg["board_alerts"]), board_episodes=int(cfg["board_episodes"]),
                    max_stress_paths=int(cfg["max_stress_paths"]), token=token)
