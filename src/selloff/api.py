@@ -256,3 +256,17 @@ def scan_all(store, *, universe=None, since: object = None, until: object = None
         if params is None and overrides:
             params = detect_params(overrides)
         return market.scan_all(db, _universe(universe), since, until, params, sectors)
+
+
+# -- the dashboard's dependency graph ------------------------------------------------------------------------
+__all__ += ["dependency_graph"]
+
+
+def dependency_graph(store, universe=None, sector: str = "ai-crypto", date: object = None, *,
+                     config: str | Path | None = None):
+    """Each dependency edge's raw and partial correlation given the market factor (see
+    :func:`selloff.pipeline.graph.dependency_graph`)."""
+    from selloff.pipeline.graph import dependency_graph as graph
+
+    with _config(config), open_store(store) as db:
+        return graph(db, _universe(universe), sector, _required(date))

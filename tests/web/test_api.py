@@ -333,3 +333,16 @@ def test_board_is_api_today_and_agrees_with_the_sector_page_and_the_stores_close
     assert bench["BTC"]["move_7d_pct"] == pytest.approx(100 * (btc.iloc[-1] / btc.iloc[0] - 1), abs=1e-8)
     html = client.get("/?date=2026-02-06&lang=en", headers=HTML).text
     assert 'href="/episodes/ai-crypto_2026-02-06"' in html and 'data-target="fig-board"' in html
+
+
+def test_dependency_graph_has_every_universe_edge_with_raw_and_partial_correlation(client):
+    from selloff import api
+
+    g = client.get("/api/sectors/ai-crypto?date=2026-02-06").json()["graph"]
+    u = api.universe()
+    want = {(t, a.id) for t in u.sector("ai-crypto").members for a, _ in u.dependencies(t)}
+    assert {(e["token"], e["target"]) for e in g["edges"]} == want
+    assert g["control"] == "BTC" and all(-1 <= e["partial_corr"] <= 1 and -1 <= e["corr"] <= 1 and e["n"] > 30
+                                         for e in g["edges"])
+    html = client.get("/sectors/ai-crypto?date=2026-02-06&lang=en", headers=HTML).text
+    assert 'id="edges"' in html and "partial correlation given BTC" in html

@@ -63,34 +63,38 @@ def spillover_heatmap(rows: list[dict], t: dict) -> dict | None:
             "layout": _layout(t["spill_title"], yaxis={"autorange": "reversed", "automargin": True}, xaxis={"side": "bottom"})}
 
 
-def dependency_graph(edges: list[dict], dependency: list[dict], t: dict) -> dict | None:
-    """Tokens (left) linked to what they depend on (right); each token's line coloured by its correlation with
-    its basket (``explain``'s dependency table)."""
+def dependency_graph(graph: dict, t: dict) -> dict | None:
+    """Tokens (left) linked to the companies they depend on (right); each line coloured by the edge's partial
+    correlation given the market factor, the hover giving raw and partial (``api.dependency_graph``)."""
+    edges = [e for e in graph.get("edges", []) if e.get("corr") is not None]
     if not edges:
         return None
-    corr = {r["token"]: r for r in dependency}
     tokens = list(dict.fromkeys(e["token"] for e in edges))
-    targets = sorted({e["depends_on"] for e in edges})
+    targets = sorted({e["target"] for e in edges})
     ty = {a: i / max(len(tokens) - 1, 1) for i, a in enumerate(tokens)}
     gy = {a: i / max(len(targets) - 1, 1) for i, a in enumerate(targets)}
-    data = []
+    data, mx, my, hover = [], [], [], []
     for e in edges:
-        c = corr.get(e["token"], {}).get("corr")
-        colour = "#999" if c is None else ("#c0392b" if c >= 0.1 else "#e67e22" if c >= 0.05 else "#bbb")
-        data.append({"type": "scatter", "mode": "lines", "x": [0, 1], "y": [ty[e["token"]], gy[e["depends_on"]]],
-                     "line": {"color": colour, "width": 1.5}, "hoverinfo": "skip", "showlegend": False})
-    hover = []
-    for a in tokens:
-        r = corr.get(a) or {}
-        hover.append(f"{a}: {t['corr']} {r['corr']:.2f}, β {r['beta']:.2f} (n={r['n']})" if r.get("corr") is not None else a)
+        pc = e.get("partial_corr")
+        colour = "#bbb" if pc is None else ("#c0392b" if pc >= 0.1 else "#e67e22" if pc >= 0.05 else
+                                            "#2e86c1" if pc <= -0.05 else "#bbb")
+        y0, y1 = ty[e["token"]], gy[e["target"]]
+        data.append({"type": "scatter", "mode": "lines", "x": [0, 1], "y": [y0, y1], "hoverinfo": "skip",
+                     "line": {"color": colour, "width": 1 + 6 * abs(pc or 0)}, "showlegend": False})
+        mx.append(0.5)
+        my.append((y0 + y1) / 2)
+        pcs = "n/a" if pc is None else f"{pc:.2f}"
+        hover.append(f"{e['token']} → {e['target']}: {t['raw_corr']} {e['corr']:.2f}, {t['partial']} {pcs} (n={e['n']})")
+    data.append({"type": "scatter", "mode": "markers", "x": mx, "y": my, "hovertext": hover, "hoverinfo": "text",
+                 "marker": {"size": 6, "color": "rgba(0,0,0,0.15)"}, "showlegend": False})
     data.append({"type": "scatter", "mode": "markers+text", "x": [0] * len(tokens), "y": [ty[a] for a in tokens],
-                 "text": tokens, "textposition": "middle left", "hovertext": hover, "hoverinfo": "text",
+                 "text": tokens, "textposition": "middle left", "hoverinfo": "text",
                  "marker": {"size": 10, "color": "#1f3b73"}, "name": t["tokens"]})
     data.append({"type": "scatter", "mode": "markers+text", "x": [1] * len(targets), "y": [gy[a] for a in targets],
                  "text": targets, "textposition": "middle right", "hoverinfo": "text",
                  "marker": {"size": 10, "color": "#2e7d32"}, "name": t["depends_on"]})
     return {"data": data, "layout": _layout(t["dep_title"], xaxis={"visible": False, "range": [-0.4, 1.4]},
-                                            yaxis={"visible": False}, height=420)}
+                                            yaxis={"visible": False}, height=460)}
 
 
 def stress_distribution(rows: list[dict], t: dict) -> dict | None:

@@ -48,8 +48,8 @@ def sector(request: Request, sector_id: str = SECTOR, date: Optional[str] = Quer
     a, x = d["analysis"], d["explanation"]
     figs = {"index": charts.sector_index(a, d["episodes"], t), "members": charts.members_bar(a["members"], t),
             "spillover": charts.spillover_heatmap(x["tables"].get("spillover", []), t),
-            "dependency": charts.dependency_graph(a["dependencies"], x["tables"].get("dependency", []), t)}
-    return render(request, "sector.html.j2", d=d, a=a, x=x, figs={k: v for k, v in figs.items() if v},
+            "dependency": charts.dependency_graph(d["graph"], t)}
+    return render(request, "sector.html.j2", d=d, a=a, x=x, g=d["graph"], figs={k: v for k, v in figs.items() if v},
                   simulated=a["simulated"])
 
 

@@ -189,11 +189,23 @@ class Service:
 
         return self.cached(("explain", s.id, day), run)
 
+    def graph(self, sector_id: str, day: str) -> dict:
+        """Each dependency edge's raw and partial correlation (see :func:`selloff.api.dependency_graph`)."""
+        s = self.sector_of(sector_id)
+
+        def run() -> dict:
+            try:
+                return api.dependency_graph(self.settings.store, sector=s.id, date=day, **self.kw()).to_dict()
+            except SelloffError as exc:  # no edge, or too little history: the page says why
+                return {"sector": s.id, "date": day, "edges": [], "note": str(exc)}
+
+        return self.cached(("graph", s.id, day), run)
+
     def sector(self, sector_id: str, date: str | None) -> dict:
         a = self.analysis(sector_id, date)
         x = self.explanation(sector_id, a["date"])
         return {"sector": a["sector"], "date": a["date"], "analysis": a, "explanation": x,
-                "episodes": self.scan(sector_id)["episodes"]}
+                "graph": self.graph(sector_id, a["date"]), "episodes": self.scan(sector_id)["episodes"]}
 
     def report(self, eid: str, formats: str = "md,html,json", lang: str = "all") -> dict:
         e = self.episode(eid)
