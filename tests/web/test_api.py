@@ -13,7 +13,7 @@ from selloff.errors import ConfigError
 from tests.web.conftest import XSS, make_client
 
 HTML = {"accept": "text/html"}
-PAGES = ["/", "/sectors/ai-crypto", "/sectors/xss", "/episodes", "/episodes/ai-crypto_2026-02-06", "/check", "/stress",
+PAGES = ["/", "/sectors/ai-crypto?date=2026-02-06", "/sectors/xss?date=2026-02-06", "/episodes", "/episodes/ai-crypto_2026-02-06", "/check", "/stress",
          "/alerts", "/docs"]
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
@@ -25,7 +25,7 @@ def scripts(html: str) -> list[str]:
 @pytest.mark.parametrize("lang", ["en", "de"])
 @pytest.mark.parametrize("path", PAGES)
 def test_every_page_renders_in_both_languages_without_inline_script(client, path, lang):
-    r = client.get(f"{path}?lang={lang}", headers=HTML)
+    r = client.get(f"{path}{'&' if '?' in path else '?'}lang={lang}", headers=HTML)
     assert r.status_code == 200, r.text[:300]
     assert f'<html lang="{lang}">' in r.text
     csp = r.headers["content-security-policy"]
@@ -86,6 +86,11 @@ def test_bad_query_parameters_are_422(client):
     assert client.get("/api/sectors/ai-crypto?date=06.02.2026").status_code == 422
     assert client.get("/api/alerts?status=burning").status_code == 422
     assert client.get("/api/alerts?limit=0").status_code == 422
+
+
+def test_sector_page_defaults_to_the_last_day_in_the_store(client):
+    d = client.get("/api/sectors/ai-compute").json()
+    assert d["date"] == "2026-03-31"  # the demo market's last day ([simulate] end)
 
 
 def test_date_outside_the_data_is_a_clear_4xx(client):
