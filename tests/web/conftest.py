@@ -40,7 +40,7 @@ def make_client(store, **kw):
         from fastapi.testclient import TestClient
     from selloff.web import WebSettings, create_app
 
-    return TestClient(create_app(WebSettings.load(store, **kw)))
+    return TestClient(create_app(WebSettings.load(store, **kw)), base_url="http://127.0.0.1")
 
 
 @pytest.fixture(scope="session")

@@ -351,3 +351,10 @@ def test_dependency_graph_has_every_universe_edge_with_raw_and_partial_correlati
                                          for e in g["edges"])
     html = client.get("/sectors/ai-crypto?date=2026-02-06&lang=en", headers=HTML).text
     assert 'id="edges"' in html and "partial correlation given BTC" in html
+
+
+def test_other_host_headers_are_refused(client):
+    r = client.get("/api/episodes", headers={"host": "evil.example"})
+    assert r.status_code == 400 and "allowed_hosts" in r.json()["error"]
+    assert client.get("/api/episodes", headers={"host": "[::1]:8000"}).status_code == 200
+    assert client.get("/api/episodes", headers={"host": "localhost:8000"}).status_code == 200

@@ -31,7 +31,7 @@ def serve(
     if not path.exists():
         raise ConfigError(f"store {path} does not exist; build one (selloff demo --store {path}) or pass --store FILE")
     # --config (see cli.common.command) stays active while the server runs, so every request reads it
-    settings = WebSettings.load(path, universe=universe, allow_write=allow_write)
+    settings = WebSettings.load(path, universe=universe, allow_write=allow_write, host=bind)
     web_app = create_app(settings)
     if bind not in ("127.0.0.1", "localhost", "::1"):
         stderr_line(f"warning: serving on {bind}, reachable from other machines; the API has no login")

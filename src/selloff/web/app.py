@@ -145,5 +145,5 @@ def create_app(settings: WebSettings) -> FastAPI:
 
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
                            allow_headers=["content-type", "authorization"])
-    app.add_middleware(SecurityMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityMiddleware, max_body_bytes=settings.max_body_bytes, allowed_hosts=settings.allowed_hosts)
     return app

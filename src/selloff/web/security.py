@@ -26,16 +26,29 @@ BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 class SecurityMiddleware:
-    """ASGI middleware: adds the headers and answers 413 (JSON) to a body over ``max_body_bytes`` — by its
-    Content-Length before reading, or while reading a chunked body — without passing it to the app."""
+    """ASGI middleware: adds the headers; answers 400 (JSON) to a Host header not in ``allowed_hosts`` (a page
+    of another site whose name was re-pointed at 127.0.0.1 — DNS rebinding — sends its own name), and 413 to a
+    body over ``max_body_bytes`` — by its Content-Length before reading, or while reading a chunked body —
+    without passing either to the app."""
 
-    def __init__(self, app, max_body_bytes: int) -> None:
+    def __init__(self, app, max_body_bytes: int, allowed_hosts: tuple[str, ...] = ()) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.allowed_hosts = {h.strip("[]").lower() for h in allowed_hosts}
+
+    def _host_ok(self, scope) -> tuple[bool, str]:
+        raw = dict(scope.get("headers", [])).get(b"host", b"").decode("latin-1").strip().lower()
+        name = raw[1:raw.index("]")] if raw.startswith("[") and "]" in raw else raw.rsplit(":", 1)[0] if raw.count(":") == 1 else raw
+        return (not self.allowed_hosts or name in self.allowed_hosts), raw
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        ok, host = self._host_ok(scope)
+        if not ok:
+            shown = "".join(c for c in host if c.isalnum() or c in ".-:[]")[:80]
+            return await self._reject(send, 400, f"host '{shown}' is not served here; open the server by 127.0.0.1 or "
+                                                 "localhost, or add the name to [web] allowed_hosts")
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":

@@ -31,12 +31,14 @@ class WebSettings:
     board_alerts: int = 10
     board_episodes: int = 8
     max_stress_paths: int = 50_000
+    allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "::1")
     token: str | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, store: Path, universe: Path | None = None, config: Path | None = None,
-             allow_write: bool = False, environ: dict | None = None) -> "WebSettings":
-        """Settings from the ``[web]`` section (with ``config`` active) and the environment.
+             allow_write: bool = False, environ: dict | None = None, host: str | None = None) -> "WebSettings":
+        """Settings from the ``[web]`` section (with ``config`` active) and the environment; ``host`` (the
+        interface served) is added to ``[web] allowed_hosts``.
 
         Raises
         ------
@@ -58,6 +60,7 @@ class WebSettings:
         if bad:
             raise ConfigError(f"[web] cors_origins entry {bad[0]!r} is not an origin; write e.g. 'https://pro.openbb.co' "
                               "(scheme and host, no path)")
+        hosts = tuple(dict.fromkeys([*(str(h) for h in cfg["allowed_hosts"]), *([host] if host else [])]))
         token = None
         if allow_write:
             name = str(cfg["token_env"])
@@ -69,4 +72,4 @@ class WebSettings:
                    max_body_bytes=int(cfg["max_body_bytes"]), cache_entries=int(cfg["cache_entries"]),
                    cors_origins=origins, overlay_assets=tuple(str(a) for a in cfg["overlay_assets"]),
                    board_alerts=int(cfg["board_alerts"]), board_episodes=int(cfg["board_episodes"]),
-                   max_stress_paths=int(cfg["max_stress_paths"]), token=token)
+                   max_stress_paths=int(cfg["max_stress_paths"]), allowed_hosts=hosts, token=token)
