@@ -10,14 +10,14 @@ from selloff.errors import ConfigError
 
 @command(app)
 def serve(
-    host: Annotated[Optional[str], typer.Option("--host", help="Interface to bind (default [web] host: 127.0.0.1).")] = None,
-    port: Annotated[Optional[int], typer.Option("--port", help="TCP port (default [web] port: 8000).")] = None,
+    host: Annotated[Optional[str], typer.Option("--host", help="Interface to bind (default: web.host of the config, 127.0.0.1).")] = None,
+    port: Annotated[Optional[int], typer.Option("--port", help="TCP port (default: web.port of the config, 8000).")] = None,
     store: StoreOpt = None, universe: UniverseOpt = None,
     allow_write: Annotated[bool, typer.Option("--allow-write", help="Allow write endpoints; they need the bearer token "
-                                              "from the environment variable [web] token_env (SELLOFF_WEB_TOKEN).")] = False,
+                                              "from the environment variable named by web.token_env (SELLOFF_WEB_TOKEN).")] = False,
 ) -> None:
-    """Serve the dashboard (market board, sectors, episodes with their reports, claim check) and its JSON API
-    (/api/..., /docs, /widgets.json for OpenBB Workspace) on http://127.0.0.1:8000."""
+    """Serve the dashboard (market board, sectors, episodes with their reports, claim check, stress, alerts) and
+    its JSON API (/api/..., /docs, /widgets.json for OpenBB Workspace) on http://127.0.0.1:8000."""
     import uvicorn
 
     from selloff.config import defaults
