@@ -135,9 +135,9 @@ def test_members_table_sorts_and_filters(page, server):
     page.locator("#members thead th").nth(0).click()
     ids = page.locator("#members tbody tr td:nth-child(1)").all_inner_texts()
     assert ids == sorted(ids, key=str.lower)
-    page.fill("input.table-filter", "near protocol")
+    page.fill("input.table-filter[data-table=members]", "near protocol")
     assert page.locator("#members tbody tr:visible").count() == 1
-    page.fill("input.table-filter", "")
+    page.fill("input.table-filter[data-table=members]", "")
     assert page.locator("#members tbody tr:visible").count() == 13
 
 
