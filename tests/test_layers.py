@@ -61,3 +61,16 @@ def test_module_size_and_no_private_imports(path, pkg):
     for module, names, line in _imports(path):
         private = [x for x in names if x.startswith("_")]
         assert not private, f"{path.relative_to(SRC)}:{line} imports private {private} from {module}"
+
+
+WEB_ALLOWED = ("selloff.api", "selloff.errors", "selloff.config", "selloff.redact", "selloff.report.format", "selloff.web")
+
+
+@pytest.mark.parametrize("path", sorted((SRC / "web").rglob("*.py")), ids=lambda p: str(p.relative_to(SRC)))
+def test_web_reads_through_the_api_only(path):
+    """Every page and endpoint calls selloff.api (plus errors, config, redaction and the number formatter): never the store,
+    the pipeline, the analytics or the sources."""
+    for module, names, line in _imports(path):
+        full = [module] if module != "selloff" else [f"selloff.{n}" for n in names]
+        for m in full:
+            assert m.startswith(WEB_ALLOWED), f"{path.relative_to(SRC)}:{line} imports {m}; the web layer goes through selloff.api"

@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # the heavy modules load on first call, not on import (sellof
 
 __all__ = ["analyse", "build_demo_store", "cascade", "check", "explain", "info", "liquidations", "open_store", "report", "scan",
            "store_path"]
+__all__ += ["scan_all", "today"]
 
 
 
@@ -241,6 +242,24 @@ def alert_channels(store, *, config: str | Path | None = None):
         return al.channels(db)
 
 
+# -- used by the dashboard (selloff serve) -------------------------------------------------------------------
+__all__ += ["closes", "universe"]
+
+
+def universe(universe=None) -> "Universe":
+    """The universe every function above uses for ``universe=`` (a ``Universe``, a TOML path, or None)."""
+    return _universe(universe)
+
+
+def closes(store, assets, universe=None, since: object = None, until: object = None, *,
+           config: str | Path | None = None):
+    """Daily closes of ``assets`` between ``since`` and ``until`` (see :func:`selloff.pipeline.series.closes`)."""
+    from selloff.pipeline.series import closes as closes_of
+
+    with _config(config), open_store(store) as db:
+        return closes_of(db, _universe(universe), list(assets), since, until)
+
+
 __all__ += ["watch"]
 
 
@@ -261,3 +280,45 @@ def watch(store=None, *, rules_file: str | Path | None = None, sinks=None, inter
         if since is not None or until is not None:
             return w.replay(*replay_window(since, until))
         return w.run(iterations)
+    return list_scenarios()
+
+
+# -- the whole market (issue 13) -------------------------------------------------------------------------------
+def today(store, *, date: object = None, universe=None, config: str | Path | None = None, sectors=None):
+    """The market board of ``date`` (default: the last day with crypto data): every sector's 1 d / 7 d / 30 d
+    move, sigma-scaled move, breadth, active episode, against BTC and the equity indices
+    (:class:`selloff.pipeline.market.MarketBoard`; see :func:`selloff.pipeline.market.today`)."""
+    from selloff.pipeline import market
+
+    with _config(config), open_store(store) as db:
+        return market.today(db, _universe(universe), date, sectors)
+
+
+def scan_all(store, *, universe=None, since: object = None, until: object = None, config: str | Path | None = None,
+             z: float | None = None, move: float | None = None, breadth: float | None = None, vol: str | None = None,
+             sectors=None, params=None):
+    """Every sector's episodes in one pass over the store, ranked by sigma-scaled move x breadth
+    (:class:`selloff.pipeline.market.MarketScan`); ``z``/``move``/``breadth``/``vol`` as in :func:`scan`."""
+    from selloff.pipeline import market
+    from selloff.pipeline.params import detect_params
+
+    with _config(config), open_store(store) as db:
+        overrides = {k: v for k, v in (("z_threshold", z), ("move_threshold_pct", move), ("breadth_threshold", breadth),
+                                        ("vol_method", vol)) if v is not None}
+        if params is None and overrides:
+            params = detect_params(overrides)
+        return market.scan_all(db, _universe(universe), since, until, params, sectors)
+
+
+# -- the dashboard's dependency graph ------------------------------------------------------------------------
+__all__ += ["dependency_graph"]
+
+
+def dependency_graph(store, universe=None, sector: str = "ai-crypto", date: object = None, *,
+                     config: str | Path | None = None):
+    """Each dependency edge's raw and partial correlation given the market factor (see
+    :func:`selloff.pipeline.graph.dependency_graph`)."""
+    from selloff.pipeline.graph import dependency_graph as graph
+
+    with _config(config), open_store(store) as db:
+        return graph(db, _universe(universe), sector, _required(date))
