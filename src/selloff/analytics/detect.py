@@ -360,11 +360,25 @@ def stabilisation(
     Realised vol is the standard deviation of daily returns; the pre-episode level uses the same number of
     days ending the day before the episode starts. Assumes daily returns with no gaps.
     """
+    return stabilisation_since(sector_ret, episode.start, asof, params)
+
+
+def stabilisation_since(
+    sector_ret: pd.Series, start: object, asof: object = None, params: StabiliseParams | None = None
+) -> Stabilisation:
+    """The stabilisation signals of :func:`stabilisation` for a sell-off that began on ``start`` (a day in the
+    index of ``sector_ret``), whatever found it: the episode detector or a watch rule that fired that day.
+
+    Notes
+    -----
+    Same computation and assumptions as :func:`stabilisation` (daily returns without gaps; ``start`` must be a
+    day of the series, else ``KeyError``).
+    """
     params = params or StabiliseParams()
     r = sector_ret.dropna()
     if asof is not None:
         r = r.loc[:asof]
-    return _signals(r, r.index.get_loc(episode.start), params)
+    return _signals(r, r.index.get_loc(start), params)
 
 
 def _signals(r: pd.Series, start_pos: int, params: StabiliseParams) -> Stabilisation:
