@@ -172,11 +172,11 @@ def sector_daily(grid: DailyGrid, members: Sequence[str], breadth_drop: float) -
     r = np.full(cs.shape, np.nan)
     r[1:] = cs[1:] / cs[:-1] - 1.0
     if grid.source_rank is not None:
-        sr_ = grid.source_rank[rows][:, cols]
+        sr_ = grid.source_rank[:, cols][rows]
         r[1:][sr_[1:] != sr_[:-1]] = np.nan  # no return across two sources
     weighted = not np.isnan(grid.cap[:, cols]).all()
     w = np.full(cs.shape, np.nan)
-    w[1:] = grid.cap_carried[rows[:-1]][:, cols] if weighted else 1.0
+    w[1:] = grid.cap_carried[:, cols][rows[:-1]] if weighted else 1.0
     has = ~np.isnan(r)
     w = np.where(has, w, np.nan)
     tot = np.nansum(w, axis=1)
