@@ -244,6 +244,8 @@ def _events(panel: Panel, d: pd.Timestamp, relevant: set[str], days_before: int)
     if ev.empty:
         return ev
     ev = ev[(ev["ts"] >= day_start(d) - pd.Timedelta(days=days_before)) & (ev["ts"] <= end_of_day(d))]
+    if ev.empty:  # an empty apply() below would come back as strings, not booleans
+        return ev
     hit = ev["assets"].fillna("").apply(lambda x: bool(relevant & set(x.split(",")))) | ev["entity"].isin(relevant)
     return ev[hit]
 
@@ -316,6 +318,7 @@ def analyse_day(panel: Panel, universe: Universe, sector: str, date: object, par
             "sources": {**base["sources"], "derivatives": list(lt.sources),
                         "events": sorted(ev["source"].unique()) if not ev.empty else []},
             "ranges": base["ranges"], "store": base["store"], "sector_members": list(members.index),
+            "asset_sources": (panel.daily.groupby("asset")["source"].last().to_dict() if not panel.daily.empty else {}),
             "members_without_data": without_data,
             "weights": weights_note(panel, tok, d, params.max_stale_days) if weights is not None else "equal (no market caps)"}
     return Analysis(
