@@ -21,7 +21,10 @@ def _ts(t: Any) -> pd.Timestamp:
 
 
 def _prov(a: Any, table: str, source: Any = None) -> dict:
-    srcs = [source] if isinstance(source, str) and source else a.provenance.get("sources")
+    if isinstance(source, list):
+        srcs = source or a.provenance.get("sources")
+    else:
+        srcs = [source] if isinstance(source, str) and source else a.provenance.get("sources")
     return {"tables": [table.split(".")[0]], "sources": srcs, "ranges": a.provenance.get("ranges"), "table": table}
 
 
@@ -34,6 +37,8 @@ def context_findings(a: Any, c: Any) -> list[Finding]:
     ``context`` finding of unit ``text`` with the reason (``extra['reason']``), so the text can say so."""
     ws, we = day_window(a.date)
     daily = "close-to-close, UTC day (00:00-24:00 UTC)"
+    asrc = a.provenance.get("asset_sources", {})
+    idx_src = sorted({asrc[m] for m in c.coverage["covered"] if m in asrc})  # the index's own series
     out: list[Finding] = []
     missing: dict[str, str] = dict(c.notes)
     for group, rows in (("peer", c.peers), ("index", c.indices)):
@@ -72,14 +77,14 @@ def context_findings(a: Any, c: Any) -> list[Finding]:
                            f"index close on the day against its highest close since the data begin and in the {dd['window_days']} days to the day",
                            float(dd["value_ath_pct"]), "pct", {"ath_day": dd["ath_day"], "since": dd["since"], "recent_pct": dd["value_recent_pct"],
                                                                "recent_day": dd["recent_day"], "window_days": dd["window_days"]},
-                           _prov(a, "bars"), importance=1.2, computed_by=CTX + "drawdowns"))
+                           _prov(a, "bars", idx_src), importance=1.2, computed_by=CTX + "drawdowns"))
     else:
         missing["drawdown"] = str(dd.get("reason", "no index level"))
     if len(c.slide) >= 2:
         rows = [{"day": d, "ret_pct": float(r["ret_pct"]), "cum_pct": float(r["cum_pct"])} for d, r in c.slide.iterrows()]
         out.append(Finding("ctx_slide", "context", (a.sector_id,), _ts(c.slide.index[0]), we,
                            "daily close-to-close moves of the sector index, compounded from the close before the first row",
-                           float(c.slide["cum_pct"].iloc[-1]), "pct", {"days": len(rows)}, _prov(a, "bars"), importance=1.1,
+                           float(c.slide["cum_pct"].iloc[-1]), "pct", {"days": len(rows)}, _prov(a, "bars", idx_src), importance=1.1,
                            extra={"rows": rows}, computed_by=CTX + "slide_table"))
     else:
         missing["slide"] = "fewer than two index closes before the day"
@@ -98,7 +103,7 @@ def context_findings(a: Any, c: Any) -> list[Finding]:
             continue
         out.append(Finding(f"ctx_since_{key}", "context", (a.sector_id,), we, _ts(r["end"]) + pd.Timedelta(days=1),
                            "sector index, from the day's close to the close of the later day", float(r["value_pct"]), "pct",
-                           {"days": r["days"], "end_day": r["end"]}, _prov(a, "bars"), importance=0.7, computed_by=CTX + "since_then"))
+                           {"days": r["days"], "end_day": r["end"]}, _prov(a, "bars", idx_src), importance=0.7, computed_by=CTX + "since_then"))
     for m, rows in c.since_members.items():
         last = next((r for r in rows if r["days"] is None and _ok(r.get("value_pct"))), None)
         if last is not None:
@@ -118,7 +123,7 @@ def context_findings(a: Any, c: Any) -> list[Finding]:
         missing["members without prices"] = ", ".join(snap_missing)
     b = c.breadth
     out.append(Finding("ctx_breadth", "context", tuple(c.coverage["covered"]), ws, we, daily, float(b["rose"]), "count",
-                       {**b}, _prov(a, "bars"), importance=0.5, computed_by=CTX + "breadth_split"))
+                       {**b}, _prov(a, "bars", idx_src), importance=0.5, computed_by=CTX + "breadth_split"))
     if missing:
         out.append(Finding("ctx_missing", "context", (a.sector_id,), ws, we, "parts of the context block that could not be shown",
                            float("nan"), "text", {"parts": missing}, _prov(a, "bars"), importance=0.1,

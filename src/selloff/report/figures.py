@@ -36,7 +36,7 @@ RED, GREY, BLUE, ORANGE, DARK, LIGHT = "#c0392b", "#7f8c8d", "#2c6fbb", "#e67e22
 PNG_COMPRESS = 3
 """zlib level of the PNGs: the same size as matplotlib's default 6 on these flat-colour charts, a third faster."""
 WIDE = (8.0, 3.6)
-MARGINS = {"left": 0.08, "right": 0.98, "top": 0.84, "bottom": 0.2}
+MARGINS = {"left": 0.08, "right": 0.98, "top": 0.84, "bottom": 0.22}
 """Fixed layout of the wide figures (fractions of the figure): room for the title above, the source line below."""
 
 
@@ -205,7 +205,7 @@ def wait_figures(timeout_s: float = 60.0) -> list[str]:
 
 
 def _source_artist(fig: MplFigure) -> None:
-    fig._selloff_source = fig.text(0.01, 0.015, "", ha="left", va="bottom", color=GREY, fontsize=7)
+    fig._selloff_source = fig.text(0.01, 0.012, "", ha="left", va="bottom", color=GREY, fontsize=7, wrap=True)
 
 
 def _window(fmt, idx) -> str:
@@ -259,7 +259,7 @@ def _moves_figure(a, findings) -> list[_Drawn]:
     if allm.empty:
         return []
     h = 0.28 * len(allm) + 1.3
-    fig, ax = _fig((8.0, h), {"left": 0.12, "right": 0.97, "top": 1 - 0.45 / h, "bottom": 0.75 / h})
+    fig, ax = _fig((8.0, h), {"left": 0.12, "right": 0.97, "top": 1 - 0.45 / h, "bottom": 0.9 / h})
     _source_artist(fig)
     names = list(allm.index[::-1])
     vals = 100 * allm.values[::-1]
