@@ -27,8 +27,11 @@ if TYPE_CHECKING:  # the heavy modules load on first call, not on import (sellof
     from selloff.simulate import SimSpec
     from selloff.pipeline.stores import Store
     from selloff.universe import Universe
+    from selloff.pipeline.cascade import CascadeReport
+    from selloff.pipeline.liquidations import LiquidationResult
 
-__all__ = ["analyse", "build_demo_store", "check", "explain", "info", "open_store", "report", "scan", "store_path"]
+__all__ = ["analyse", "build_demo_store", "cascade", "check", "explain", "info", "liquidations", "open_store", "report", "scan",
+           "store_path"]
 
 
 
@@ -147,3 +150,24 @@ def _required(date: object) -> object:
     if date is None:
         raise ConfigError("date is required; pass date='YYYY-MM-DD' (the UTC day to analyse)")
     return date
+
+
+def liquidations(store, *, sector: str | None = None, asset: str | None = None, date: object = None,
+                 since: object = None, until: object = None, config: str | Path | None = None,
+                 universe=None) -> "LiquidationResult":
+    """Liquidations by asset, venue, side, hour and day with coverage, share of OI, largest hours, funding and OI
+    before vs during, positioning regime (see :func:`selloff.pipeline.liquidations.liquidations`)."""
+    from selloff.pipeline import liquidations as liq
+
+    with _config(config), open_store(store) as db:
+        return liq.liquidations(db, _universe(universe), sector, asset, date, since, until)
+
+
+def cascade(store, *, asset: str = "BTC", shock: float = -0.18, date: object = None,
+            config: str | Path | None = None, universe=None) -> "CascadeReport":
+    """The leverage cascade of ``shock`` (fraction, > -1) on ``asset`` hitting on ``date``, calibrated on the
+    store (see :func:`selloff.pipeline.cascade.cascade`)."""
+    from selloff.pipeline import cascade as cas
+
+    with _config(config), open_store(store) as db:
+        return cas.cascade(db, _universe(universe), asset, shock, date)

@@ -6,7 +6,8 @@ results. Errors a user can fix print one line and exit with code 2.
 """
 import sys
 
-from selloff.cli import analysis, check, fetch, imports  # noqa: F401  (each module registers its commands)
+from selloff.cli import analysis, check, export, fetch, imports  # noqa: F401  (each module registers its commands)
+from selloff.cli import liquidations  # noqa: F401,E402  (selloff liquidations, selloff cascade)
 from selloff.cli.app import app, record_app
 
 __all__ = ["app", "main", "record_app"]

@@ -26,7 +26,8 @@ def _universe(path: Optional[Path]):
 
 @command(app, "import")
 def import_(
-    paths: Annotated[list[Path], typer.Argument(help="CSV files to import.", show_default=False)],
+    paths: Annotated[list[Path], typer.Argument(help="CSV files to import, or folders written by selloff export.",
+                                                show_default=False)],
     format: Annotated[str, typer.Option("--format", "-f", help=f"File format: {FORMAT_HELP}.")] = "auto",
     asset: Annotated[Optional[str], typer.Option("--asset", "-a", help="Universe id of the file's asset (default: "
                                                   "from the file name or a symbol column).")] = None,
@@ -41,6 +42,7 @@ def import_(
     Each file is validated and written in one transaction; a file that fails writes nothing and the others still
     import. Exit code 2 if any file failed.
     """
+    from selloff.pipeline.exchange import import_parquet, is_export
     from selloff.pipeline.imports import import_file
     from selloff.pipeline.stores import Store
 
@@ -56,6 +58,9 @@ def import_(
     with st:
         for p in paths:
             try:
+                if is_export(p):  # a folder written by `selloff export --format parquet`
+                    done.append(import_parquet(st, p))
+                    continue
                 done.append(import_file(st, p, format=format, asset=asset, source=source, universe=uni))
             except SelloffError as exc:
                 errors.append({"path": str(p), "error": str(exc), "kind": type(exc).__name__})

@@ -12,7 +12,8 @@ from selloff.analytics.explanation import ExplainParams
 from selloff.config import defaults
 from selloff.universe import Universe
 
-__all__ = ["context_params", "day_params", "detect_params", "equities_of", "explain_params", "lookbacks", "priority"]
+__all__ = ["book_params", "calib_params", "context_params", "day_params", "detect_params", "equities_of", "explain_params", "lookbacks", "priority",
+           "regime_params"]
 
 
 def priority() -> tuple[str, ...]:
@@ -73,3 +74,32 @@ def context_params() -> ContextParams:
                          catalyst_days=int(c["catalyst_days"]), catalyst_equity_moves=int(c["catalyst_equity_moves"]),
                          since_days=tuple(int(x) for x in c["since_days"]), breadth_rise_pct=float(c["breadth_rise_pct"]),
                          movers=int(c["movers"]))
+
+
+def regime_params():
+    """``[liquidations]`` thresholds of the positioning regime."""
+    from selloff.analytics.liquidations import RegimeParams
+
+    c = defaults("liquidations")
+    return RegimeParams(min_move_pct=float(c["regime_min_move_pct"]), min_oi_change_pct=float(c["regime_min_oi_change_pct"]))
+
+
+def book_params():
+    """``[cascade]`` leverage buckets, shares, MMR and windows of the book estimator."""
+    from selloff.analytics.cascade import BookParams
+
+    c = defaults("cascade")
+    return BookParams(leverage=tuple(float(x) for x in c["leverage"]), long_shares=tuple(float(x) for x in c["long_shares"]),
+                      short_shares=tuple(float(x) for x in c["short_shares"]), mmr=float(c["mmr"]),
+                      lookback_days=int(c["lookback_days"]), vol_days=int(c["vol_days"]),
+                      daily_turnover=float(c["daily_turnover"]))
+
+
+def calib_params():
+    """``[cascade]`` calibration grid and sample."""
+    from selloff.analytics.cascade import CalibParams
+
+    c = defaults("cascade")
+    return CalibParams(k_max=float(c["k_max"]), k_grid_n=int(c["k_grid_n"]), scale_min=float(c["scale_min"]),
+                       scale_max=float(c["scale_max"]), scale_grid_n=int(c["scale_grid_n"]),
+                       holdout_share=float(c["holdout_share"]), floor_usd=float(c["floor_usd"]), min_days=int(c["min_days"]))

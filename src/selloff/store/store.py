@@ -19,7 +19,10 @@ from selloff.errors import StoreError
 from selloff.store.failures import store_error
 from selloff.store.query import as_utc, read_sql
 from selloff.store.schema import MIGRATIONS, SCHEMA_VERSION, TABLES, Table
-from selloff.store.validate import validate_frame
+from selloff.store.validate import check_duplicates, validate_frame
+
+CHUNK_ROWS = 500_000
+"""Rows per slice of one large ``upsert`` (bounds the memory a write adds to its input)."""
 
 
 @dataclass(frozen=True)
@@ -172,18 +175,56 @@ class Store:
             raise store_error(self.path, exc, doing) from exc
 
     # -- writes -------------------------------------------------------------------------------------------
-    def upsert(self, table: str, df: pd.DataFrame, what: str = "input") -> UpsertResult:
+    def upsert(self, table: str, df: pd.DataFrame, what: str = "input", *,
+               chunk_rows: int = CHUNK_ROWS) -> UpsertResult:
         """Validate ``df`` and insert-or-update it into ``table`` by the table's natural key.
 
-        Idempotent: writing the same rows again reports them as unchanged and changes nothing.
+        Idempotent: writing the same rows again reports them as unchanged and changes nothing. A frame longer
+        than ``chunk_rows`` is validated and written in slices of that many rows inside one transaction, so the
+        memory the call adds to its input is bounded by one slice; a duplicate key anywhere in ``df`` is still an
+        error, and a bad row in any slice leaves the store as it was.
         """
+        t = self._writable(table)
+        if df is not None and len(df) > chunk_rows:
+            check_duplicates(df, t, what)
+        if df is None or len(df) <= chunk_rows:
+            return self._upsert_one(t, df, what, 0)
+        total = UpsertResult(t.name, 0, 0, 0)
+        with self.transaction():
+            for first in range(0, len(df), chunk_rows):
+                total += self._upsert_one(t, df.iloc[first:first + chunk_rows], what, first)
+        return total
+
+    def upsert_many(self, table: str, frames: Iterable[pd.DataFrame], what: str = "input") -> UpsertResult:
+        """Upsert a stream of frames into ``table`` in ONE transaction, each validated and written as it arrives.
+
+        Peak memory is one frame (plus DuckDB's buffers), whatever the total size: the way to load a market that
+        does not fit in memory. All frames are written or none (an error in any frame, or an interrupt, rolls back
+        every frame). A key repeated in a later frame updates the earlier frame's row, as separate upserts would.
+        """
+        t = self._writable(table)
+        total = UpsertResult(t.name, 0, 0, 0)
+        with self.transaction():
+            for df in frames:
+                total += self.upsert(t.name, df, what)
+        return total
+
+    def _writable(self, table: str) -> Table:
         t = self._table(table)
         if self.read_only:
             raise StoreError(f"store {self.path} is open read-only; reopen it writable to store {table}")
-        clean = validate_frame(df, t, what)
+        return t
+
+    def _upsert_one(self, t: Table, df: pd.DataFrame | None, what: str, first_row: int) -> UpsertResult:
+        """One validated slice. The join with the stored rows is restricted to the slice's key ranges, so DuckDB
+        prunes the row groups that cannot match (zone maps) instead of scanning the whole table per slice."""
+        clean = validate_frame(df, t, what, first_row=first_row)
         cols = t.column_names
         key_match = " AND ".join(f"t.{k} = n.{k}" for k in t.key)
         distinct = " OR ".join(f"t.{c} IS DISTINCT FROM n.{c}" for c in t.value_columns) or "FALSE"
+        bounds = " AND ".join(f"{k} BETWEEN ? AND ?" for k in t.key)
+        params = [v for k in t.key for v in (clean[k].min(), clean[k].max())]
+        stored = f"(SELECT * FROM {t.name} WHERE {bounds})"
         view = f"_incoming_{t.name}"
         self.con.register(view, clean)
         try:
@@ -191,19 +232,19 @@ class Store:
                 n_new, n_changed = self.con.execute(
                     f"""SELECT count(*) FILTER (WHERE t.{t.key[0]} IS NULL),
                                count(*) FILTER (WHERE t.{t.key[0]} IS NOT NULL AND ({distinct}))
-                        FROM {view} n LEFT JOIN {t.name} t ON {key_match}"""
+                        FROM {view} n LEFT JOIN {stored} t ON {key_match}""", params
                 ).fetchall()[0]
                 if n_changed and t.value_columns:
                     sets = ", ".join(f"{c} = n.{c}" for c in t.value_columns)
                     self.con.execute(
                         f"UPDATE {t.name} AS t SET {sets} FROM {view} n WHERE {key_match} AND ({distinct})"
                     )
-                if n_new:
-                    self.con.execute(
-                        f"""INSERT INTO {t.name} ({', '.join(cols)})
-                            SELECT {', '.join('n.' + c for c in cols)} FROM {view} n
-                            WHERE NOT EXISTS (SELECT 1 FROM {t.name} t WHERE {key_match})"""
-                    )
+                insert = f"INSERT INTO {t.name} ({', '.join(cols)}) SELECT {', '.join('n.' + c for c in cols)} FROM {view} n"
+                if n_new == len(clean):  # nothing of the slice is stored yet: no anti-join needed
+                    self.con.execute(insert)
+                elif n_new:
+                    self.con.execute(f"{insert} WHERE NOT EXISTS (SELECT 1 FROM {stored} t WHERE {key_match})",
+                                     params)
         finally:
             with contextlib.suppress(duckdb.Error):  # must not mask the write's own error (the view dies with it)
                 self.con.unregister(view)

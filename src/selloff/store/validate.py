@@ -12,10 +12,22 @@ from selloff.errors import DataError
 from selloff.store.schema import Table
 
 
-def _row_label(df: pd.DataFrame, i: int, table: Table) -> str:
+def _row_label(df: pd.DataFrame, i: int, table: Table, first_row: int = 0) -> str:
     row = df.iloc[i]
     parts = [f"{k}={row[k]}" for k in table.key if k in df.columns]
-    return f"row {i + 1} ({', '.join(parts)})"
+    return f"row {first_row + i + 1} ({', '.join(parts)})"
+
+
+def check_duplicates(df: pd.DataFrame, table: Table, what: str = "input", first_row: int = 0) -> None:
+    """Raise :class:`DataError` naming the first two rows of ``df`` that share the table's key."""
+    keys = [k for k in table.key if k in df.columns]
+    if not keys:
+        return
+    dup = df.duplicated(subset=keys, keep=False).to_numpy()
+    if dup.any():
+        idx = np.flatnonzero(dup)[:2]
+        rows = " and ".join(_row_label(df, int(i), table, first_row) for i in idx)
+        raise DataError(f"{what}: duplicate key {table.key} in {rows}; deduplicate before storing")
 
 
 def _as_utc(col: pd.Series, name: str, what: str, table: Table) -> pd.Series:
@@ -34,11 +46,12 @@ def _as_utc(col: pd.Series, name: str, what: str, table: Table) -> pd.Series:
     return col.dt.tz_convert("UTC")
 
 
-def validate_frame(df: pd.DataFrame, table: Table, what: str = "input") -> pd.DataFrame:
+def validate_frame(df: pd.DataFrame, table: Table, what: str = "input", first_row: int = 0) -> pd.DataFrame:
     """Return a clean copy of ``df`` with exactly the table's columns, or raise :class:`DataError`.
 
     Unknown columns and missing non-nullable columns are errors (strict schema); optional columns that are
-    absent are added as nulls.
+    absent are added as nulls. ``first_row`` is the position of ``df``'s first row in the caller's input (row
+    numbers in messages count from it).
     """
     if df is None or len(df) == 0:
         raise DataError(f"{what}: no rows for table {table.name}; check the window or the source's answer")
@@ -64,14 +77,17 @@ def validate_frame(df: pd.DataFrame, table: Table, what: str = "input") -> pd.Da
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
                 raise DataError(
-                    f"{what}: {table.name}.{c.name} is missing/NaN at {_row_label(out, i, table)}; "
+                    f"{what}: {table.name}.{c.name} is missing/NaN at {_row_label(out, i, table, first_row)}; "
                     f"drop or fill that row at the source"
                 )
     for name in table.positive + table.non_negative:
-        vals = pd.to_numeric(out[name], errors="coerce")
-        if out[name].notna().any() and vals[out[name].notna()].isna().any():
+        if pd.api.types.is_float_dtype(out[name]) and not isinstance(out[name].dtype, pd.ArrowDtype):
+            vals = out[name]  # already numbers: nothing to coerce (the common case of a large load)
+        else:
+            vals = pd.to_numeric(out[name], errors="coerce")
+        if vals.dtype != out[name].dtype and out[name].notna().any() and vals[out[name].notna()].isna().any():
             i = int(np.flatnonzero((vals.isna() & out[name].notna()).to_numpy())[0])
-            raise DataError(f"{what}: {table.name}.{name} is not a number at {_row_label(out, i, table)}")
+            raise DataError(f"{what}: {table.name}.{name} is not a number at {_row_label(out, i, table, first_row)}")
         out[name] = vals.astype(float)
         strict = name in table.positive
         bad = (vals <= 0) if strict else (vals < 0)
@@ -80,14 +96,8 @@ def validate_frame(df: pd.DataFrame, table: Table, what: str = "input") -> pd.Da
             i = int(np.flatnonzero(bad)[0])
             rule = "> 0" if strict else ">= 0"
             raise DataError(
-                f"{what}: {table.name}.{name} = {vals.iloc[i]} at {_row_label(out, i, table)} violates {rule}; "
+                f"{what}: {table.name}.{name} = {vals.iloc[i]} at {_row_label(out, i, table, first_row)} violates {rule}; "
                 f"fix or drop that row"
             )
-    dup = out.duplicated(subset=list(table.key), keep=False).to_numpy()
-    if dup.any():
-        idx = np.flatnonzero(dup)[:2]
-        rows = " and ".join(_row_label(out, int(i), table) for i in idx)
-        raise DataError(
-            f"{what}: duplicate key {table.key} in {rows}; deduplicate before storing"
-        )
+    check_duplicates(out, table, what, first_row)
     return out

@@ -24,7 +24,8 @@ import pandas as pd
 
 from selloff.timeutil import utc
 
-__all__ = ["LiquidationTotal", "daily_liquidations", "hourly_liquidations", "liquidation_total", "usable_rows"]
+__all__ = ["LiquidationTotal", "STEPS", "daily_liquidations", "hourly_liquidations", "is_partial", "liquidation_total",
+           "usable_rows"]
 
 STEPS = {k: pd.Timedelta(v) for k, v in
          {"1m": "1min", "5m": "5min", "15m": "15min", "1h": "1h", "4h": "4h", "8h": "8h", "1d": "1D"}.items()}
@@ -58,7 +59,8 @@ class LiquidationTotal:
                 "partial": self.partial, "sources": list(self.sources)}
 
 
-def _is_partial(notes: tuple[str, ...]) -> bool:
+def is_partial(notes: tuple[str, ...] | list[str]) -> bool:
+    """Whether any coverage note says its feed undercounts (``partial`` or ``undercount`` in the note)."""
     return any(("partial" in c.lower()) or ("undercount" in c.lower()) for c in notes)
 
 
@@ -112,7 +114,7 @@ def liquidation_total(derivatives: pd.DataFrame, start: object, end: object,
     cov = tuple(sorted({str(c) for c in u["coverage"].dropna()})) if "coverage" in u else ()
     srcs = tuple(sorted(u["source"].dropna().unique())) if "source" in u else ()
     return LiquidationTotal(lo + sh, lo, sh, t0, t1, len(u), tuple(sorted(u["asset"].unique())),
-                            tuple(sorted(u["venue"].unique())), cov, _is_partial(cov), srcs)
+                            tuple(sorted(u["venue"].unique())), cov, is_partial(cov), srcs)
 
 
 def daily_liquidations(derivatives: pd.DataFrame) -> pd.Series:

@@ -1,0 +1,181 @@
+"""Calibration of the cascade on stored days, with the model's liquidations against the recorded ones per day
+and the error band.
+
+Per day ``t`` (after ``lookback_days`` of history): the book is estimated from the days up to ``t − 1``
+(:func:`~selloff.analytics.cascade.book.estimate_book`, reference price = the previous close ≈ the day's open);
+the day's excursions are the shocks — ``low_t / P0 − 1`` liquidates longs, ``high_t / P0 − 1`` shorts — and the
+cascade (:func:`~selloff.analytics.cascade.model.fixed_point`) gives the model's long and short liquidations.
+``k`` (impact) and ``scale`` (participation: the share of the configured levered OI that really is levered) are
+chosen on a grid to minimise the sum over fit days and sides of ``(ln(model + f) − ln(recorded + f))²`` (``f`` a
+floor in USD, so a day with nothing recorded counts without an infinite error).
+
+Identification. The observed excursion already contains the cascade's own impact, so the exogenous part of a
+day's move cannot be separated from daily data: ``k`` fitted here is an *effective* parameter (the amplification
+that best maps an observed excursion to the recorded liquidations), not an estimate of Donier–Bonart's metaorder
+``Y``; ``k`` and ``scale`` trade off against each other when the days' moves vary little. The leverage shares are
+held at their configured values (not identified beside ``scale`` on daily totals). Accuracy is reported on the
+fit days and, separately, on the last ``holdout_share`` of the days (fitted without them). A recorded total that
+is ``partial`` (an undercounting feed) is a lower bound, so the model's error against it is biased upward.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from selloff.analytics.cascade.book import Book, BookParams, estimate_book
+from selloff.analytics.cascade.model import fixed_point
+from selloff.errors import ConfigError, DataError
+
+__all__ = ["CalibParams", "Calibration", "accuracy", "calibrate", "day_books"]
+
+
+@dataclass(frozen=True)
+class CalibParams:
+    """Grid and sample of the calibration (``[cascade]`` in the config)."""
+
+    k_max: float = 10.0
+    k_grid_n: int = 81
+    scale_min: float = 0.01
+    scale_max: float = 10.0
+    scale_grid_n: int = 61
+    holdout_share: float = 0.33
+    floor_usd: float = 1e4
+    min_days: int = 30
+
+    def __post_init__(self) -> None:
+        if not (self.k_max > 0 and self.k_grid_n >= 2 and 0 < self.scale_min < self.scale_max and self.scale_grid_n >= 2):
+            raise ConfigError("[cascade] calibration grid invalid: need k_max > 0, k_grid_n >= 2, 0 < scale_min < "
+                              "scale_max, scale_grid_n >= 2; fix config.toml")
+        if not 0 <= self.holdout_share < 1 or self.floor_usd <= 0 or self.min_days < 2:
+            raise ConfigError("[cascade] need 0 <= holdout_share < 1, floor_usd > 0, min_days >= 2; fix config.toml")
+
+    def grid(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(k, scale)`` of every grid point, flattened (scale log-spaced)."""
+        k = np.linspace(0.0, self.k_max, self.k_grid_n)
+        sc = np.geomspace(self.scale_min, self.scale_max, self.scale_grid_n)
+        kk, ss = np.meshgrid(k, sc, indexing="ij")
+        return kk.ravel(), ss.ravel()
+
+
+def accuracy(model_usd: np.ndarray, recorded_usd: np.ndarray, floor_usd: float) -> dict[str, float]:
+    """Error band of the model against the record: ``ln((model + f)/(recorded + f))`` per day — its median
+    absolute value, its 10 % and 90 % quantiles, the share of days within a factor of 2, and the median error on
+    the days of the top decile of recorded liquidations (the days a cascade model is for; negative = too low)."""
+    rec = np.asarray(recorded_usd, float)
+    e = np.log((np.asarray(model_usd, float) + floor_usd) / (rec + floor_usd))
+    if e.size == 0:
+        return {"n_days": 0, "median_abs_log_error": float("nan"), "p10_log_error": float("nan"),
+                "p90_log_error": float("nan"), "within_factor_2": float("nan"), "top_decile_median_log_error": float("nan")}
+    top = e[rec >= np.quantile(rec, 0.9)]
+    return {"n_days": int(e.size), "median_abs_log_error": float(np.median(np.abs(e))),
+            "p10_log_error": float(np.quantile(e, 0.10)), "p90_log_error": float(np.quantile(e, 0.90)),
+            "within_factor_2": float(np.mean(np.abs(e) <= np.log(2.0))),
+            "top_decile_median_log_error": float(np.median(top))}
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Fitted ``k`` and ``scale``, the per-day fitted-vs-recorded frame and the accuracy figures."""
+
+    asset: str
+    k: float
+    scale: float
+    days: pd.DataFrame
+    """``date, shock_down, shock_up, model_long_usd, model_short_usd, recorded_long_usd, recorded_short_usd,
+    model_usd, recorded_usd, log_error, sample`` (``fit`` or ``holdout``)."""
+    fit: dict
+    holdout: dict
+    k_at_edge: bool
+    """The best ``k`` lies on the grid's edge (the optimum may lie beyond it)."""
+    method: str = "grid search of (k, scale) minimising squared log errors per day and side"
+
+    def to_dict(self) -> dict:
+        d = self.days.assign(date=self.days["date"].astype(str))
+        return {"asset": self.asset, "k": self.k, "scale": self.scale, "fit": self.fit, "holdout": self.holdout,
+                "k_at_edge": self.k_at_edge, "method": self.method, "days": d.to_dict(orient="records")}
+
+
+def day_books(daily: pd.DataFrame, params: BookParams, asset: str = "",
+              dates: pd.Index | None = None) -> list[tuple[pd.Timestamp, Book, float, float]]:
+    """For each day after ``lookback_days`` of history (only ``dates`` when given): ``(date, book at the previous
+    close, shock_down, shock_up)`` with the shocks read off the day's low and high against the book's price."""
+    d = daily.sort_index()
+    out = []
+    keep = None if dates is None else set(pd.DatetimeIndex(dates))
+    for i in range(params.lookback_days, len(d)):
+        if keep is not None and d.index[i] not in keep:
+            continue
+        row = d.iloc[i]
+        if not (np.isfinite(row.get("low", np.nan)) and np.isfinite(row.get("high", np.nan))):
+            continue
+        try:
+            book = estimate_book(d.iloc[:i], params, asset)
+        except DataError:
+            continue
+        if not (np.isfinite(book.sigma_d) and book.adv_usd > 0):
+            continue
+        out.append((pd.Timestamp(d.index[i]), book, min(row["low"] / book.price - 1.0, 0.0),
+                    max(row["high"] / book.price - 1.0, 0.0)))
+    return out
+
+
+def _model(book: Book, shock_down: float, shock_up: float, k: np.ndarray, scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    val = book.qty * book.liq_price
+    res = []
+    for direction, side, s in ((-1, 1, shock_down), (1, -1, shock_up)):
+        m = book.side == side
+        if s == 0 or not m.any():
+            res.append(np.zeros_like(k))
+            continue
+        _, q = fixed_point(book.liq_price[m], val[m], direction, book.price * (1.0 + s), k, scale, book.sigma_d, book.adv_usd)
+        res.append(q)
+    return res[0], res[1]
+
+
+def calibrate(daily: pd.DataFrame, recorded: pd.DataFrame, params: BookParams, calib: CalibParams,
+              asset: str = "") -> Calibration:
+    """Fit ``k`` and ``scale`` on the days where liquidations are recorded (module docstring).
+
+    Parameters
+    ----------
+    daily
+        Consecutive dates (naive UTC) with ``close, low, high, open_interest_usd, volume_usd``.
+    recorded
+        Index: dates; ``liq_long_usd``, ``liq_short_usd`` (the one summing rule's daily totals).
+
+    Raises
+    ------
+    DataError
+        Fewer than ``min_days`` days with a book and a record.
+    """
+    rec = recorded.reindex(columns=["liq_long_usd", "liq_short_usd"]).fillna(0.0)
+    books = day_books(daily, params, asset, rec.index) if len(rec) >= calib.min_days else []
+    if len(books) < calib.min_days:
+        raise DataError(f"{asset or 'asset'}: {len(books)} days with recorded liquidations, open interest and prices; "
+                        f"the calibration needs {calib.min_days} ([cascade] min_days) — fetch more derivatives history")
+    kk, ss = calib.grid()
+    n = len(books)
+    n_hold = int(np.floor(calib.holdout_share * n))
+    ml, ms = np.empty((n, kk.size)), np.empty((n, kk.size))
+    for i, (_, book, sd, su) in enumerate(books):
+        ml[i], ms[i] = _model(book, sd, su, kk, ss)
+    dates = [b[0] for b in books]
+    rl, rs = rec.loc[dates, "liq_long_usd"].to_numpy(float), rec.loc[dates, "liq_short_usd"].to_numpy(float)
+    f = calib.floor_usd
+    err = (np.log(ml + f) - np.log(rl + f)[:, None]) ** 2 + (np.log(ms + f) - np.log(rs + f)[:, None]) ** 2
+    fit_rows = slice(0, n - n_hold)
+    best = int(np.argmin(err[fit_rows].sum(axis=0)))
+    k, scale = float(kk[best]), float(ss[best])
+    days = pd.DataFrame({"date": dates, "shock_down": [b[2] for b in books], "shock_up": [b[3] for b in books],
+                         "model_long_usd": ml[:, best], "model_short_usd": ms[:, best],
+                         "recorded_long_usd": rl, "recorded_short_usd": rs})
+    days["model_usd"] = days["model_long_usd"] + days["model_short_usd"]
+    days["recorded_usd"] = days["recorded_long_usd"] + days["recorded_short_usd"]
+    days["log_error"] = np.log((days["model_usd"] + f) / (days["recorded_usd"] + f))
+    days["sample"] = ["fit"] * (n - n_hold) + ["holdout"] * n_hold
+    fit, hold = days[days["sample"] == "fit"], days[days["sample"] == "holdout"]
+    return Calibration(asset, k, scale, days, accuracy(fit["model_usd"], fit["recorded_usd"], f),
+                       accuracy(hold["model_usd"], hold["recorded_usd"], f),
+                       k_at_edge=bool(k >= calib.k_max and calib.k_max > 0))
