@@ -285,3 +285,16 @@ def test_outputs_hold_no_temporary_path(tmp_path, panel, universe, names, fall):
             for d in json.loads(doc)["findings"] if d["id"].startswith("move_")}
     assert srcs == {("simulated",)}  # each asset move names its own series' source
     assert LABELS["en"]["cols"][-1] == "computed by"
+
+
+def test_date_ticks_are_localised_and_concise():
+    import datetime as dt
+
+    import matplotlib.dates as md
+
+    from selloff.report.figures import LocalDateFormatter
+
+    ticks = [md.date2num(dt.datetime(2025, 12, 15)), md.date2num(dt.datetime(2026, 1, 1)),
+             md.date2num(dt.datetime(2026, 1, 15)), md.date2num(dt.datetime(2026, 3, 1))]
+    assert LocalDateFormatter("de").format_ticks(ticks) == ["15\nDez. 2025", "Jan.\n2026", "15", "März"]
+    assert LocalDateFormatter("en").format_ticks(ticks) == ["15\nDec 2025", "Jan\n2026", "15", "Mar"]

@@ -142,7 +142,7 @@ def context_of(panel: Panel, universe: Universe, sector: str, a: Analysis) -> Da
     same panel: peers, indices, volume, ranges, drawdowns, slide, catalysts, since then, snapshot moves."""
     s = universe.sector(sector)
     d = a.date
-    sub = panel.between(day_start(d) - pd.Timedelta(days=P.lookbacks()["explain_days"]), None)
+    sub = panel  # the whole loaded window (no narrowing copy): "since the data begin" means since the panel's start
     covered = [m for m in s.members if m in sub.close.columns and m in a.members.index]
     weights = sector_weights(sub, covered)
     level = sec.sector_index(sub.returns, covered, weights) if covered else pd.Series(dtype=float)

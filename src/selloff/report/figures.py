@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,8 @@ STYLE = {
     "legend.fontsize": 8, "axes.titlelocation": "left",
 }
 RED, GREY, BLUE, ORANGE, DARK, LIGHT = "#c0392b", "#7f8c8d", "#2c6fbb", "#e67e22", "#34495e", "#95a5a6"
+SOURCE_CHARS_PER_INCH = 17
+"""Characters of the 7-pt source line per inch of figure width before it wraps."""
 PNG_COMPRESS = 3
 """zlib level of the PNGs: the same size as matplotlib's default 6 on these flat-colour charts, a third faster."""
 WIDE = (8.0, 3.6)
@@ -63,10 +66,12 @@ class LocalDateFormatter(TickFormatter):
         days = [mdates.num2date(v).date() for v in values]
         out, last_year, last_month = [], None, None
         for d in days:
-            if (d.year, d.month) != last_month and (d.day <= 7 or last_month is None):
-                s = format_date(d, "MMM", locale=self.locale)
-                if d.year != last_year:
-                    s += f"\n{d.year}"
+            month = format_date(d, "MMM", locale=self.locale)
+            if (d.year, d.month) != last_month and d.day <= 7:  # a month's first tick: its name
+                s = month + (f"\n{d.year}" if d.year != last_year else "")
+                last_year = d.year
+            elif last_month is None:  # the axis starts mid-month: the day, and under it month and year
+                s = f"{d.day}\n{month} {d.year}"
                 last_year = d.year
             else:
                 s = str(d.day)
@@ -141,7 +146,9 @@ def _texts(d: _Drawn, a, findings, lang: str) -> tuple[str, str, str]:
     title, alt, source = d.texts(d, ctx)
     if a.simulated:
         source = f"{t['sim']} · {source}"
-    d.fig._selloff_source.set_text(source)
+    # wrapped by characters (7 pt DejaVu Sans: about 17 characters an inch), not by matplotlib's wrap=True,
+    # which measures the text once per word and was a tenth of the figures' time
+    d.fig._selloff_source.set_text(textwrap.fill(source, int(d.fig.get_figwidth() * SOURCE_CHARS_PER_INCH)))
     d.ax.set_title(title)
     return title, alt, source
 
@@ -205,7 +212,7 @@ def wait_figures(timeout_s: float = 60.0) -> list[str]:
 
 
 def _source_artist(fig: MplFigure) -> None:
-    fig._selloff_source = fig.text(0.01, 0.012, "", ha="left", va="bottom", color=GREY, fontsize=7, wrap=True)
+    fig._selloff_source = fig.text(0.01, 0.012, "", ha="left", va="bottom", color=GREY, fontsize=7)
 
 
 def _window(fmt, idx) -> str:
