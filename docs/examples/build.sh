@@ -20,9 +20,9 @@ $S import --store "$STORE" "$REAL"/crypto/yahoo_daily_mario_so/btc.csv "$REAL"/c
   "$REAL"/crypto/coingecko_top100_daily_zeketests/*.csv > /dev/null
 rm -rf "$OUT"/figures "$OUT"/*.md "$OUT"/*.html "$OUT"/*.json "$OUT"/*.txt "$OUT"/up-day
 $S report --store "$STORE" --date 2026-02-05 --lang all --format md,html,json --out "$OUT"
-# the claim check speaks the text's language (German) by default; --lang en gives the English view
 # the day after: an up day (the rebound template), in its own folder so its figures do not replace the crash's
 $S report --store "$STORE" --date 2026-02-06 --lang all --format md,html,json --out "$OUT"/up-day
+# the claim check speaks the text's language (German) by default; --lang en gives the English view
 $S check "$NEWS" --date 2026-02-06 --store "$STORE" --html-out "$OUT"/claims_2026-02-06.html --json > "$OUT"/claims_2026-02-06.json
 $S check "$NEWS" --date 2026-02-06 --store "$STORE" --lang en --html-out "$OUT"/claims_2026-02-06.en.html \
   --json > "$OUT"/claims_2026-02-06.en.json
