@@ -11,7 +11,8 @@ from selloff.analytics.explanation import ExplainParams
 from selloff.config import defaults
 from selloff.universe import Universe
 
-__all__ = ["day_params", "detect_params", "equities_of", "explain_params", "lookbacks", "priority"]
+__all__ = ["day_params", "detect_params", "equities_of", "explain_params", "lookbacks", "network_params", "priority",
+           "rolling_params"]
 
 
 def priority() -> tuple[str, ...]:
@@ -62,3 +63,17 @@ def explain_params() -> ExplainParams:
 def lookbacks() -> dict[str, int]:
     """Days of history each analysis loads before its day (``[pipeline]``)."""
     return {k: int(v) for k, v in defaults("pipeline").items()}
+
+
+def network_params():
+    """The sector connectedness network's parameters (``[connectedness]``)."""
+    from selloff.analytics.sector_network import NetworkParams
+
+    return NetworkParams.from_config()
+
+
+def rolling_params() -> dict:
+    """Block size and LocalCluster workers of the rolling spillover (``[connectedness]``)."""
+    c = defaults("connectedness")
+    return {"block_windows": int(c["block_windows"]), "workers": int(c["dask_workers"])}
+
