@@ -151,7 +151,7 @@ def _dask_map(fn: Callable, tasks: list[tuple], scheduler: str | None, workers: 
         with Client(scheduler) as client:
             futures = [client.submit(fn, *t, pure=False) for t in tasks]
             return client.gather(futures)
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
                       host="127.0.0.1") as cluster, \
             Client(cluster) as client:
         futures = [client.submit(fn, *t, pure=False) for t in tasks]
