@@ -284,3 +284,11 @@ def test_network_params_out_of_range_is_a_config_error():
     with pytest.raises(ConfigError, match="tvp_kappa2"):
         NetworkParams(tvp_kappa2=1.5)
     assert NetworkParams.from_config().identification == "generalized"
+
+
+def test_sector_network_skips_the_tvp_var_above_its_sector_cap():
+    r = _sectors()
+    net = sector_network(r, r.index[-45], r.index[-1], NetworkParams(window=90, min_obs=60, tvp_max_sectors=2))
+    assert net.tvp_total.empty and net.sectors["tvp_epi"].isna().all()
+    assert "TVP-VAR" in net.skipped and net.summary()["tvp_total_episode_pct"] is None
+    assert net.edges.iloc[0]["from"] == "crypto"  # the DY network stands without it

@@ -39,6 +39,7 @@ class NetworkParams:
     tvp_kappa2: float = 0.99
     tvp_prior_obs: int = 60
     episode_days: int = 7
+    tvp_max_sectors: int = 20
 
     def __post_init__(self) -> None:
         checks = [("network_window", self.window > self.lags + 2), ("network_lags", self.lags >= 1),
@@ -46,7 +47,7 @@ class NetworkParams:
                   ("network_top_edges", self.top_edges >= 1), ("network_episode_days", self.episode_days >= 1),
                   ("network_identification", self.identification in IDENTIFICATIONS),
                   ("tvp_kappa1", 0 < self.tvp_kappa1 <= 1), ("tvp_kappa2", 0 < self.tvp_kappa2 <= 1),
-                  ("tvp_prior_obs", self.tvp_prior_obs > self.lags + 2)]
+                  ("tvp_prior_obs", self.tvp_prior_obs > self.lags + 2), ("tvp_max_sectors", self.tvp_max_sectors >= 0)]
         for key, ok in checks:
             if not ok:
                 raise ConfigError(f"[connectedness] {key} = {getattr(self, _FIELD[key])!r} is out of range; see the "
@@ -62,7 +63,7 @@ class NetworkParams:
 _FIELD = {"network_window": "window", "network_lags": "lags", "network_horizon": "horizon",
           "network_identification": "identification", "network_min_obs": "min_obs", "network_top_edges": "top_edges",
           "network_episode_days": "episode_days", "tvp_kappa1": "tvp_kappa1", "tvp_kappa2": "tvp_kappa2",
-          "tvp_prior_obs": "tvp_prior_obs"}
+          "tvp_prior_obs": "tvp_prior_obs", "tvp_max_sectors": "tvp_max_sectors"}
 
 
 def sector_log_returns(panel: Panel, sectors: Mapping[str, Sequence[str]]) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -234,18 +235,26 @@ def sector_network(returns: pd.DataFrame, episode_start: object, episode_end: ob
     kw = dict(lags=p.lags, horizon=p.horizon, identification=p.identification)
     pre, epi = spillover_table(pre_in, **kw), spillover_table(epi_in, **kw)
     to_end = r.loc[:end]
-    tvp = tvp_var_connectedness(to_end, p.lags, p.horizon, p.tvp_kappa1, p.tvp_kappa2, identification=p.identification,
-                                prior_size=min(max(p.tvp_prior_obs, p.lags * to_end.shape[1] + p.lags + 2), len(to_end)))
-    in_pre = tvp.net.loc[pre_in.index[0]:pre_in.index[-1]]
-    in_epi = tvp.net.loc[start:end]
+    k = to_end.shape[1]
+    skipped = dict(skipped or {})
+    if k <= p.tvp_max_sectors:  # the filter's state has k² p entries: its cost grows with k⁶
+        tvp = tvp_var_connectedness(to_end, p.lags, p.horizon, p.tvp_kappa1, p.tvp_kappa2,
+                                    identification=p.identification,
+                                    prior_size=min(max(p.tvp_prior_obs, p.lags * k + p.lags + 2), len(to_end)))
+        tvp_total, tvp_net = tvp.total, tvp.net
+    else:
+        skipped["TVP-VAR"] = f"{k} sectors > [connectedness] tvp_max_sectors = {p.tvp_max_sectors}"
+        tvp_total, tvp_net = pd.Series(dtype=float, name="total_pct"), pd.DataFrame(columns=to_end.columns, dtype=float)
+    in_pre = tvp_net.loc[pre_in.index[0]:pre_in.index[-1]]
+    in_epi = tvp_net.loc[start:end]
     sectors = pd.DataFrame({"net_pre": pre.net, "net_epi": epi.net, "chg_pp": epi.net - pre.net,
                             "tvp_pre": in_pre.mean(), "tvp_epi": in_epi.mean()})
     sectors.index.name = "sector"
     sectors = sectors.sort_values("net_epi", ascending=False)
     return SectorNetwork(
         episode_start=start, episode_end=end, pre=pre, episode=epi, edges=_edges(pre, epi, p.top_edges),
-        sectors=sectors, tvp_total=tvp.total, pre_window=(pre_in.index[0], pre_in.index[-1]),
-        episode_window=(epi_in.index[0], epi_in.index[-1]), params=p, skipped=dict(skipped or {}),
+        sectors=sectors, tvp_total=tvp_total, pre_window=(pre_in.index[0], pre_in.index[-1]),
+        episode_window=(epi_in.index[0], epi_in.index[-1]), params=p, skipped=skipped,
         method=(f"sector connectedness network: Diebold-Yilmaz VAR({p.lags}), {p.horizon}-step {p.identification} FEVD "
                 f"on {p.window} common sessions of sector log returns, before vs with the episode "
                 f"{start.date()}..{end.date()}; TVP-VAR (ACG 2020) {p.tvp_kappa1:g}/{p.tvp_kappa2:g}"))
