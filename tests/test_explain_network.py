@@ -77,3 +77,22 @@ def test_sector_returns_compound_crypto_weekends_into_the_next_session(demo):
     assert panel.mcap_daily.reindex(columns=members["ai-compute"]).isna().all().all()
     by_hand = np.log((eq.loc[monday] / eq.loc[prev]).mean())
     assert r.loc[monday, "ai-compute"] == pytest.approx(by_hand, abs=1e-12)
+
+
+def test_a_sector_with_too_short_a_history_is_left_out_not_fatal(demo):
+    from dataclasses import replace
+
+    db, u = demo
+    members = {sid: list(s.members) for sid, s in u.sectors.items()}
+    panel = load_panel(db, u, sorted({m for v in members.values() for m in v}), None, None,
+                       tables=("bars", "market_caps"), intervals=("1d",))
+    before = pd.Timestamp("2026-02-01")
+    r_all, skipped_all = sector_log_returns(panel, members, before=before, min_obs=60)
+    assert "ai-crypto" in r_all.columns and not any("history" in v for v in skipped_all.values())
+    # the AI tokens' bars from 2026-01-01 only: their sector would cut everyone's window to a month, so it goes
+    ai = members["ai-crypto"]
+    bars = panel.bars[~(panel.bars["asset"].isin(ai) & (panel.bars["ts"] < pd.Timestamp("2026-01-01", tz="UTC")))]
+    late = replace(panel, bars=bars)
+    r, skipped = sector_log_returns(late, members, before=before, min_obs=60)
+    assert "ai-crypto" not in r.columns and "history from 2026-01" in skipped["ai-crypto"]
+    assert (r.index < before).sum() - 1 >= 60

@@ -66,7 +66,8 @@ _FIELD = {"network_window": "window", "network_lags": "lags", "network_horizon":
           "tvp_prior_obs": "tvp_prior_obs", "tvp_max_sectors": "tvp_max_sectors"}
 
 
-def sector_log_returns(panel: Panel, sectors: Mapping[str, Sequence[str]]) -> tuple[pd.DataFrame, dict[str, str]]:
+def sector_log_returns(panel: Panel, sectors: Mapping[str, Sequence[str]], before: object = None,
+                       min_obs: int = 0) -> tuple[pd.DataFrame, dict[str, str]]:
     """Daily log returns of each sector's index on the rows where every sector has a return.
 
     Each sector's daily return is :func:`~selloff.analytics.sector.sector_returns` with the weights of
@@ -74,7 +75,9 @@ def sector_log_returns(panel: Panel, sectors: Mapping[str, Sequence[str]]) -> tu
     member's returns between its own consecutive closes; the levels are chained and the log returns taken between
     the common rows, so a crypto sector's weekend compounds into the next equity session. Crypto days close at 00:00 UTC and equity
     sessions at 16:00 New York: a move in the US evening shows in that day's crypto return and the next session's
-    equity return. Returns the frame and, for each sector left out, why (no prices, same members as another).
+    equity return. With ``before``, while the common rows before that day are fewer than ``min_obs`` + 1, the
+    sector whose history starts last is left out (its short history would cut every other sector's window). Returns the frame and, for each sector left out, why
+    (no prices, too short a history, the same index as another).
     """
     levels, skipped, seen = {}, {}, {}
     close = panel.close
@@ -99,7 +102,13 @@ def sector_log_returns(panel: Panel, sectors: Mapping[str, Sequence[str]]) -> tu
     if len(levels) < 2:
         raise DataError(f"the sector network needs at least two sectors with prices, got {sorted(levels)}; "
                         "fetch or import more sectors' members")
-    lv = pd.DataFrame(levels).dropna()
+    lv = pd.DataFrame(levels)
+    while before is not None and lv.shape[1] > 2 and (lv.dropna().index < pd.Timestamp(before)).sum() - 1 < min_obs:
+        first = lv.apply(lambda c: c.first_valid_index())
+        late = first.idxmax()  # the shortest history cuts the common window of all the others
+        skipped[late] = f"history from {first[late].date()} only, too short for {min_obs} common sessions before the episode"
+        lv = lv.drop(columns=late)
+    lv = lv.dropna()
     out = lv.diff().iloc[1:]
     for i, a in enumerate(list(out.columns)):  # same index (e.g. a member without caps drops out of the weights)
         for b in list(out.columns)[:i]:

@@ -22,5 +22,5 @@ def network_line(x) -> str | None:
         return None
     s = net.summary()
     return (f"sector network ({net.pre.table.shape[1] - 1} sectors): total connectedness {s['total_pre_pct']:.1f} % "
-            f"before the episode, {s['total_episode_pct']:.1f} % with it; top net transmitter "
-            f"{s['top_transmitter_pre']} -> {s['top_transmitter_episode']}")
+            f"before the episode, {s['total_episode_pct']:.1f} % with it; top net transmitter before: "
+            f"{s['top_transmitter_pre']}, with it: {s['top_transmitter_episode']}")

@@ -147,8 +147,9 @@ def explain(store: Store, universe: Universe, sector: str, date: object) -> Expl
 
 
 def episode_around(panel: Panel, universe: Universe, sector: str, date: object, days: int) -> tuple[pd.Timestamp, pd.Timestamp, str]:
-    """The detected episode of ``sector`` that contains ``date`` (its start to the date), else the ``days`` days to
-    the date; with a phrase saying which."""
+    """The detected episode of ``sector`` that contains ``date`` (its start to the date, widened to at least
+    ``days`` days so that the episode window differs from the pre-episode one by more than a session), else the
+    ``days`` days to the date; with a phrase saying which."""
     d = parse_date(date, "date")
     s = universe.sector(sector)
     try:
@@ -156,16 +157,21 @@ def episode_around(panel: Panel, universe: Universe, sector: str, date: object, 
         eps = detect.detect_episodes(sr.loc[:d], panel.returns.loc[:d], tok, s.id, P.detect_params())
     except DataError:
         eps = []
+    floor = d - pd.Timedelta(days=days - 1)
     for e in eps:
         if e.start <= d <= e.end + pd.Timedelta(days=days):
-            return e.start, d, f"detected episode from {e.start.date()}"
-    return d - pd.Timedelta(days=days - 1), d, f"the {days} days to {d.date()} (no detected episode contains it)"
+            if e.start <= floor:
+                return e.start, d, f"detected episode from {e.start.date()}"
+            return floor, d, f"detected episode from {e.start.date()}, widened to the {days} days to {d.date()}"
+    return floor, d, f"the {days} days to {d.date()} (no detected episode contains it)"
 
 
 def network_of(panel: Panel, universe: Universe, start: pd.Timestamp, end: pd.Timestamp) -> SectorNetwork:
     """The sector connectedness network of every sector of ``universe`` in a loaded panel (pure)."""
-    r, skipped = sector_log_returns(panel, {sid: list(s.members) for sid, s in universe.sectors.items()})
-    return sector_network(r, start, end, P.network_params(), skipped)
+    p = P.network_params()
+    r, skipped = sector_log_returns(panel, {sid: list(s.members) for sid, s in universe.sectors.items()},
+                                    before=start, min_obs=p.min_obs)
+    return sector_network(r, start, end, p, skipped)
 
 
 def network(store: Store, universe: Universe, sector: str, date: object, sector_panel: Panel | None = None) -> SectorNetwork:
