@@ -96,3 +96,10 @@ def test_a_sector_with_too_short_a_history_is_left_out_not_fatal(demo):
     r, skipped = sector_log_returns(late, members, before=before, min_obs=60)
     assert "ai-crypto" not in r.columns and "history from 2026-01" in skipped["ai-crypto"]
     assert (r.index < before).sum() - 1 >= 60
+
+
+def test_api_sector_network_is_explains_network(demo, x):
+    db, u = demo
+    net = api.sector_network(db, u, "ai-crypto", "2026-02-06")
+    pd.testing.assert_frame_equal(net.edges, x.network.edges)
+    assert net.summary() == x.network.summary()
