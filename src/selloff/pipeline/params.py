@@ -12,8 +12,8 @@ from selloff.analytics.explanation import ExplainParams
 from selloff.config import defaults
 from selloff.universe import Universe
 
-__all__ = ["book_params", "calib_params", "context_params", "day_params", "detect_params", "equities_of", "explain_params", "lookbacks", "priority",
-           "regime_params"]
+__all__ = ["book_params", "calib_params", "context_params", "day_params", "detect_params", "equities_of", "explain_params",
+           "lookbacks", "network_params", "priority", "regime_params", "rolling_params"]
 
 
 def priority() -> tuple[str, ...]:
@@ -137,3 +137,15 @@ def compute_engine(name: str | None = None, scheduler: str | None = None):
 
     c = defaults("compute")
     return Engine(name or str(c["engine"]), scheduler or (str(c["scheduler"]) or None), int(c["dask_workers"]))
+def network_params():
+    """The sector connectedness network's parameters (``[connectedness]``)."""
+    from selloff.analytics.sector_network import NetworkParams
+
+    return NetworkParams.from_config()
+
+
+def rolling_params() -> dict:
+    """Block size and LocalCluster workers of the rolling spillover (``[connectedness]``)."""
+    c = defaults("connectedness")
+    return {"block_windows": int(c["block_windows"]), "workers": int(c["dask_workers"])}
+
