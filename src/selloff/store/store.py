@@ -18,6 +18,7 @@ import pandas as pd
 from selloff.errors import StoreError
 from selloff.store.failures import store_error
 from selloff.store.query import as_utc, read_sql
+from selloff.store.resample import resample_sql
 from selloff.store.schema import MIGRATIONS, SCHEMA_VERSION, TABLES, Table
 from selloff.store.validate import check_duplicates, validate_frame
 
@@ -347,6 +348,37 @@ class Store:
         for c in t.columns:
             if c.sql_type == "TIMESTAMPTZ" and c.name in df.columns:
                 df[c.name] = pd.to_datetime(df[c.name], utc=True)
+        return df
+
+    def read_resampled(self, table: str = "bars", *, interval_from: str = "1m", to: str = "1h",
+                       assets: Sequence[str] | None = None, start: object = None, end: object = None,
+                       sources: Sequence[str] | None = None) -> pd.DataFrame:
+        """Stored ``interval_from`` bars aggregated to ``to`` bars in DuckDB (first open, max high, min low, last
+        close, summed volume), one row per asset, source and UTC-aligned bucket.
+
+        Filters as in :meth:`read`, applied to the stored bars before aggregating. The extra column ``minutes``
+        counts the minutes of the bucket the stored bars cover: fewer than the bucket's length marks a partial
+        bucket (a gap in the data, or the window's edge). Rules and alignment: :mod:`selloff.store.resample`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns :data:`~selloff.store.resample.RESAMPLED_COLUMNS` (``ts`` = bucket open, UTC), sorted by asset,
+            source and ts.
+
+        Raises
+        ------
+        StoreError
+            A table other than ``bars``, an unknown interval or a ``to`` that is not a multiple of ``interval_from``.
+        """
+        if table != "bars":
+            raise StoreError(f"read_resampled: only bars can be resampled, not '{table}'; pass table='bars'")
+        sql, params = resample_sql(interval_from=interval_from, to=to, assets=assets, start=start, end=end,
+                                   sources=sources)
+        with self._guard(f"resampling {interval_from} bars to {to}"):
+            df = self.con.execute(sql, params).df()
+        df["ts"] = pd.to_datetime(df["ts"], utc=True)
+        df["minutes"] = df["minutes"].astype("int64")
         return df
 
     def coverage(self, table: str = "bars") -> pd.DataFrame:
