@@ -92,3 +92,11 @@ def calib_params():
     return CalibParams(k_max=float(c["k_max"]), k_grid_n=int(c["k_grid_n"]), scale_min=float(c["scale_min"]),
                        scale_max=float(c["scale_max"]), scale_grid_n=int(c["scale_grid_n"]),
                        holdout_share=float(c["holdout_share"]), floor_usd=float(c["floor_usd"]), min_days=int(c["min_days"]))
+
+
+def intraday_params():
+    """``[intraday]``: how hourly bars are built from minute bars, and the staleness of a price at an instant."""
+    from selloff.pipeline.intraday import IntradayParams
+
+    c = defaults("intraday")
+    return IntradayParams(min_minutes_per_hour=int(c["min_minutes_per_hour"]), staleness_hours=float(c["staleness_hours"]))
