@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from selloff.errors import ConfigError, DataError
-from selloff.pipeline.intraday import IntradayParams, load_hourly_bars, load_sector_hourly, sector_intraday
+from selloff.pipeline.intraday import (IntradayParams, load_hourly_bars, load_sector_hourly, scan_intraday,
+                                      sector_intraday)
 from selloff.store import Store
 from selloff.universe import Universe
 from selloff.universe.model import Sector
@@ -93,3 +94,14 @@ def test_sector_readings_by_hand():
     assert r.moves.loc["A", "intraday_low_pct"] == pytest.approx(-20.0) and r.moves.loc["A", "intraday_low_day"] == T0
     assert r.moves.loc["B", "intraday_low_pct"] == pytest.approx(0.0)
     assert r.to_dict()["members"][0]["asset"] == "A" and r.to_frame().loc["A", "origin"] == "1m"
+
+
+def test_scan_reads_once_and_splits_by_sector(store):
+    p = IntradayParams()
+    got = scan_intraday(store, {"a": ["NAT", "TWO"], "b": ["MIN"], "none": ["XYZ"]}, params=p, priority=["binance"])
+    assert sorted(got) == ["a", "b"]  # a sector without any bars is left out
+    for name, members in (("a", ["NAT", "TWO"]), ("b", ["MIN"])):
+        alone = sector_intraday(load_hourly_bars(store, members, params=p, priority=["binance"]), name, p)
+        pd.testing.assert_series_equal(got[name].index, alone.index)
+        pd.testing.assert_frame_equal(got[name].moves, alone.moves)
+    assert got["a"].origins == {"NAT": "1h", "TWO": "1m"}

@@ -20,11 +20,10 @@ does not touch the analysis.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import pandas as pd
 
-from selloff.analytics.frames import pivot_ts
 from selloff.analytics.intraday_moves import close_grid, rolling_24h_changes, worst_moves
 from selloff.analytics.sector import sector_index
 from selloff.analytics.sources_priority import select_series
@@ -33,7 +32,8 @@ from selloff.pipeline.params import priority as source_priority
 from selloff.store import Store
 from selloff.universe import Universe
 
-__all__ = ["IntradayParams", "SectorIntraday", "load_hourly_bars", "load_sector_hourly", "sector_intraday"]
+__all__ = ["IntradayParams", "SectorIntraday", "load_hourly_bars", "load_sector_hourly", "scan_intraday",
+           "sector_intraday"]
 
 HOUR = pd.Timedelta("1h")
 COLUMNS = ("asset", "interval", "ts", "source", "open", "high", "low", "close", "volume")
@@ -163,7 +163,9 @@ class SectorIntraday:
 def sector_intraday(hourly: pd.DataFrame, sector: str, params: IntradayParams | None = None) -> SectorIntraday:
     """Readings of :class:`SectorIntraday` from long hourly bars (as :func:`load_hourly_bars` returns them)."""
     p = _params(params)
-    close, low = pivot_ts(hourly, "close"), pivot_ts(hourly, "low")
+    wide = hourly.pivot(index="ts", columns="asset", values=["close", "low"]).sort_index()  # one row per asset, hour
+    close, low = wide["close"], wide["low"]
+    close.columns.name = low.columns.name = None
     members = list(close.columns)
     returns = close_grid(close, HOUR, pd.Timedelta(0)).pct_change(fill_method=None)
     level = sector_index(returns, members)
@@ -175,3 +177,19 @@ def sector_intraday(hourly: pd.DataFrame, sector: str, params: IntradayParams | 
                           worst_24h_end=worst, moves=worst_moves(close, low, HOUR, p.staleness),
                           sources=first["source"].astype(str).to_dict(), origins=first["origin"].astype(str).to_dict(),
                           hours=len(hourly))
+
+
+def scan_intraday(store: Store, sectors: Mapping[str, Sequence[str]], start: pd.Timestamp | None = None,
+                  end: pd.Timestamp | None = None, params: IntradayParams | None = None,
+                  priority: Sequence[str] | None = None) -> dict[str, SectorIntraday]:
+    """:func:`sector_intraday` for many sectors (id → members) from ONE :func:`load_hourly_bars` of all their
+    members (one resampling query instead of one per sector). A sector none of whose members has bars is left out."""
+    p = _params(params)
+    hourly = load_hourly_bars(store, [a for m in sectors.values() for a in m], start, end, p, priority)
+    rows = {a: g for a, g in hourly.groupby("asset", sort=False)}
+    out = {}
+    for sector, members in sectors.items():
+        have = [rows[a] for a in dict.fromkeys(members) if a in rows]
+        if have:
+            out[sector] = sector_intraday(pd.concat(have, ignore_index=True), sector, p)
+    return out
