@@ -160,36 +160,49 @@ class SectorIntraday:
                             for a, r in self.moves.iterrows()]}
 
 
-def sector_intraday(hourly: pd.DataFrame, sector: str, params: IntradayParams | None = None) -> SectorIntraday:
-    """Readings of :class:`SectorIntraday` from long hourly bars (as :func:`load_hourly_bars` returns them)."""
-    p = _params(params)
+def _wide(hourly: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Wide closes and lows (index = hour open ts) and per asset its source, origin and hours."""
     wide = hourly.pivot(index="ts", columns="asset", values=["close", "low"]).sort_index()  # one row per asset, hour
     close, low = wide["close"], wide["low"]
     close.columns.name = low.columns.name = None
-    members = list(close.columns)
+    meta = hourly.groupby("asset", sort=False).agg(source=("source", "first"), origin=("origin", "first"),
+                                                   hours=("ts", "size"))
+    return close, low, meta
+
+
+def _readings(close: pd.DataFrame, low: pd.DataFrame, meta: pd.DataFrame, sector: str,
+              p: IntradayParams) -> SectorIntraday:
     returns = close_grid(close, HOUR, pd.Timedelta(0)).pct_change(fill_method=None)
-    level = sector_index(returns, members)
+    level = sector_index(returns, list(close.columns))
     r24 = rolling_24h_changes(level.to_frame(sector).set_axis(level.index - HOUR), HOUR, p.staleness)[sector]
     worst = r24.idxmin() if r24.notna().any() else None
-    first = hourly.drop_duplicates("asset").set_index("asset")
+    m = meta.loc[list(close.columns)]
     return SectorIntraday(sector=sector, index=level,
                           worst_24h_pct=float(r24.min()) if worst is not None else float("nan"),
                           worst_24h_end=worst, moves=worst_moves(close, low, HOUR, p.staleness),
-                          sources=first["source"].astype(str).to_dict(), origins=first["origin"].astype(str).to_dict(),
-                          hours=len(hourly))
+                          sources=m["source"].astype(str).to_dict(), origins=m["origin"].astype(str).to_dict(),
+                          hours=int(m["hours"].sum()))
+
+
+def sector_intraday(hourly: pd.DataFrame, sector: str, params: IntradayParams | None = None) -> SectorIntraday:
+    """Readings of :class:`SectorIntraday` from long hourly bars (as :func:`load_hourly_bars` returns them)."""
+    close, low, meta = _wide(hourly)
+    return _readings(close, low, meta, sector, _params(params))
 
 
 def scan_intraday(store: Store, sectors: Mapping[str, Sequence[str]], start: pd.Timestamp | None = None,
                   end: pd.Timestamp | None = None, params: IntradayParams | None = None,
                   priority: Sequence[str] | None = None) -> dict[str, SectorIntraday]:
     """:func:`sector_intraday` for many sectors (id → members) from ONE :func:`load_hourly_bars` of all their
-    members (one resampling query instead of one per sector). A sector none of whose members has bars is left out."""
+    members (one resampling query and one pivot instead of one per sector). A sector none of whose members has
+    bars is left out."""
     p = _params(params)
-    hourly = load_hourly_bars(store, [a for m in sectors.values() for a in m], start, end, p, priority)
-    rows = {a: g for a, g in hourly.groupby("asset", sort=False)}
+    close, low, meta = _wide(load_hourly_bars(store, [a for m in sectors.values() for a in m], start, end, p,
+                                              priority))
     out = {}
     for sector, members in sectors.items():
-        have = [rows[a] for a in dict.fromkeys(members) if a in rows]
+        have = [a for a in dict.fromkeys(members) if a in close.columns]
         if have:
-            out[sector] = sector_intraday(pd.concat(have, ignore_index=True), sector, p)
+            c = close[have].dropna(how="all")  # the hours where a member has a bar, as a per-sector pivot
+            out[sector] = _readings(c, low.loc[c.index, have], meta, sector, p)
     return out
