@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from bench.bench_load import _in_child, _peak_mib
-from bench.market import IntradaySize, minute_blocks, sector_of
+from bench.market import IntradaySize, asset_id, minute_blocks, sector_of
 
 LOAD_TARGET = 1.5
 SCAN_TARGET = 2.0
@@ -122,7 +122,7 @@ def run(quick: bool = False, assets: int = 200, days: int = 365, sectors: int = 
     size = QUICK if quick else IntradaySize(assets=assets, days=days, sectors=sectors)
     members: dict[str, list[str]] = {}
     for i in range(size.assets):
-        members.setdefault(sector_of(i, size), []).append(f"T{i:05d}")
+        members.setdefault(sector_of(i, size), []).append(asset_id(i))
     with tempfile.TemporaryDirectory(prefix="selloff-bench-intraday-") as tmp:
         d = Path(tmp)
         t0 = time.perf_counter()
