@@ -201,8 +201,8 @@ class Store:
         """Upsert a stream of frames into ``table`` in ONE transaction, each validated and written as it arrives.
 
         Peak memory is one frame plus DuckDB's buffers — but DuckDB keeps the primary-key index of every row a
-        transaction adds in memory until it commits (measured: ~190 bytes per new bar row for a bare
-        ``INSERT … SELECT``, ~310 through this path, so 105 M minute bars in one transaction need ~20-33 GiB;
+        transaction adds in memory until it commits (measured: ~210 bytes per new bar row for a bare
+        ``INSERT … SELECT``, ~340 through this path, so 105 M minute bars in one transaction need ~20-33 GiB;
         ``bench/README.md``). All frames are written or none (an error in any frame, or an interrupt, rolls back
         every frame). A key repeated in a later frame updates the earlier frame's row, as separate upserts would.
 
