@@ -55,9 +55,17 @@ def _check(store) -> tuple[int, int, float]:
             con.execute("SELECT sum(close) FROM bars").fetchone()[0])
 
 
-def _baseline(path: str, d: str) -> dict:
-    from selloff.store import TABLES, Store
+def _open(path: str, memory_limit: str | None):
+    from selloff.store import Store
     s = Store(path)
+    if memory_limit:  # DuckDB's own cap (it spills to disk beyond it); the same for both sides
+        s.con.execute("SET memory_limit = ?", [memory_limit])
+    return s
+
+
+def _baseline(path: str, d: str, memory_limit: str | None = None) -> dict:
+    from selloff.store import TABLES
+    s = _open(path, memory_limit)
     t0 = time.perf_counter()
     s.con.execute("BEGIN TRANSACTION")
     for table, pattern in (("bars", "bars_*.parquet"), ("market_caps", "caps_*.parquet")):
@@ -72,11 +80,10 @@ def _baseline(path: str, d: str) -> dict:
     return out
 
 
-def _store(path: str, bars: list[str], caps: list[str]) -> dict:
+def _store(path: str, bars: list[str], caps: list[str], memory_limit: str | None = None) -> dict:
     import pandas as pd
 
-    from selloff.store import Store
-    s = Store(path)
+    s = _open(path, memory_limit)
     t0 = time.perf_counter()
     with s.transaction():
         rb = s.upsert_many("bars", (pd.read_parquet(f) for f in bars), what="bench bars")
@@ -93,15 +100,17 @@ def _in_child(fn, *args) -> dict:
         return ex.submit(fn, *args).result()
 
 
-def run(quick: bool = False, assets: int = 2000, years: float = 10, block_assets: int = 200) -> list[dict]:
+def run(quick: bool = False, assets: int = 2000, years: float = 10, block_assets: int = 200,
+        memory_limit: str | None = None) -> list[dict]:
     size = MarketSize(assets=200, years=2) if quick else MarketSize(assets=assets, years=years)
     with tempfile.TemporaryDirectory(prefix="selloff-bench-load-") as tmp:
         d = Path(tmp)
         t0 = time.perf_counter()
         bars, caps = _write_parquet(size, block_assets, d)
         t_gen = time.perf_counter() - t0
-        base = _in_child(_baseline, str(d / "baseline.duckdb"), str(d))
-        mine = _in_child(_store, str(d / "store.duckdb"), [str(p) for p in bars], [str(p) for p in caps])
+        base = _in_child(_baseline, str(d / "baseline.duckdb"), str(d), memory_limit)
+        mine = _in_child(_store, str(d / "store.duckdb"), [str(p) for p in bars], [str(p) for p in caps],
+                         memory_limit)
     (nb, nc, sb), (mb, mc, sm) = base["check"], mine["check"]
     if (nb, nc) != (mb, mc) or abs(sb - sm) > 1e-9 * abs(sb):  # parallel sums differ in the last digits
         raise SystemExit(f"stores differ: baseline {base['check']} vs store {mine['check']}")
@@ -113,7 +122,8 @@ def run(quick: bool = False, assets: int = 2000, years: float = 10, block_assets
         "baseline_seconds": base["seconds"], "ratio": ratio, "target": f"≤{TARGET_RATIO}×, <4 GiB",
         "met": ratio <= TARGET_RATIO and mine["peak_mib"] < TARGET_PEAK_MIB,
         "peak_mib": mine["peak_mib"], "baseline_peak_mib": base["peak_mib"],
-        "note": f"{size.assets:,} assets × {size.years:g} years daily, bars + caps; store {rows / mine['seconds']:,.0f} rows/s, baseline {rows / base['seconds']:,.0f} rows/s; "
+        "note": f"{size.assets:,} assets × {size.years:g} years daily, bars + caps"
+                f"{f', DuckDB memory_limit {memory_limit}' if memory_limit else ''}; store {rows / mine['seconds']:,.0f} rows/s, baseline {rows / base['seconds']:,.0f} rows/s; "
                 f"generating the Parquet input took {t_gen:.1f} s",
     }]
 
@@ -123,10 +133,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--assets", type=int, default=2000)
     ap.add_argument("--years", type=float, default=10)
     ap.add_argument("--block-assets", type=int, default=200)
+    ap.add_argument("--memory-limit", default=None, help="DuckDB memory_limit for both sides, e.g. 2GB")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args(argv)
-    res = run(a.quick, a.assets, a.years, a.block_assets)
+    res = run(a.quick, a.assets, a.years, a.block_assets, a.memory_limit)
     if a.json:
         json.dump(res, sys.stdout, indent=2, ensure_ascii=False)
         return

@@ -9,7 +9,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "selloff"
 LAYER = {  # package -> rank; a module may import only from ranks <= its own (its own package included)
-    "errors": 0, "timeutil": 0, "calendar": 0, "config": 0, "universe": 0, "redact": 0,
+    "errors": 0, "timeutil": 0, "calendar": 0, "config": 0, "universe": 0, "redact": 0, "compute": 0,
     "sources": 1, "simulate": 1, "store": 2, "analytics": 3, "check": 4, "report": 4,
     "pipeline": 5, "api": 6, "cli": 7, "web": 7,
 }
@@ -61,3 +61,16 @@ def test_module_size_and_no_private_imports(path, pkg):
     for module, names, line in _imports(path):
         private = [x for x in names if x.startswith("_")]
         assert not private, f"{path.relative_to(SRC)}:{line} imports private {private} from {module}"
+
+
+WEB_ALLOWED = ("selloff.api", "selloff.errors", "selloff.config", "selloff.redact", "selloff.report.format", "selloff.web")
+
+
+@pytest.mark.parametrize("path", sorted((SRC / "web").rglob("*.py")), ids=lambda p: str(p.relative_to(SRC)))
+def test_web_reads_through_the_api_only(path):
+    """Every page and endpoint calls selloff.api (plus errors, config, redaction and the number formatter): never the store,
+    the pipeline, the analytics or the sources."""
+    for module, names, line in _imports(path):
+        full = [module] if module != "selloff" else [f"selloff.{n}" for n in names]
+        for m in full:
+            assert m.startswith(WEB_ALLOWED), f"{path.relative_to(SRC)}:{line} imports {m}; the web layer goes through selloff.api"

@@ -19,7 +19,12 @@ $S import --store "$STORE" "$REAL"/crypto/yahoo_daily_mario_so/btc.csv "$REAL"/c
   "$REAL"/crypto/coingecko_top100_daily_zeketests/*.csv > /dev/null
 rm -rf "$OUT"/figures "$OUT"/*.md "$OUT"/*.html "$OUT"/*.json "$OUT"/*.txt
 $S report --store "$STORE" --date 2026-02-05 --lang all --format md,html,json --out "$OUT"
+# the claim check speaks the text's language (German) by default; --lang en gives the English view
 $S check "$NEWS" --date 2026-02-06 --store "$STORE" --html-out "$OUT"/claims_2026-02-06.html --json > "$OUT"/claims_2026-02-06.json
-COLUMNS=220 $S check "$NEWS" --date 2026-02-06 --store "$STORE" > "$OUT"/claims_2026-02-06.txt
+$S check "$NEWS" --date 2026-02-06 --store "$STORE" --lang en --html-out "$OUT"/claims_2026-02-06.en.html \
+  --json > "$OUT"/claims_2026-02-06.en.json
+COLUMNS=80 $S check "$NEWS" --date 2026-02-06 --store "$STORE" > "$OUT"/claims_2026-02-06.txt
+COLUMNS=80 $S check "$NEWS" --date 2026-02-06 --store "$STORE" --lang en > "$OUT"/claims_2026-02-06.en.txt
+COLUMNS=160 $S check "$NEWS" --date 2026-02-06 --store "$STORE" --lang en --verbose > "$OUT"/claims_2026-02-06.readings.txt
 COLUMNS=160 $S explain --date 2026-02-05 --store "$STORE" > "$OUT"/explain_2026-02-05.txt
 echo "examples written to $OUT"

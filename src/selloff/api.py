@@ -26,12 +26,14 @@ if TYPE_CHECKING:  # the heavy modules load on first call, not on import (sellof
     from selloff.pipeline.report import ReportResult
     from selloff.simulate import SimSpec
     from selloff.pipeline.stores import Store
+    from selloff.analytics.stress.result import StressResult
     from selloff.universe import Universe
     from selloff.pipeline.cascade import CascadeReport
     from selloff.pipeline.liquidations import LiquidationResult
 
 __all__ = ["analyse", "build_demo_store", "cascade", "check", "explain", "info", "liquidations", "open_store", "report", "scan",
            "store_path"]
+__all__ += ["scan_all", "today"]
 
 
 
@@ -171,3 +173,152 @@ def cascade(store, *, asset: str = "BTC", shock: float = -0.18, date: object = N
 
     with _config(config), open_store(store) as db:
         return cas.cascade(db, _universe(universe), asset, shock, date)
+
+
+__all__ += ["stress", "stress_scenarios"]
+
+
+def stress(store, *, sector: str | None = None, shocks=(), scenario: str | None = None, reverse=None,
+           backtest: bool = False, portfolio=None, horizon: str = "1d", paths: int | None = None,
+           seed: int | None = None, config: str | Path | None = None, universe=None, method: str | None = None,
+           progress=None, engine: str | None = None, scheduler: str | None = None) -> "StressResult":
+    """Stress test ``sector``'s members (equal-weighted) or ``portfolio`` (see :func:`selloff.pipeline.stress.stress`).
+
+    ``shocks``: ``["BTC=-18%", "NVDA=-10%"]`` or ``{"BTC": -0.18}``; ``scenario``: a library name
+    (:func:`stress_scenarios`) or ``"episode:YYYY-MM-DD"``; ``reverse``: the loss, ``"-25%"`` or ``-0.25``;
+    ``portfolio``: a TOML/CSV path or rows ``{asset, weight | quantity, leverage}``; ``horizon``: ``1d``, ``5d`` or
+    ``10d``; ``paths``/``seed`` override ``[stress]``; ``progress(stage, done, total)`` is called per batch;
+    ``sector`` None is ``ai-crypto``; ``engine`` ``"local"`` or ``"dask"`` (``scheduler``: a dask address, None: a
+    LocalCluster) runs the Monte Carlo blocks there, with the same result.
+    """
+    from selloff.pipeline import stress as st
+
+    with _config(config), open_store(store) as db:
+        return st.stress(db, _universe(universe), sector or "ai-crypto", shocks=shocks, scenario=scenario, reverse=reverse,
+                         backtest=backtest, portfolio=portfolio, horizon=horizon, paths=paths, seed=seed,
+                         method=method, progress=progress, engine=engine, scheduler=scheduler)
+
+
+def stress_scenarios(store=None, *, sector: str | None = None, universe=None,
+                     config: str | Path | None = None) -> "pd.DataFrame":
+    """The shipped historical scenario library, one row per scenario; with ``store``, the sell-off episodes
+    detected in it too (replayable as ``episode:<start>``)."""
+    from selloff.pipeline.stress import list_scenarios
+
+    if store is None:
+        return list_scenarios()
+    with _config(config), open_store(store) as db:
+        return list_scenarios(db, _universe(universe), sector or "ai-crypto")
+# -- watch: alerts, rules, channel health (selloff watch writes them; the dashboard reads them here) ----------
+__all__ += ["alert_channels", "alert_rules", "alerts"]
+
+
+def alerts(store, *, since: object = None, status: str | None = None, limit: int = 200,
+           config: str | Path | None = None):
+    """Stored alert episodes, newest first, with their per-sink deliveries and the channel health (see
+    :func:`selloff.pipeline.alerts.alerts`): ``since`` an instant (alerts alive at or after it), ``status``
+    ``"firing"`` or ``"resolved"``, at most ``limit`` alerts. Returns an :class:`~selloff.pipeline.alerts.AlertsResult`."""
+    from selloff.pipeline import alerts as al
+
+    with _config(config), open_store(store) as db:
+        return al.alerts(db, since=since, status=status, limit=limit)
+
+
+def alert_rules(rules_file: str | Path | None = None, config: str | Path | None = None):
+    """The parsed watch rules of ``rules_file`` (default: ``[watch] rules_file``, else the bundled example);
+    a :class:`~selloff.pipeline.alerts.RulesResult`."""
+    from selloff.pipeline import alerts as al
+
+    with _config(config):
+        return al.alert_rules(rules_file)
+
+
+def alert_channels(store, *, config: str | Path | None = None):
+    """Per sink: deliveries by status, last success, last error, dead-letter count (a tuple of
+    :class:`~selloff.pipeline.alerts.ChannelHealth`; the same as ``alerts(store).channels``)."""
+    from selloff.pipeline import alerts as al
+
+    with _config(config), open_store(store) as db:
+        return al.channels(db)
+
+
+# -- used by the dashboard (selloff serve) -------------------------------------------------------------------
+__all__ += ["closes", "universe"]
+
+
+def universe(universe=None) -> "Universe":
+    """The universe every function above uses for ``universe=`` (a ``Universe``, a TOML path, or None)."""
+    return _universe(universe)
+
+
+def closes(store, assets, universe=None, since: object = None, until: object = None, *,
+           config: str | Path | None = None):
+    """Daily closes of ``assets`` between ``since`` and ``until`` (see :func:`selloff.pipeline.series.closes`)."""
+    from selloff.pipeline.series import closes as closes_of
+
+    with _config(config), open_store(store) as db:
+        return closes_of(db, _universe(universe), list(assets), since, until)
+
+
+__all__ += ["watch"]
+
+
+def watch(store=None, *, rules_file: str | Path | None = None, sinks=None, interval: float | None = None,
+          iterations: int | None = None, since: object = None, until: object = None, universe=None,
+          config: str | Path | None = None, stop=None, on_round=None, ctx=None, clock=None):
+    """Run ``selloff watch`` (see :mod:`selloff.pipeline.watch`): poll, evaluate the rules, store and notify
+    every ``interval`` seconds, ``iterations`` rounds (None: until ``stop``, a ``threading.Event``, is set).
+    ``sinks`` like ``--sink`` (``terminal``, ``jsonl:PATH``, ``webhook:URL``); ``on_round`` gets each
+    :class:`~selloff.pipeline.watch.RoundReport`. With ``since`` (and ``until``, default now) it replays the
+    stored data instead, evaluating at every ``[watch] grid`` step (no fetch). Returns a
+    :class:`~selloff.pipeline.watch.WatchSummary`."""
+    from selloff.pipeline.watch.start import make_watch, replay_window
+
+    with _config(config):
+        w, _ = make_watch(store_path(store), _universe(universe), rules_file=rules_file, sinks=sinks,
+                          interval_s=interval, ctx=ctx, stop=stop, on_round=on_round, clock=clock)
+        if since is not None or until is not None:
+            return w.replay(*replay_window(since, until))
+        return w.run(iterations)
+    return list_scenarios()
+
+
+# -- the whole market (issue 13) -------------------------------------------------------------------------------
+def today(store, *, date: object = None, universe=None, config: str | Path | None = None, sectors=None):
+    """The market board of ``date`` (default: the last day with crypto data): every sector's 1 d / 7 d / 30 d
+    move, sigma-scaled move, breadth, active episode, against BTC and the equity indices
+    (:class:`selloff.pipeline.market.MarketBoard`; see :func:`selloff.pipeline.market.today`)."""
+    from selloff.pipeline import market
+
+    with _config(config), open_store(store) as db:
+        return market.today(db, _universe(universe), date, sectors)
+
+
+def scan_all(store, *, universe=None, since: object = None, until: object = None, config: str | Path | None = None,
+             z: float | None = None, move: float | None = None, breadth: float | None = None, vol: str | None = None,
+             sectors=None, params=None):
+    """Every sector's episodes in one pass over the store, ranked by sigma-scaled move x breadth
+    (:class:`selloff.pipeline.market.MarketScan`); ``z``/``move``/``breadth``/``vol`` as in :func:`scan`."""
+    from selloff.pipeline import market
+    from selloff.pipeline.params import detect_params
+
+    with _config(config), open_store(store) as db:
+        overrides = {k: v for k, v in (("z_threshold", z), ("move_threshold_pct", move), ("breadth_threshold", breadth),
+                                        ("vol_method", vol)) if v is not None}
+        if params is None and overrides:
+            params = detect_params(overrides)
+        return market.scan_all(db, _universe(universe), since, until, params, sectors)
+
+
+# -- the dashboard's dependency graph ------------------------------------------------------------------------
+__all__ += ["dependency_graph"]
+
+
+def dependency_graph(store, universe=None, sector: str = "ai-crypto", date: object = None, *,
+                     config: str | Path | None = None):
+    """Each dependency edge's raw and partial correlation given the market factor (see
+    :func:`selloff.pipeline.graph.dependency_graph`)."""
+    from selloff.pipeline.graph import dependency_graph as graph
+
+    with _config(config), open_store(store) as db:
+        return graph(db, _universe(universe), sector, _required(date))

@@ -59,7 +59,7 @@ def test_text_over_the_size_limit_is_refused_in_one_line(uni):
 
 def test_check_settings_keep_the_old_tolerances():
     assert tolerances() == {"pct_exact_pp": 1.5, "pct_about_pp": 3.0, "pct_more_than_pp": 0.0, "pct_nearly_pp": 3.0,
-                            "level_exact_rel": 0.02, "level_about_rel": 0.10, "level_nearly_rel": 0.10,
+                            "level_exact_rel": 0.02, "level_about_rel": 0.03, "level_nearly_rel": 0.10,
                             "level_more_than_rel": 0.0, "breadth_generally_share": 0.75, "breadth_all_share": 1.0,
                             "consistency_pp": 1.5}
     assert tolerances({"pct_exact_pp": 1.0})["pct_exact_pp"] == 1.0

@@ -21,7 +21,11 @@ def test_check_command_json_and_html(tmp_path, shared_reference):
     res = CliRunner().invoke(app, ["check", str(src), "--store", str(tmp_path / "none.duckdb"), "--json", "--html-out", str(html)])
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
-    assert len(out) == 12 and out[0]["claim"]["date"] == "2026-02-06"      # date taken from the file name
+    # 12 figures C1..C12 and one statement without a figure (S1: "keine Anzeichen einer kurzfristigen Stabilisierung")
+    ids = [v["claim"]["id"] for v in out]
+    assert len(out) == 13 and ids.count("S1") == 1 and len([i for i in ids if i.startswith("C")]) == 12
+    assert out[ids.index("S1")]["claim"]["metric"] == "stabilisation"
+    assert out[0]["claim"]["date"] == "2026-02-06"      # date taken from the file name
     assert {v["status"] for v in out} <= {"unverifiable", "inconsistent"}  # empty store: nothing supported
     assert out[4]["status"] == "inconsistent" and out[1]["fetch"].startswith("selloff fetch --assets TAO")
     assert "<mark" in html.read_text(encoding="utf-8")

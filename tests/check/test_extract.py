@@ -20,7 +20,11 @@ def _x(text, uni, **kw):
 
 def test_reference_text_extracts_the_hand_listed_claims(uni, shared_reference):
     text = (shared_reference / "news-2026-02-06-ai-crypto-selloff.de.txt").read_text(encoding="utf-8")
-    claims = extract_claims(text, uni, ref_date=D)
+    every = extract_claims(text, uni, ref_date=D)
+    # the statement without a figure: "es gibt keine Anzeichen einer kurzfristigen Stabilisierung" (about the sector)
+    st = [c for c in every if c.kind == "statement"]
+    assert [(c.id, c.metric, c.subjects, c.direction) for c in st] == [("S1", "stabilisation", ("ai-crypto",), "down")]
+    claims = [c for c in every if c.kind != "statement"]
     got = [(c.metric, c.subjects, c.direction, c.value, c.unit, c.qualifier, c.window) for c in claims]
     assert got == [
         ("breadth", ("TAO", "NEAR", "ICP", "RENDER"), "down", -20.0, "pct", "more_than", None),
@@ -46,6 +50,7 @@ def test_reference_text_extracts_the_hand_listed_claims(uni, shared_reference):
     assert claims[3].sentence.startswith("Laut den Daten")
     # without a publication date the explicit "6. Februar" has no year: no date rather than a guess
     assert extract_claims(text, uni)[0].date is None
+    assert not any(c.intraday for c in claims)                       # no "intraday" word anywhere
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -18,8 +18,9 @@ def test_evidence_window_covers_the_close_before_the_first_day(uni):
     claims = extract_claims("TAO fiel an einem einzigen Tag um 11 %.", uni, ref_date=D)
     start, end = evidence_window(claims)
     assert str(start.tz) == "UTC" and str(end.tz) == "UTC"
-    # readings of D and D-1 need the close of D-2; "earlier" look-back of 7 days + 1, then 3 days margin
-    assert start == pd.Timestamp("2026-01-26", tz="UTC") and end == pd.Timestamp("2026-02-08", tz="UTC")
+    # the forensic catalogue reads back its longest window (30 days, since_high_days 30) + 5 days = 35 days,
+    # more than the "earlier" look-back of 7 + 1; then 3 days margin: 6 Feb - 38 days = 30 Dec 2025
+    assert start == pd.Timestamp("2025-12-30", tz="UTC") and end == pd.Timestamp("2026-02-08", tz="UTC")
     assert claim_days(claims[0]) == (dt.date(2026, 2, 4), dt.date(2026, 2, 7))
 
 

@@ -29,8 +29,12 @@ def test_supported_and_contradicted_use_the_selected_reading(uni):
     assert set(v.selected) == {"utc_day", "utc_day_prev"}
 
     v = _one("TAO fiel an einem einzigen Tag um 20 %.", uni, ev)[0]
-    assert v.status == "contradicted" and v.data_value == pytest.approx(-11.111, abs=1e-3)
-    assert "rolling_24h" in v.reason  # a reading the words do not select would fit; said, not used
+    # the words' readings fail (-11.1 %), the rolling 24 h to publication reproduces -20 %: another window
+    assert v.status == "window_mismatch" and v.data_value == pytest.approx(-11.111, abs=1e-3)
+    assert v.matches[0].name == "rolling_24h" and v.matches[0].value == pytest.approx(-20.0)
+    assert "rolling_24h" in v.reason
+    v = _one("TAO fiel an einem einzigen Tag um 40 %.", uni, ev)[0]
+    assert v.status == "contradicted" and not v.matches                 # no standard window gives -40 %
 
     v = _one("TAO fiel in den letzten 24 Stunden um 20 %.", uni, ev)[0]
     assert v.status == "supported" and v.used.name == "rolling_24h"
@@ -40,8 +44,12 @@ def test_supported_and_contradicted_use_the_selected_reading(uni):
     v = _one("TAO stieg an einem einzigen Tag um 11 %.", uni, ev)[0]
     assert v.status == "contradicted"                                 # wrong direction
 
+    v = _one("TAO fiel an einem einzigen Tag um 11 % auf etwa 158 US-Dollar.", uni, ev)
+    # the closest hourly close of 5-6 Feb is 160: |160/158 - 1| = 1.3 % <= 3 %; it is named
+    assert v[1].claim.metric == "price_level" and v[1].status == "supported"
+    assert v[1].used.name == "closest_level" and v[1].data_value == 160.0
     v = _one("TAO fiel an einem einzigen Tag um 11 % auf etwa 155 US-Dollar.", uni, ev)
-    assert v[1].claim.metric == "price_level" and v[1].status == "supported"   # 160 within 10 % of 155
+    assert v[1].status == "contradicted" and v[1].data_value == 160.0           # 3.2 % > 3 %
     v = _one("TAO fiel an einem einzigen Tag um 11 % auf etwa 100 US-Dollar.", uni, ev)
     assert v[1].status == "contradicted"
 
@@ -114,7 +122,11 @@ def test_breadth_liquidations_event(uni):
     v = _one("TAO und NEAR fielen an einem einzigen Tag um mehr als 10 %.", uni, ev)[0]
     assert v.status == "supported" and v.data_value == 100.0                 # TAO -11.1, NEAR -25
     v = _one("TAO und NEAR fielen an einem einzigen Tag um mehr als 20 %.", uni, ev)[0]
-    assert v.status == "contradicted" and v.data_value == 50.0
+    # 1/2 on the UTC day; both over the rolling 24 h to 00:00 UTC after the day (TAO 200 -> 160 = -20 %, NEAR -25 %)
+    assert v.status == "window_mismatch" and v.data_value == 50.0
+    assert v.matches[0].value == 100.0
+    v = _one("TAO und NEAR fielen an einem einzigen Tag um mehr als 50 %.", uni, ev)[0]
+    assert v.status == "contradicted" and v.data_value == 0.0
     day = pd.Timestamp("2026-02-05", tz="UTC")
     der = pd.DataFrame({"asset": "BTC", "interval": "1h", "venue": "aggregate", "source": "coinglass",
                         "ts": [day + pd.Timedelta(hours=h) for h in range(24)], "liq_long_usd": 100e6,

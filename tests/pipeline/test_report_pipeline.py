@@ -109,13 +109,15 @@ def test_user_config_and_config_option_change_what_scan_finds(demo_store_path, t
     biggest = max(abs(r["worst_day_z"]) for r in rows)
     cfg_dir = tmp_path / "cfg"
     cfg_dir.mkdir()
-    (cfg_dir / "config.toml").write_text(f"[detect]\nz_threshold = {biggest + 1:.2f}\n", encoding="utf-8")
+    # slides (multi-day episodes) have their own threshold, slide_z
+    (cfg_dir / "config.toml").write_text(f"[detect]\nz_threshold = {biggest + 1:.2f}\nslide_z = 1000.0\n",
+                                         encoding="utf-8")
     monkeypatch.setenv("SELLOFF_CONFIG_DIR", str(cfg_dir))
     r = CliRunner().invoke(app, ["scan", "--store", str(demo_store_path), "--json"])
     assert r.exit_code == 0 and json.loads(r.output)["rows"] == []
     # --config beats the user's file: back to a low threshold, the episodes return
     low = tmp_path / "low.toml"
-    low.write_text("[detect]\nz_threshold = 2.5\n", encoding="utf-8")
+    low.write_text("[detect]\nz_threshold = 2.5\nslide_z = 3.0\n", encoding="utf-8")
     r = CliRunner().invoke(app, ["scan", "--store", str(demo_store_path), "--json", "--config", str(low)])
     assert r.exit_code == 0 and len(json.loads(r.output)["rows"]) == len(rows)
     bad = tmp_path / "bad.toml"
@@ -140,7 +142,7 @@ def test_liquidation_history_days_bounds_the_regression(demo_store_path, univers
 def test_api_scan_takes_the_cli_option_names(demo_store_path):
     base = api.scan(demo_store_path, sector=SECTOR).to_frame()
     high = api.scan(demo_store_path, sector=SECTOR, z=float(base["worst_day_z"].abs().max()) + 1).to_frame()
-    assert len(base) >= 1 and high.empty
+    assert len(base) >= 1 and high[high["kind"] == "day"].empty  # --z is the one-day threshold; slides have slide_z
 
 
 @pytest.mark.parametrize("sector", ["ai-crypto", "ai-compute", "hyperscalers", "benchmarks", "crypto-majors", "ai-equity-basket"])

@@ -244,6 +244,8 @@ def _events(panel: Panel, d: pd.Timestamp, relevant: set[str], days_before: int)
     if ev.empty:
         return ev
     ev = ev[(ev["ts"] >= day_start(d) - pd.Timedelta(days=days_before)) & (ev["ts"] <= end_of_day(d))]
+    if ev.empty:  # apply() on no rows keeps the str dtype, and str | bool raises (a day with no events near it)
+        return ev
     hit = ev["assets"].fillna("").apply(lambda x: bool(relevant & set(x.split(",")))) | ev["entity"].isin(relevant)
     return ev[hit]
 

@@ -41,6 +41,17 @@ class DetectParams:
     garch_refit_days: int = 30
     garch_min_obs: int = 100
     garch_dist: str = "t"
+    horizon_days: int = 30
+    """Longest life of an episode after its last sell-off day unless the stabilisation signals end it first."""
+    slide_min_days: int = 2
+    slide_max_days: int = 10
+    slide_z: float = 3.0
+    """A slide: cumulative move over k days at most ``-slide_z * sigma * sqrt(k)``, ..."""
+    slide_move_pct: float = -15.0
+    """... and at most this in per cent, ..."""
+    slide_breadth: float = 0.6
+    """... with at least this share of members down more than ``slide_breadth_drop_pct`` over the same k days."""
+    slide_breadth_drop_pct: float = -10.0
 
     def __post_init__(self) -> None:
         if self.vol_method not in VOL_METHODS:
@@ -52,13 +63,23 @@ class DetectParams:
             ("breadth_threshold", "--breadth", self.breadth_threshold, 0.0, 1.0, "a share of members 0..1, e.g. 0.6"),
             ("breadth_drop_pct", "[detect] breadth_drop_pct", self.breadth_drop_pct, None, 0.0, "a fall in per cent <= 0"),
             ("ewma_lambda", "[detect] ewma_lambda", self.ewma_lambda, 0.0, 1.0, "a decay 0..1, e.g. 0.94"),
+            ("slide_z", "[detect] slide_z", self.slide_z, 0.0, None, "a sigma size >= 0, e.g. 3"),
+            ("slide_move_pct", "[detect] slide_move_pct", self.slide_move_pct, None, 0.0, "a fall in per cent <= 0"),
+            ("slide_breadth", "[detect] slide_breadth", self.slide_breadth, 0.0, 1.0, "a share of members 0..1"),
+            ("slide_breadth_drop_pct", "[detect] slide_breadth_drop_pct", self.slide_breadth_drop_pct, None, 0.0,
+             "a fall in per cent <= 0"),
         )
         for key, opt, v, lo, hi, what in checks:
             ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
             ok = ok and (lo is None or v >= lo) and (hi is None or v <= hi)
             if not ok:
                 raise ConfigError(f"{opt} {v!r} ({key}) is out of range; pass {what}")
-        for key in ("vol_window_days", "min_history_days", "merge_gap_days", "garch_window_days", "garch_refit_days", "garch_min_obs"):
+        if not (isinstance(self.slide_min_days, int) and isinstance(self.slide_max_days, int)
+                and 2 <= self.slide_min_days <= self.slide_max_days):
+            raise ConfigError(f"[detect] slide_min_days = {self.slide_min_days!r}, slide_max_days = {self.slide_max_days!r}: "
+                              f"need 2 <= slide_min_days <= slide_max_days (days); fix them in config.toml")
+        for key in ("vol_window_days", "min_history_days", "merge_gap_days", "garch_window_days", "garch_refit_days",
+                    "garch_min_obs", "horizon_days"):
             v = getattr(self, key)
             if not isinstance(v, int) or isinstance(v, bool) or v < (0 if key == "merge_gap_days" else 1):
                 raise ConfigError(f"[detect] {key} = {v!r} is not a positive whole number of days; fix it in config.toml")
@@ -84,15 +105,27 @@ class StabiliseParams:
         return cls(**cfg)
 
 
+EPISODE_KINDS = ("day", "slide")
+
+
 @dataclass(frozen=True)
 class Episode:
+    """A collective sell-off with a bounded life.
+
+    ``kind`` is ``day`` (sell-off days, see the module docstring) or ``slide`` (a cumulative move over 2-10 days
+    that no single day flags). The episode lives from ``start`` to ``life_end``: the first day from ``end`` on
+    when the stabilisation signals say ``stabilising``, or ``horizon_days`` after ``end`` (or the day before
+    the next episode, or the end of the data) — ``end_reason`` says which. ``depth_pct`` and ``trough`` are
+    measured inside that life; the later drawdown to the next low is the separate ``next_low_pct``.
+    """
+
     sector: str
     start: pd.Timestamp
-    """First sell-off day."""
+    """First sell-off day (slide: first day of the sliding window)."""
     end: pd.Timestamp
-    """Last sell-off day."""
+    """Last sell-off day (slide: last day of the window)."""
     trough: pd.Timestamp
-    """Day of the lowest index close from ``start`` to the end of the data or the next episode."""
+    """Day of the lowest index close inside the episode's life (``start`` .. ``life_end``)."""
     depth_pct: float
     """Index change from the close before ``start`` to the trough close, per cent."""
     worst_day: pd.Timestamp
@@ -102,12 +135,40 @@ class Episode:
     days: int
     breadth_path: tuple[float, ...] = field(default=())
     params: DetectParams = field(default_factory=DetectParams)
+    kind: str = "day"
+    life_end: pd.Timestamp | None = None
+    end_reason: str = ""
+    """``stabilised``, ``horizon``, ``next episode`` or ``open`` (the data end before the horizon)."""
+    move_pct: float = float("nan")
+    """The flagged move: the worst day's move (day) or the window's cumulative move (slide), per cent."""
+    move_z: float = float("nan")
+    """That move over its sigma (slide: over sigma * sqrt(window days))."""
+    score: float = float("nan")
+    """Ranking figure: ``-move_z * max_breadth`` (larger = a harder, broader sell-off)."""
+    next_low: pd.Timestamp | None = None
+    next_low_pct: float = float("nan")
+    """Drawdown from the close before ``start`` to the lowest close before the next episode (or the data end):
+    the later bear market, not the sell-off itself."""
+    worst_24h_pct: float = float("nan")
+    """Worst rolling 24 h move of the sector on hourly bars inside the life (NaN without hourly bars)."""
+    worst_24h_end: pd.Timestamp | None = None
+    intraday_low_pct: float = float("nan")
+    """Lowest hourly close inside the life against the close before ``start``, per cent."""
+    intraday_low_ts: pd.Timestamp | None = None
+
+    def contains(self, day: object) -> bool:
+        """Whether ``day`` lies inside the episode's life."""
+        d = pd.Timestamp(day)
+        d = d.tz_localize(None) if d.tzinfo is not None and self.start.tzinfo is None else d
+        return self.start <= d <= (self.life_end if self.life_end is not None else self.end)
 
     def as_dict(self) -> dict:
         d = asdict(self)
         d["params"] = asdict(self.params)
-        for k in ("start", "end", "trough", "worst_day"):
-            d[k] = d[k].date().isoformat()
+        for k in ("start", "end", "trough", "worst_day", "life_end", "next_low"):
+            d[k] = None if d[k] is None else d[k].date().isoformat()
+        for k in ("worst_24h_end", "intraday_low_ts"):
+            d[k] = None if d[k] is None else pd.Timestamp(d[k]).isoformat()
         return d
 
 
@@ -125,16 +186,29 @@ def sector_sigma(sector_ret: pd.Series, params: DetectParams, method: str | None
 def daily_signals(sector_ret: pd.Series, member_ret: pd.DataFrame, members: list[str], params: DetectParams) -> pd.DataFrame:
     """Per day: sector return (%), sigma (%, EWMA or GARCH by ``params.vol_method``, from the days before),
     z-score, breadth, and whether the day qualifies."""
+    return signals_from(sector_ret, breadth_share(member_ret, members, params.breadth_drop_pct / 100.0), params)
+
+
+def signals_from(sector_ret: pd.Series, breadth: pd.Series, params: DetectParams) -> pd.DataFrame:
+    """:func:`daily_signals` from a sector return and a breadth already computed (the all-sector fast path)."""
     sigma = sector_sigma(sector_ret, params)
-    z = sector_ret / sigma
-    br = breadth_share(member_ret, members, params.breadth_drop_pct / 100.0)
-    out = pd.DataFrame({"ret_pct": 100 * sector_ret, "sigma_pct": 100 * sigma, "z": z, "breadth": br})
-    out["selloff"] = (
-        (out["ret_pct"] <= params.move_threshold_pct)
-        & (out["z"] <= -params.z_threshold)
-        & (out["breadth"] >= params.breadth_threshold)
-    )
+    out = pd.DataFrame({"ret_pct": 100 * sector_ret, "sigma_pct": 100 * sigma, "z": sector_ret / sigma,
+                        "breadth": breadth})
+    out["selloff"] = ((out["ret_pct"] <= params.move_threshold_pct) & (out["z"] <= -params.z_threshold)
+                      & (out["breadth"] >= params.breadth_threshold))
     return out
+
+
+def _day_groups(sig: pd.DataFrame, gap: int) -> list[tuple[int, int]]:
+    """(first, last) row positions of runs of sell-off days separated by at most ``gap`` quiet days."""
+    pos = np.flatnonzero(sig["selloff"].fillna(False).to_numpy(bool))
+    groups: list[list[int]] = []
+    for i in pos:
+        if groups and i - groups[-1][1] <= gap + 1:
+            groups[-1][1] = int(i)
+        else:
+            groups.append([int(i), int(i)])
+    return [(a, b) for a, b in groups]
 
 
 def detect_episodes(
@@ -143,6 +217,10 @@ def detect_episodes(
     members: list[str],
     sector: str = "sector",
     params: DetectParams | None = None,
+    *,
+    signals: pd.DataFrame | None = None,
+    stabilise: StabiliseParams | None = None,
+    hourly_level: pd.Series | None = None,
 ) -> list[Episode]:
     """Find collective sell-off episodes (see module docstring) in daily sector and member returns.
 
@@ -152,47 +230,99 @@ def detect_episodes(
         Daily sector index returns (fractions), index = dates.
     member_ret
         Daily member returns (fractions), same index.
+    signals
+        :func:`daily_signals` already computed (else computed here).
+    stabilise
+        The signals that end an episode's life (default :class:`StabiliseParams`).
+    hourly_level
+        The sector's hourly index level (UTC ts index), for the intraday figures; None: left NaN.
+
+    Notes
+    -----
+    Day episodes are runs of sell-off days; slides (:func:`selloff.analytics.slides.slide_windows`) are added
+    where no sell-off day lies inside the sliding window. Each episode's life runs from its start until the
+    stabilisation verdict (:func:`stabilisation`) is ``stabilising`` on a day from its last flagged day on, or
+    ``horizon_days`` after it, bounded by the next episode.
     """
+    from selloff.analytics.intraday import worst_in_window
+    from selloff.analytics.slides import slide_windows
+
     params = params or DetectParams()
-    sig = daily_signals(sector_ret, member_ret, members, params)
-    days = list(sig.index[sig["selloff"].fillna(False).to_numpy(bool)])
-    if not days:
+    stabilise = stabilise or StabiliseParams()
+    sig = signals if signals is not None else daily_signals(sector_ret, member_ret, members, params)
+    flagged = [("day", a, b, None) for a, b in _day_groups(sig, params.merge_gap_days)]
+    sell = sig["selloff"].fillna(False).to_numpy(bool)
+    for w in slide_windows(sector_ret, sig["sigma_pct"] / 100.0, member_ret[[m for m in members if m in member_ret]],
+                           params).itertuples():
+        if not sell[w.first:w.last + 1].any():
+            flagged.append(("slide", w.first, w.last, w))
+    if not flagged:
         return []
-    idx = {d: i for i, d in enumerate(sig.index)}
-    groups: list[list] = [[days[0]]]
-    for d in days[1:]:
-        if idx[d] - idx[groups[-1][-1]] <= params.merge_gap_days + 1:
-            groups[-1].append(d)
-        else:
-            groups.append([d])
-    level = (1.0 + sector_ret.fillna(0.0)).cumprod()
+    flagged.sort(key=lambda f: f[1])
+    r = sector_ret.fillna(0.0).to_numpy(float)
+    level = np.cumprod(1.0 + r)
+    clean = sector_ret.dropna()
+    n = len(sig)
     episodes = []
-    for gi, g in enumerate(groups):
-        start, end = g[0], g[-1]
-        i0 = idx[start]
-        horizon_end = idx[groups[gi + 1][0]] - 1 if gi + 1 < len(groups) else len(sig) - 1
-        before = level.iloc[i0 - 1] if i0 > 0 else level.iloc[0] / (1.0 + sector_ret.iloc[0])
-        window = level.iloc[i0 : horizon_end + 1]
-        trough = window.idxmin()
-        seg = sig.loc[start:end]
-        worst = seg["ret_pct"].idxmin()
-        episodes.append(
-            Episode(
-                sector=sector,
-                start=pd.Timestamp(start),
-                end=pd.Timestamp(end),
-                trough=pd.Timestamp(trough),
-                depth_pct=float(100.0 * (window.min() / before - 1.0)),
-                worst_day=pd.Timestamp(worst),
-                worst_day_pct=float(seg.loc[worst, "ret_pct"]),
-                worst_day_z=float(seg.loc[worst, "z"]),
-                max_breadth=float(seg["breadth"].max()),
-                days=len(seg),
-                breadth_path=tuple(float(x) for x in sig.loc[start:end, "breadth"]),
-                params=params,
-            )
-        )
+    for k, (kind, a, b, w) in enumerate(flagged):
+        bound = flagged[k + 1][1] - 1 if k + 1 < len(flagged) else n - 1
+        life, reason = _life(clean, sig.index, a, b, bound, n, params.horizon_days, stabilise)
+        before = level[a - 1] if a > 0 else 1.0
+        t = a + int(np.argmin(level[a:life + 1]))
+        nl = a + int(np.argmin(level[a:bound + 1]))
+        seg = sig.iloc[a:b + 1]
+        worst = int(np.argmin(seg["ret_pct"].to_numpy(float)))
+        if kind == "day":
+            move, z, mb = float(seg["ret_pct"].iloc[worst]), float(seg["z"].iloc[worst]), float(seg["breadth"].max())
+        else:
+            move, z, mb = float(w.move_pct), float(w.z), float(w.breadth)
+        start, life_end = pd.Timestamp(sig.index[a]), pd.Timestamp(sig.index[life])
+        intra = worst_in_window(hourly_level, start, life_end) if hourly_level is not None else {}
+        episodes.append(Episode(
+            sector=sector, start=start, end=pd.Timestamp(sig.index[b]), trough=pd.Timestamp(sig.index[t]),
+            depth_pct=float(100.0 * (level[t] / before - 1.0)), worst_day=pd.Timestamp(seg.index[worst]),
+            worst_day_pct=float(seg["ret_pct"].iloc[worst]), worst_day_z=float(seg["z"].iloc[worst]),
+            max_breadth=mb, days=b - a + 1, breadth_path=tuple(float(x) for x in seg["breadth"]), params=params,
+            kind=kind, life_end=life_end, end_reason=reason, move_pct=move, move_z=z, score=float(-z * mb),
+            next_low=pd.Timestamp(sig.index[nl]), next_low_pct=float(100.0 * (level[nl] / before - 1.0)), **intra))
     return episodes
+
+
+def _life(clean: pd.Series, index: pd.Index, a: int, b: int, bound: int, n: int, horizon: int,
+          stabilise: StabiliseParams) -> tuple[int, str]:
+    """Last row of an episode's life (see :class:`Episode`) and why it ends there."""
+    cap = b + horizon
+    last = min(cap, bound)
+    pos = clean.index.get_indexer(index[a:last + 1])  # rows of the days in the non-missing returns (-1: none)
+    if pos[0] >= 0:
+        rv = clean.to_numpy(float)
+        for j in range(b, last + 1):
+            p = pos[j - a]
+            if p >= 0 and stabilising(rv, int(pos[0]), int(p), stabilise):
+                return j, "stabilised"
+    if cap <= bound:
+        return cap, "horizon"
+    return last, ("next episode" if bound < n - 1 else "open")
+
+
+def stabilising(r: np.ndarray, start: int, asof: int, params: StabiliseParams) -> bool:
+    """Whether :func:`stabilisation` says ``stabilising`` for an episode starting at row ``start`` of the
+    non-missing returns ``r``, as of row ``asof`` (the same rules on arrays; a test checks they agree)."""
+    w = params.vol_window_days
+    s0 = max(0, start - w)
+    rv = r[s0:asof + 1]
+    sp = start - s0
+    level = np.cumprod(1.0 + rv)
+    before = level[sp - 1] if sp > 0 else 1.0
+    t = int(np.argmin(level[sp:]))
+    low = level[sp + t]
+    no_new_low = len(level) - 1 - (sp + t) >= params.no_new_low_days
+    post, pre = rv[sp + t + 1:][-w:], rv[max(0, sp - w):sp]
+    ratio = float(np.std(post, ddof=1) / np.std(pre, ddof=1)) if len(post) >= 3 and len(pre) >= 3 else float("nan")
+    vol_normal = bool(np.isfinite(ratio) and ratio <= params.vol_ratio_max)
+    drop = before - low
+    recovered = ((level[-1] - low) / drop if drop > 0 else 1.0) >= params.recovered_share_min
+    return int(no_new_low) + int(vol_normal) + int(recovered) >= 2
 
 
 @dataclass(frozen=True)
@@ -222,15 +352,33 @@ def stabilisation(
     Realised vol is the standard deviation of daily returns; the pre-episode level uses the same number of
     days ending the day before the episode starts. Assumes daily returns with no gaps.
     """
+    return stabilisation_since(sector_ret, episode.start, asof, params)
+
+
+def stabilisation_since(
+    sector_ret: pd.Series, start: object, asof: object = None, params: StabiliseParams | None = None
+) -> Stabilisation:
+    """The stabilisation signals of :func:`stabilisation` for a sell-off that began on ``start`` (a day in the
+    index of ``sector_ret``), whatever found it: the episode detector or a watch rule that fired that day.
+
+    Notes
+    -----
+    Same computation and assumptions as :func:`stabilisation` (daily returns without gaps; ``start`` must be a
+    day of the series, else ``KeyError``).
+    """
     params = params or StabiliseParams()
     r = sector_ret.dropna()
     if asof is not None:
         r = r.loc[:asof]
+    return _signals(r, r.index.get_loc(start), params)
+
+
+def _signals(r: pd.Series, start_pos: int, params: StabiliseParams) -> Stabilisation:
+    """The stabilisation signals of an episode starting at row ``start_pos`` of ``r``, as of its last row."""
     asof_ts = r.index[-1]
     level = (1.0 + r).cumprod()
-    start_pos = r.index.get_loc(episode.start)
     before = level.iloc[start_pos - 1] if start_pos > 0 else 1.0
-    after = level.loc[episode.start :]
+    after = level.iloc[start_pos:]
     trough_day = after.idxmin()
     low = after.min()
     days_since = int(len(after.loc[trough_day:]) - 1)

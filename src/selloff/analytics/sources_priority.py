@@ -43,6 +43,23 @@ def rank_sources(counts: dict[str, int], priority: Sequence[str]) -> list[str]:
     return sorted(counts, key=key)
 
 
+def choose_source(counts: dict[str, int], last: dict[str, pd.Timestamp], priority: Sequence[str],
+                  step: pd.Timedelta = pd.Timedelta(0), cover_end: bool = True) -> str:
+    """The source of one series (rules 0-3 of the module docstring) from each source's row count and last
+    timestamp; ``step`` is the series' bar spacing (the end tolerance is ``END_TOLERANCE_BARS`` of them)."""
+    ranked = rank_sources(counts, priority)
+    if cover_end and len(ranked) > 1:
+        # "reaches the end" within END_TOLERANCE_BARS bars: a source one bar short must not lose its whole
+        # history to a short export that happens to hold one more bar
+        real_last = {s: t for s, t in last.items() if s != SIMULATED}  # simulated data never sets the end
+        end = max(real_last.values()) if real_last else max(last.values())
+        reaching = [s for s in ranked if last[s] >= end - END_TOLERANCE_BARS * step]
+        ranked = reaching + [s for s in ranked if s not in reaching]
+        real = [s for s in ranked if s != SIMULATED]
+        ranked = real + [s for s in ranked if s == SIMULATED]  # simulated only when nothing real exists
+    return ranked[0]
+
+
 def select_series(bars_long: pd.DataFrame, priority: Sequence[str], keys: Sequence[str] = ("asset", "interval"),
                   cover_end: bool = True) -> pd.DataFrame:
     """Rows of the best source per group (see module docstring for ranking and ties).
@@ -70,21 +87,14 @@ def select_series(bars_long: pd.DataFrame, priority: Sequence[str], keys: Sequen
     keep = [bars_long[n_src <= 1]]  # one source in the group: nothing to choose (the common case, vectorised)
     multi = bars_long[n_src > 1]
     for _, g in (multi.groupby(keys, sort=True) if not multi.empty else ()):
-        ranked = rank_sources(g["source"].value_counts().to_dict(), priority)
-        if cover_end and len(ranked) > 1:
-            last = g.groupby("source")["ts"].max()
+        step = pd.Timedelta(0)
+        if cover_end:
             ts = pd.DatetimeIndex(g["ts"].drop_duplicates().sort_values())
             step = ts.to_series().diff().median() if len(ts) > 1 else pd.Timedelta(0)
             step = step if pd.notna(step) else pd.Timedelta(0)
-            # "reaches the end" within END_TOLERANCE_BARS bars: a source one bar short must not lose its whole
-            # history to a short export that happens to hold one more bar
-            real_last = last.drop(SIMULATED, errors="ignore")  # simulated data never sets the end for real sources
-            end = real_last.max() if len(real_last) else last.max()
-            reaching = [s for s in ranked if last[s] >= end - END_TOLERANCE_BARS * step]
-            ranked = reaching + [s for s in ranked if s not in reaching]
-            real = [s for s in ranked if s != SIMULATED]
-            ranked = real + [s for s in ranked if s == SIMULATED]  # simulated only when nothing real exists
-        keep.append(g[g["source"] == ranked[0]])
+        best = choose_source(g["source"].value_counts().to_dict(), g.groupby("source")["ts"].max().to_dict(),
+                             priority, step, cover_end)
+        keep.append(g[g["source"] == best])
     return pd.concat(keep).sort_values([*keys, "ts"]).reset_index(drop=True)
 
 

@@ -9,8 +9,9 @@ Three steps, each usable on its own, and :func:`run_check` for all three:
    window (:mod:`~selloff.check.readings`, which calls :mod:`selloff.analytics.measures`) from the
    non-simulated rows of an :class:`Evidence`; the readings the text's words select decide the verdict, within
    the ``[check]`` tolerances of ``defaults.toml``.
-3. Presentation (:mod:`~selloff.check.present`): :func:`verdicts_table`, :func:`readings_table`,
-   :func:`verdict_to_dict` and :func:`render_claims_html` (Jinja2, autoescape).
+3. Presentation (:mod:`~selloff.check.present`, :mod:`~selloff.check.html`, :mod:`~selloff.check.words`):
+   :func:`verdicts_table`, :func:`readings_table`, :func:`verdict_to_dict`, :func:`render_claims_html` (Jinja2,
+   autoescape) and :func:`data_sentence` — in the text's language (English or German) unless told otherwise.
 
 Frames in, results out: nothing here reads a store. :func:`evidence_window` says which rows to load.
 """
@@ -23,7 +24,9 @@ import pandas as pd
 from selloff.check.extract import check_text_size, extract_claims
 from selloff.check.lexicon import detect_language
 from selloff.check.model import Claim, ClaimCheck, Evidence, Reading, Verdict, tolerances
-from selloff.check.present import readings_table, render_claims_html, verdict_to_dict, verdicts_table
+from selloff.check.html import render_claims_html
+from selloff.check.present import readings_table, verdict_to_dict, verdicts_table
+from selloff.check.words import data_sentence, status_word, window_phrase
 from selloff.check.readings import evidence_window
 from selloff.check.verify import fetch_command, verify_claims
 from selloff.errors import ConfigError
@@ -36,6 +39,7 @@ __all__ = [
     "Evidence",
     "Reading",
     "Verdict",
+    "data_sentence",
     "detect_language",
     "evidence_window",
     "extract_claims",
@@ -43,10 +47,12 @@ __all__ = [
     "readings_table",
     "render_claims_html",
     "run_check",
+    "status_word",
     "tolerances",
     "verdict_to_dict",
     "verdicts_table",
     "verify_claims",
+    "window_phrase",
 ]
 
 _FRAMES = ("bars", "market_caps", "derivatives", "events", "category_caps")

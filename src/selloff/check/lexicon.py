@@ -29,10 +29,11 @@ SCALES = {
     "milliarden": 1e9, "milliarde": 1e9, "mrd.": 1e9, "mrd": 1e9, "billion": 1e9, "billions": 1e9, "bn": 1e9,
     "b": 1e9, "millionen": 1e6, "million": 1e6, "millions": 1e6, "mio.": 1e6, "mio": 1e6, "mn": 1e6, "m": 1e6,
     "billionen": 1e12, "trillion": 1e12, "tn": 1e12, "bio.": 1e12, "tausend": 1e3, "thousand": 1e3,
+    "k": 1e3, "tsd.": 1e3,
 }
 SCALE_RE = "|".join(re.escape(s) for s in sorted(SCALES, key=len, reverse=True))
 PCT_UNITS = r"%|prozent|per\s?cent|percent|pct"
-CUR_UNITS = r"us-dollar|us-\$|us\$|dollar|usd|\$|euro|eur|€"
+CUR_UNITS = r"us-dollars?|us-\$|us\$|dollars?|usd|\$|euro|eur|€"
 MENTION = re.compile(
     rf"(?P<pre>US\$|\$|€)?\s?(?<![\w.,])(?P<num>{NUM})(?!\d)"
     rf"(?:\s?(?P<scale>{SCALE_RE})(?![a-zäöüß]))?"
@@ -51,7 +52,9 @@ LEVEL_PREP = re.compile(r"(?:^|\s)(?:auf|to|at|bei)\s+(?:(?:\S+\s+){0,1})?(?:US\
 DOWN = (r"fiel\w*|gefallen|fallen|fällt|sank\w*|gesunken|verlor\w*|eingebrochen|brach\w* ein|abgestürzt|"
          r"stürzte\w*|rutschte\w*|geschrumpft|schrumpfte\w*|rückgang|minus|nachgegeben|gab\w* nach|"
          r"schwächte\w*|fell|falls|falling|dropped|drops?|declined?|declines|lost|loses|slid|slumped|plunged?|"
-         r"tumbled?|shrank|shrunk|crashed|down|lower|slumps?|plummet\w*|sheds?|shed|fall")
+         r"tumbled?|shrank|shrunk|crashed|down|lower|slumps?|plummet\w*|sheds?|shed|fall|slipped|slips?|sank|"
+         r"eased|retreated|weakened|"
+         r"nach(?=\s*[.;,])|ein(?=\s*[.;,])")  # separable particles at the clause end: "gab ... nach", "brach ... ein"
 UP = (r"stieg\w*|gestiegen|zulegte|legte\w* zu|zugelegt|kletterte\w*|geklettert|plus|rose|risen|rises|"
        r"gained|gains|jumped|surged|rallied|climbed|soared|up(?!\s+to)|higher|rebound\w*|recover\w*|bounced|"
        r"erholte\w*|erholt|zurückgewonnen")
@@ -62,12 +65,35 @@ WINDOWS = [
                        r"vergangenen |last |past )?24\s?(?:stunden|hours|h\b)|24-hour|24-stunden", re.I)),
     ("1d", re.compile(r"an einem (?:einzigen )?tag|innerhalb (?:eines|von einem) tag(?:es)?|binnen eines tages|"
                       r"in a single day|in one day|in a day|single-day|on the day", re.I)),
-    ("nd", re.compile(rf"(?:letzten|vergangenen|past|last|over|in|within|binnen|innerhalb von)\s+"
-                      rf"(?P<n>{NUMWORD_RE}|\d+)\s+(?P<td>handelstag\w*|trading days|sessions|"
-                      rf"tage\w*|days)", re.I)),
-    ("1w", re.compile(r"(?:vergangenen|letzten|dieser|past|last|this)\s+woche|(?:past|last|this) week", re.I)),
+    ("nd", re.compile(rf"(?:letzten|vergangenen|past|last|over|in|within|binnen|innerhalb von|über|during|"
+                      rf"the|den|der|von)\s+(?P<n>{NUMWORD_RE}|\d+)\s+(?P<td>handelstag\w*|trading days|sessions|"
+                      rf"tage\w*|days)|\b(?P<n2>{NUMWORD_RE}|\d+)-(?P<td2>day|tage|tages|session)\b", re.I)),
+    ("1w", re.compile(r"(?:vergangenen|letzten|dieser|past|last|this)\s+woche|(?:past|last|this|the) week\b|"
+                      r"(?:innerhalb|binnen|in) einer woche|(?:within|in) a week|week-on-week|wochenverlauf", re.I)),
+    ("wtd", re.compile(r"seit (?:dem )?wochenbeginn|seit wochenanfang|seit beginn der woche|week-to-date|"
+                       r"since the (?:start|beginning) of the week|so far this week", re.I)),
+    ("mtd", re.compile(r"seit (?:dem )?monatsbeginn|seit monatsanfang|seit beginn des monats|month-to-date|"
+                       r"since the (?:start|beginning) of the month|so far this month", re.I)),
 ]
-INTRADAY = re.compile(r"zeitweise|zwischenzeitlich|intraday|at one point|im tagesverlauf|im tief", re.I)
+THRESHOLD = re.compile(r"(?:^|\s)(?:below|under|beneath|unter(?:halb)?|unter die marke von|below the|"
+                       r"unter die|under the)\s+(?:(?:marke|mark|level|schwelle)\s+(?:von|of)\s+)?"
+                       r"(?:US\$|\$|€)?\s*$", re.I)
+"""Words right before a figure that make it a threshold crossed ("fell below 60,000"), not a level reached."""
+LOW_WORDS = re.compile(r"as low as|bis auf ein tief|tagestief|intraday low|session low|tief von|tiefststand von", re.I)
+SINCE_BEFORE = re.compile(r"(?:seit|since)(?:\s+(?:dem|the))?\s*$", re.I)
+LOWEST_SINCE = re.compile(r"(?:tiefst\w*|niedrigst\w*|lowest)\s+(?:\w+\s+){0,2}?(?:seit|since)\s+", re.I)
+STABILISATION = re.compile(r"stabilisierung|stabilisation|stabilization|bodenbildung|stabilisiert\w*|stabili[sz]ed|"
+                           r"stabili[sz]ing|found a floor", re.I)
+NEGATION = re.compile(r"\b(?:keine?n?|no|not|without|ohne|nicht|nor|fails? to|yet to)\b", re.I)
+NEGATION_REACH = 50     # characters before a stabilisation word searched for a negation ("keine Anzeichen einer ...")
+VOLUME = re.compile(r"handelsvolumen|umsatzvolumen|trading volume|volumen|volume", re.I)
+DOMINANCE = re.compile(r"dominanz|dominance|marktanteil|market share", re.I)
+SHARED_UNIT = re.compile(rf"\s*(?:bzw\.|beziehungsweise|respectively|und|and|or|oder|,|/)\s*(?:US\$|\$|€)?\s*"
+                         rf"(?:{NUM})(?!\d)\s?(?:(?P<scale>{SCALE_RE})(?![a-zäöüß]))?\s?"
+                         rf"(?P<unit>{PCT_UNITS}|{CUR_UNITS})(?![a-zäöüß])", re.I)
+"""After a bare number: another number with a unit ("3 bzw. 5 Prozent"): the bare one takes that unit."""
+INTRADAY = re.compile(r"zeitweise|zwischenzeitlich|intraday|at one point|im tagesverlauf|im tief|as low as|"
+                      r"tagestief|session low|at its lowest|in der spitze", re.I)
 EARLIER = re.compile(r"\b(?:zuvor|vorher|davor|earlier|previously|before that)\b", re.I)
 GENERALLY = re.compile(r"im allgemeinen|generally|mostly|largely|überwiegend|\bmeist\w*|mehrheitlich|most of",
                         re.I)
@@ -95,6 +121,7 @@ DAY_BEFORE_YESTERDAY = re.compile(r"\bvorgestern\b|\bday before yesterday\b", re
 ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 DAY_MONTH = re.compile(rf"\b(\d{{1,2}})\.\s*({MONTH_RE})\.?(?:\s+(\d{{4}}))?", re.I)       # 6. Februar 2026
 MONTH_DAY = re.compile(rf"\b({MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?", re.I)  # February 6, 2026
+MONTH_YEAR = re.compile(rf"\b({MONTH_RE})\.?\s+(\d{{4}})\b", re.I)       # November 2024
 DAY_OF_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({MONTH_RE})\b(?:\s+(\d{{4}}))?", re.I)  # 6th February 2026
 LEVEL_PREP_NEAR = re.compile(r"(?:^|\s)(?:auf|to|at)\s*$", re.I)
 CLAUSE = re.compile(r"[^;]+")
@@ -106,6 +133,8 @@ LEVEL_PREP_NEAR_REACH = 8  # characters before a qualifier where a bare "auf"/"t
 SUBJECT_REACH = 40      # characters before a subject group searched for direction and cap words
 CAP_AFTER_REACH = 40    # characters after a figure searched for cap words ("... to a $1.2 billion market cap")
 LIQ_AFTER_REACH = 60    # characters after a currency figure searched for "liquidations"
+INTRADAY_AFTER_REACH = 20  # characters after a figure searched for its own "intraday" word ("101,000 intraday")
+SINCE_REACH = 40        # characters after "lowest since" searched for the date
 
 
 # ------------------------------------------------------------------------------------------------ functions of the words
@@ -159,4 +188,18 @@ def relative_date(sentence: str, d: dt.date | None) -> dt.date | None:
         return d - dt.timedelta(days=2)
     if YESTERDAY.search(sentence):
         return d - dt.timedelta(days=1)
+    return None
+
+
+def since_date(text: str, pos: int, ref: dt.date | None) -> dt.date | None:
+    """The date after "seit"/"since" at ``pos``: "3. Februar", "February 3", "November 2024" (its first day),
+    "2024-11-03"; ``None`` when none follows within :data:`SINCE_REACH` characters."""
+    seg = text[pos:pos + SINCE_REACH]
+    found = [d for d in explicit_dates(seg) if d[0] <= 6]
+    if found:
+        _, y, m, d, _ = found[0]
+        return resolve_date(y, m, d, ref)
+    mm = MONTH_YEAR.match(seg.lstrip())
+    if mm:
+        return dt.date(int(mm.group(2)), MONTHS[mm.group(1).lower()], 1)
     return None

@@ -35,8 +35,9 @@ SIMULATED = "simulated"
 """The ``source`` of generated demo data: never evidence for a claim."""
 
 METRICS = ("price_change", "price_level", "market_cap_change", "market_cap_level", "liquidations", "breadth",
-           "event_figure")
-STATUSES = ("supported", "contradicted", "unverifiable", "inconsistent")
+           "event_figure", "lowest_since", "stabilisation", "volume", "dominance")
+STATUSES = ("supported", "contradicted", "unverifiable", "inconsistent", "window_mismatch")
+"""``window_mismatch``: the readings the words select fail, but another standard window reproduces the figure."""
 
 TOLERANCE_KEYS = ("pct_exact_pp", "pct_about_pp", "pct_more_than_pp", "pct_nearly_pp", "level_exact_rel",
                   "level_about_rel", "level_nearly_rel", "level_more_than_rel", "breadth_generally_share",
@@ -117,6 +118,10 @@ class Claim:
         Breadth claims: the share of subjects that must satisfy the move.
     related : tuple of str
         Ids of claims stated together (a change and the level it fell to; a move and the liquidations it caused).
+    threshold : bool
+        "fell below 60,000" / "unter 60.000": a level crossed, not a level reached.
+    since_date : datetime.date or None
+        "lowest since <date>": the day since which the level is the lowest.
     """
 
     id: str
@@ -140,10 +145,14 @@ class Claim:
     intraday: bool = False
     share: float | None = None
     related: tuple[str, ...] = ()
+    threshold: bool = False
+    since_date: dt.date | None = None
 
     def describe(self) -> str:
         """One line: subject, metric, claimed value with qualifier and window."""
         subj = ", ".join(self.subjects) or "crypto market"
+        if self.kind == "statement":
+            return f"{subj}: {self.metric} ({self.text})"
         q = {"exact": "", "more_than": "more than ", "about": "about ", "nearly": "nearly ", "up_to": "up to "}
         if self.unit == "pct":
             v = f"{q[self.qualifier]}{abs(self.value):g} %" + (f" {self.direction}" if self.direction else "")
@@ -202,6 +211,18 @@ class Verdict:
         The command that would fetch the missing data.
     conflicts : tuple of str
         Ids of claims this one is inconsistent with.
+    matches : tuple of Reading
+        Readings the words do not select that reproduce the figure within the claim's tolerance (best first); for
+        ``window_mismatch`` the first is the window the text probably meant.
+    note : str
+        Cross-claim consistency: several claims of the text fit one window (e.g. "the text's equity figures fit the
+        5-day chart to 5 Feb").
+    coverage : str or None
+        What the deciding data lack (members or venues missing): the value is a bound.
+    fit_key : str or None
+        The window key several claims of the text share (see ``note``).
+    series : tuple of (pd.Timestamp, float)
+        The asset's closes around the claim (for the chart of the HTML view); empty for sectors and totals.
     """
 
     claim: Claim
@@ -217,6 +238,11 @@ class Verdict:
     missing: tuple[str, ...] = ()
     fetch: str | None = None
     conflicts: tuple[str, ...] = ()
+    matches: tuple[Reading, ...] = ()
+    note: str = ""
+    coverage: str | None = None
+    fit_key: str | None = None
+    series: tuple[tuple[pd.Timestamp, float], ...] = ()
 
     @property
     def claim_id(self) -> str:
@@ -254,10 +280,12 @@ class ClaimCheck:
         """The verdicts table (:func:`selloff.check.verdicts_table`): one row per claim."""
         return verdicts_table(list(self.verdicts))
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: the metadata and one :func:`selloff.check.verdict_to_dict` per verdict."""
+    def to_dict(self, lang: str | None = None) -> dict[str, Any]:
+        """JSON-ready: the metadata and one :func:`selloff.check.verdict_to_dict` per verdict, worded in ``lang``
+        (the text's language when omitted)."""
         counts = {s: sum(v.status == s for v in self.verdicts) for s in STATUSES}
-        return {"lang": self.lang, "ref_date": self.ref_date.isoformat() if self.ref_date else None,
+        out_lang = lang or (self.lang if self.lang in ("de", "en") else "en")
+        return {"lang": self.lang, "out_lang": out_lang, "ref_date": self.ref_date.isoformat() if self.ref_date else None,
                 "published_at": self.published_at.isoformat() if self.published_at is not None else None,
                 "text_chars": len(self.text), "n_claims": len(self.claims), "counts": counts,
-                "verdicts": [verdict_to_dict(v) for v in self.verdicts]}
+                "verdicts": [verdict_to_dict(v, out_lang) for v in self.verdicts]}

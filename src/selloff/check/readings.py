@@ -21,8 +21,9 @@ from selloff.check.model import Claim, Evidence, check_settings
 from selloff.errors import DataError
 from selloff.timeutil import day_start, day_window, utc
 
-__all__ = ["asset_readings", "claim_days", "evidence_days", "evidence_window", "liquidation_windows",
-           "measure_name", "publication_end", "sector_readings", "sector_windows", "window_days"]
+__all__ = ["asset_readings", "claim_days", "evidence_days", "evidence_window", "forensic_lookback_days",
+           "level_window", "liquidation_windows", "measure_name", "price_series", "publication_end", "sector_readings",
+           "sector_windows", "selected_names", "window_days"]
 
 Window = tuple[str, pd.Timestamp, pd.Timestamp, str]
 """(reading name, start, end, description) of a window over which totals or caps are compared."""
@@ -46,9 +47,19 @@ def publication_end(ev: Evidence, d: dt.date) -> tuple[pd.Timestamp, str]:
     return day_window(d)[1], "ending 00:00 UTC after the claim's day (publication time unknown)"
 
 
+def forensic_lookback_days() -> int:
+    """Days before a claim's day that the forensic catalogue reads (its longest window, the close before it and a
+    weekend of margin)."""
+    cfg = check_settings()
+    return max([*cfg["forensic_days"], *cfg["forensic_low_days"], cfg["since_high_days"]]) + 5
+
+
 def evidence_days(c: Claim) -> tuple[dt.date, dt.date]:
     """First and last day of the rows a verification of ``c`` looks at (a generous margin around its windows)."""
     back = check_settings()["earlier_lookback_days"] + 1 if c.earlier else (window_days(c.window) or 1) * 2 + 4
+    back = max(back, forensic_lookback_days())
+    if c.since_date is not None:
+        back = max(back, (c.date - c.since_date).days + 3)
     return c.date - dt.timedelta(days=back), c.date + dt.timedelta(days=1)
 
 
@@ -118,55 +129,80 @@ def evidence_window(claims: list[Claim]) -> tuple[pd.Timestamp, pd.Timestamp]:
         raise DataError("no claim has a date, so no evidence window; pass the publication date (--date / ref_date)")
     firsts = [claim_days(c, equity=True)[0] for c in dated]
     firsts += [d for d in map(_first_session_needed, dated) if d is not None]
-    back = check_settings()["earlier_lookback_days"] + 1
+    firsts += [c.since_date - dt.timedelta(days=3) for c in dated if c.since_date is not None]
+    back = max(check_settings()["earlier_lookback_days"] + 1, forensic_lookback_days())
     first = min(min(firsts), min(c.date for c in dated) - dt.timedelta(days=back))
     return day_start(first - dt.timedelta(days=3)), day_start(max(c.date for c in dated) + dt.timedelta(days=2))
 
 
 # --------------------------------------------------------------------------------------------- assets
-def _asset_readings(ev: Evidence, bars: pd.DataFrame, asset: str, c: Claim, d: dt.date,
-                    level: bool = False) -> tuple[list[Reading], list[str]]:
-    """All readings of ``c``'s window for one asset, and the names the text's words select."""
-    equity = ev.universe.assets[asset].kind != "token" if asset in ev.universe.assets else False
-    prev = d - dt.timedelta(days=1)
-    pub, pub_desc = publication_end(ev, d)
-    rs: list[Reading] = []
-    n = window_days(c.window)
+def _forensic_args() -> dict:
+    cfg = check_settings()
+    return dict(days=tuple(cfg["forensic_days"]), low_days=tuple(cfg["forensic_low_days"]),
+                since_high_days=int(cfg["since_high_days"]))
+
+
+def selected_names(c: Claim, equity: bool, n: int | None) -> list[str]:
+    """The readings the claim's words select (its window; "intraday" scoped to the claim itself).
+
+    Equities: one day is the session (or the one before); "N Tage" / "N days" selects both session conventions
+    ("N full sessions" and the "N-day chart") ending on the day and the day before, since the words do not say
+    which. Crypto: one day is the UTC day (or the one before), "24 h" the rolling 24 h, "N days" the N calendar
+    days (UTC closes or provider snapshots) ending on the day or the day before. "seit Wochenbeginn" / "since
+    the start of the month" select the week/month-open readings; a window-less figure the day readings and the
+    rolling 24 h.
+    """
+    w = c.window
+    if w == "wtd":
+        return ["week_open"]
+    if w == "mtd":
+        return ["month_open"]
     if equity:
-        rs.append(M.close_to_close_day(bars, d, equity=True, name="session"))
-        rs.append(M.close_to_close_day(bars, prev, equity=True, name="session_prev"))
-        rs.append(M.intraday_low_change(bars, d, equity=True, name="intraday_low"))
-        rs.append(M.trading_days_change(bars, d, n or 5))
-        # news published during day D usually counts the sessions that had closed: those ending on D-1
-        rs.append(M.trading_days_change(bars, prev, n or 5, name=f"trading_days_{n or 5}_prev"))
-        if c.window in (None, "1d", "24h"):
-            sel = ["session", "session_prev"]
-        else:
-            sel = [f"trading_days_{n or 5}", f"trading_days_{n or 5}_prev"]
-    else:
-        rs.append(M.close_to_close_day(bars, d, name="utc_day"))
-        rs.append(M.close_to_close_day(bars, prev, name="utc_day_prev"))
-        r24 = M.rolling_24h_change(bars, pub)
-        rs.append(replace(r24, description=f"{r24.description} ({pub_desc})"))
-        rs.append(M.intraday_low_change(bars, d, name="intraday_low"))
-        rs.append(M.intraday_low_change(bars, prev, name="intraday_low_prev"))
         if n:
-            days = 7 if c.window == "1w" else n
-            rs.append(M.calendar_days_change(bars, d, days, name=f"calendar_days_{days}"))
-            rs.append(M.calendar_days_change(bars, prev, days, name=f"calendar_days_{days}_prev"))
-            sel = [f"calendar_days_{days}", f"calendar_days_{days}_prev"]
-        elif c.window == "24h":
-            sel = ["rolling_24h"]
-        elif c.window == "1d":
-            sel = ["utc_day", "utc_day_prev"]
-        else:
-            sel = ["utc_day", "utc_day_prev", "rolling_24h"]
+            return [f"trading_days_{n}", f"trading_days_{n}_prev", f"chart_days_{n}", f"chart_days_{n}_prev"]
+        return ["intraday_low", "intraday_low_prev"] if c.intraday else ["session", "session_prev"]
+    if n:
         if c.intraday:
-            sel = ["intraday_low", "intraday_low_prev"]
-        if c.earlier and c.window in (None, "1d"):
-            rs.append(_worst_prior_day(bars, d))
-            sel.append("worst_day_prior_7d")
-    return _levels(rs, sel, c) if level else (rs, sel)
+            return [f"low_{n}d"]
+        return [f"calendar_days_{n}", f"calendar_days_{n}_prev", f"snapshot_{n}d", f"snapshot_{n}d_prev"]
+    if c.intraday:
+        return ["intraday_low", "intraday_low_prev"]
+    sel = {"24h": ["rolling_24h"], "1d": ["utc_day", "utc_day_prev"]}.get(w or "", ["utc_day", "utc_day_prev",
+                                                                                   "rolling_24h"])
+    if c.earlier and w in (None, "1d"):
+        sel = [*sel, "worst_day_prior_7d"]
+    return sel
+
+
+def _claim_n(c: Claim, equity: bool) -> int | None:
+    n = window_days(c.window)
+    if c.window == "1w":
+        return 5 if equity else 7
+    return n
+
+
+def _asset_readings(ev: Evidence, bars: pd.DataFrame, snaps: pd.DataFrame, asset: str, c: Claim,
+                    d: dt.date) -> tuple[list[Reading], list[str]]:
+    """Every reading of the forensic catalogue for one asset, and the names the text's words select."""
+    equity = ev.universe.assets[asset].kind != "token" if asset in ev.universe.assets else False
+    n = _claim_n(c, equity)
+    kw = _forensic_args()
+    if equity:
+        rs = M.equity_catalogue(bars, d, n=n, **kw)
+        return rs, selected_names(c, True, n)
+    pub, pub_desc = publication_end(ev, d)
+    rs = M.crypto_catalogue(bars, d, snapshots=snaps, published_at=pub, n=n,
+                            hourly=bool(check_settings()["hourly_rolling_24h"]), **kw)
+    rs = [replace(r, description=f"{r.description} ({pub_desc})") if r.name == "rolling_24h" else r for r in rs]
+    sel = selected_names(c, False, n)
+    if "worst_day_prior_7d" in sel and not bars.empty:
+        rs.append(_worst_prior_day(bars, d))
+    if not snaps.empty and (c.window == "24h" or bars.empty) and not n:
+        # the morning snapshot of the next day closes the 24 h the text may mean; the only day reading when the
+        # store has no regular bars for those days
+        sel = [*(x for x in sel if any(r.name == x and r.value is not None for r in rs)), "snapshot_24h",
+               "snapshot_24h_next"]
+    return rs, sel
 
 
 def _worst_prior_day(bars: pd.DataFrame, d: dt.date) -> Reading:
@@ -176,36 +212,46 @@ def _worst_prior_day(bars: pd.DataFrame, d: dt.date) -> Reading:
     ok = [r for r in prior if r.value is not None]
     what = f"worst UTC day of the {lookback - 1} days before"
     if not ok:
-        return Reading("worst_day_prior_7d", None, "pct", what, reason=f"no daily closes in the {lookback - 1} days before")
+        return Reading("worst_day_prior_7d", None, "pct", what, reason=f"no daily closes in the {lookback - 1} days before",
+                       key="worst1d:prior")
     w = min(ok, key=lambda r: r.value)
-    return replace(w, name="worst_day_prior_7d", description=f"{what}: {w.description}")
+    return replace(w, name="worst_day_prior_7d", description=f"{what}: {w.description}", key="worst1d:prior")
 
 
-def _levels(rs: list[Reading], sel: list[str], c: Claim) -> tuple[list[Reading], list[str]]:
-    """Price levels at the end of the selected readings, and the intraday lows."""
-    lv: list[Reading] = []
-    lsel: list[str] = []
+def level_window(c: Claim, equity: bool = False) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """UTC span a level claim may refer to: the day and the day before (00:00 UTC of ``D - 1`` to 00:00 UTC after
+    ``D``), or the claim's n days."""
+    n = _claim_n(c, equity) or 2
+    return day_start(c.date - dt.timedelta(days=n - 1)), day_window(c.date)[1]
+
+
+def _levels(series: list[pd.DataFrame], rs: list[Reading], sel: list[str], c: Claim,
+            equity: bool) -> tuple[list[Reading], list[str]]:
+    """The closest price to the claimed level inside the claim's window (closes and provider snapshots; intraday
+    lows when the claim says so), plus the prices at the end of the selected readings for reference."""
+    t0, t1 = level_window(c, equity)
+    best: Reading | None = None
+    for f in series:
+        if f.empty:
+            continue
+        pts = M.series_points(f, equity=equity and not (f["interval"] == "snapshot").all())
+        src = str(f["source"].iloc[0]) if "source" in f.columns else None
+        r = M.closest_level(pts, t0, t1, abs(c.value), lows=c.intraday or c.threshold, key="level:closest",
+                            source=src)
+        if r.value is not None and (best is None or abs(r.value - abs(c.value)) < abs(best.value - abs(c.value))):
+            best = r
+    lv = [best] if best is not None else [Reading("closest_level", None, "USD", "price closest to the claimed level",
+                                                  reason="no prices inside the window", key="level:closest")]
     for r in rs:
         if r.name in sel and r.value is not None:
             lv.append(Reading(f"level_{r.name}", r.p1, "USD", f"price at the end of: {r.description}",
-                              end=r.end, p1=r.p1, source=r.source))
-            lsel.append(f"level_{r.name}")
-    for r in rs:
-        if r.name.startswith("intraday_low") and r.value is not None:
-            lv.append(Reading(f"level_{r.name}", r.p1, "USD", f"low of: {r.description}", end=r.end,
-                              p1=r.p1, source=r.source))
-            if c.window in (None, "1d") or c.intraday:
-                lsel.append(f"level_{r.name}")
-    if not lv:
-        lv.append(Reading("level", None, "USD", "price at the end of the selected window",
-                          reason="; ".join(sorted({r.reason for r in rs if r.reason}))[:300] or "no data"))
-        lsel = ["level"]
-    return lv, lsel
+                              end=r.end, p1=r.p1, source=r.source, key=f"level:{r.key}"))
+    return lv, ["closest_level"]
 
 
 def asset_readings(ev: Evidence, real: pd.DataFrame, asset: str, c: Claim,
                    level: bool = False) -> tuple[list[Reading], list[str]]:
-    """Readings of one asset's move (or level) over ``c``'s window, and the names its words select.
+    """Readings of one asset's move (or level) under every standard window, and the names its words select.
 
     Parameters
     ----------
@@ -216,7 +262,7 @@ def asset_readings(ev: Evidence, real: pd.DataFrame, asset: str, c: Claim,
     asset : str
     c : Claim
     level : bool
-        Price levels at the end of the windows instead of changes.
+        The price closest to the claimed level in the claim's window instead of changes.
 
     Returns
     -------
@@ -225,27 +271,45 @@ def asset_readings(ev: Evidence, real: pd.DataFrame, asset: str, c: Claim,
     Notes
     -----
     The regular bars come from the best source that reaches the window's end; provider snapshots (CoinGecko
-    morning snapshots), where stored, add their own 24 h readings.
+    morning snapshots), where stored, add their own readings (24 h, n days).
     """
     snap = real[real["interval"] == "snapshot"] if "interval" in real.columns else real.iloc[0:0]
     regular = real.drop(snap.index)
     bars = select_series(regular, list(ev.source_priority), keys=("asset",)) if not regular.empty else regular
-    readings, sel = _asset_readings(ev, bars, asset, c, c.date, level=level)
-    if not snap.empty and not level:
+    if not snap.empty:
         snap = select_series(snap, list(ev.source_priority), keys=("asset",))
-        sr = [M.snapshot_change(snap, c.date), M.snapshot_change(snap, c.date + dt.timedelta(days=1), name="snapshot_24h_next")]
-        readings = [*readings, *sr]
-        # the morning snapshot of the next day closes the 24 h the text may mean; it is a reading the words select
-        # for "24 hours", and the only one when the store has no regular bars for those days
-        if c.window == "24h" or regular.empty:
-            sel = [*([x for x in sel if any(r.name == x and r.value is not None for r in readings)]), "snapshot_24h", "snapshot_24h_next"]
+    readings, sel = _asset_readings(ev, bars, snap, asset, c, c.date)
+    if level:
+        equity = ev.universe.assets[asset].kind != "token" if asset in ev.universe.assets else False
+        return _levels([bars, snap], readings, sel, c, equity)
     return readings, sel
+
+
+def price_series(ev: Evidence, real: pd.DataFrame, equity: bool = False) -> tuple[tuple[pd.Timestamp, float], ...]:
+    """(time, close) of the asset's best regular series, else its provider snapshots — the chart of a verdict."""
+    if real.empty:
+        return ()
+    snap = real[real["interval"] == "snapshot"] if "interval" in real.columns else real.iloc[0:0]
+    regular = real.drop(snap.index)
+    f = regular if not regular.empty else snap
+    f = select_series(f, list(ev.source_priority), keys=("asset",))
+    pts = M.series_points(f, equity=equity and not regular.empty)
+    pts = pts[pts["close"].notna()]
+    if not pts.empty and (pts["step"] > pd.Timedelta(0)).any():
+        pts = pts[pts["step"] == pts["step"].max()]  # the coarsest regular bars: one point per day is enough
+    return tuple((t, float(c)) for t, c in zip(pts["close_ts"], pts["close"]))
 
 
 def measure_name(r: Reading) -> str:
     """Plain words for the measure of a reading, from its name."""
     n = r.name
-    for key, txt in (("level_intraday", "intraday low price"), ("level", "price level"),
+    for key, txt in (("closest_level", "closest price in the window"), ("lowest_in_window", "lowest price in the window"),
+                     ("lowest_since", "close against the lowest close since the date"),
+                     ("chart_days", "close-to-close, N-day chart (NYSE sessions)"), ("week_open", "since the week's open"),
+                     ("month_open", "since the month's open"), ("low_", "previous close → lowest low"),
+                     ("peak_trough", "peak to trough"), ("since_high", "since the recent high"),
+                     ("snapshot", "provider snapshot to snapshot"),
+                     ("level_intraday", "intraday low price"), ("level", "price level"),
                      ("intraday_low", "previous close → intraday low"), ("rolling_24h", "rolling 24 h change"),
                      ("trading_days", "close-to-close over NYSE trading days"),
                      ("calendar_days", "close-to-close over UTC days"), ("worst_day", "worst single UTC day"),
@@ -316,12 +380,16 @@ def sector_readings(c: Claim, ev: Evidence, caps: pd.DataFrame, members: list[st
             sc = M.sector_cap_change(caps, members, a, b)
             changes[name] = sc
             miss = f"; members without data: {', '.join(sc.missing)}" if sc.missing else ""
+            cov = (f"partial: {len(sc.members_used)} of {len(members)} members, missing {', '.join(sc.missing)}"
+                   if sc.missing else None)
             if level:
                 readings.append(Reading(f"members_sum_{name}", sc.end_usd, "USD", f"sum of member caps at end of {desc}{miss}",
-                                        a, b, sc.start_usd, sc.end_usd, None if sc.end_usd else "no member snapshots"))
+                                        a, b, sc.start_usd, sc.end_usd, None if sc.end_usd else "no member snapshots",
+                                        coverage=cov, key=f"cap:{name}"))
             else:
                 readings.append(Reading(f"members_sum_{name}", sc.change_pct, "pct", f"{desc}{miss}", a, b, sc.start_usd,
-                                        sc.end_usd, None if sc.change_pct is not None else "no member snapshots at both ends"))
+                                        sc.end_usd, None if sc.change_pct is not None else "no member snapshots at both ends",
+                                        coverage=cov, key=f"cap:{name}"))
         if not catf.empty:
             c0, c1 = _cat_at(catf, a), _cat_at(catf, b)
             if level:

@@ -16,11 +16,14 @@ import pandas as pd
 
 from selloff.analytics import measures as M
 from selloff.analytics.measures import Reading
+from selloff.check import kinds as K
 from selloff.check import model
+from selloff.check.forensics import Decision, apply_consistency, breadth_windows, decide
 from selloff.check.model import SIMULATED, Claim, Evidence, Verdict, check_settings
 from selloff.check.present import fmt_usd, fmt_value
+from selloff.check.words import window_phrase
 from selloff.check.readings import (asset_readings, claim_days, evidence_days, liquidation_windows, measure_name,
-                                    sector_readings)
+                                    price_series, sector_readings)
 from selloff.timeutil import day_start, day_window
 from selloff.universe import Universe
 
@@ -142,23 +145,6 @@ def _check_of(c: Claim, tol: dict[str, float], level: bool) -> Callable[[float],
     return (lambda v: _satisfies_level(c, v, tol)) if level else (lambda v: _satisfies_pct(c, v, tol))
 
 
-def _decide(c: Claim, readings: list[Reading], sel: list[str],
-            check: Callable[[float], bool]) -> tuple[str, Reading | None, str]:
-    avail = [r for name in sel for r in readings if r.name == name and r.value is not None]
-    if not avail:
-        reasons = sorted({r.reason for r in readings if r.name in sel and r.reason})
-        return "unverifiable", None, "; ".join(reasons) or "no data for the selected readings"
-    for r in avail:
-        if check(r.value):
-            others = [x.name for x in avail if x is not r and not check(x.value)]
-            note = f" (not by {', '.join(others)})" if others else ""
-            return "supported", r, f"supported by {r.name}{note}"
-    alt = [r.name for r in readings if r.name not in sel and r.value is not None and check(r.value)]
-    note = f"; a reading the text does not select would fit: {', '.join(alt)}" if alt else ""
-    closest = min(avail, key=lambda r: abs(r.value - c.value))
-    return "contradicted", closest, f"no selected reading fits ({', '.join(f'{r.name} {r.value:+.2f}' for r in avail)}){note}"
-
-
 def _unverifiable(c: Claim, missing: list[str], reason: str, ids: Iterable[str], tol: dict[str, float],
                   equity: bool = False) -> Verdict:
     cmd = fetch_command(ids, *claim_days(c, equity)) if c.date else None
@@ -167,11 +153,27 @@ def _unverifiable(c: Claim, missing: list[str], reason: str, ids: Iterable[str],
 
 
 def _decided(c: Claim, tol: dict[str, float], status: str, readings: list[Reading], sel: list[str],
-             used: Reading | None, reason: str, measure: str | None = None) -> Verdict:
+             used: Reading | None, reason: str, measure: str | None = None, matches: tuple[Reading, ...] = (),
+             coverage: str | None = None) -> Verdict:
     return Verdict(claim=c, status=status, readings=tuple(readings), selected=tuple(sel), used=used,
                    data_value=used.value if used else None, window=used.description if used else "",
                    measure=measure or (measure_name(used) if used else ""), tolerance=_qual_rule(c, tol),
-                   reason=reason)
+                   reason=reason, matches=matches, coverage=coverage)
+
+
+def _limit() -> int:
+    return int(check_settings()["max_window_matches"])
+
+
+def _from_decision(c: Claim, tol: dict[str, float], d: Decision, readings: list[Reading], sel: list[str],
+                   ids: Iterable[str], prefix: str, what_missing: str, measure: str | None = None,
+                   equity: bool = False) -> Verdict:
+    if d.status == "unverifiable":
+        return replace(_unverifiable(c, [what_missing], d.reason, ids, tol, equity), readings=tuple(readings),
+                       selected=tuple(sel), used=d.used, data_value=d.used.value if d.used else None,
+                       coverage=d.coverage)
+    return _decided(c, tol, d.status, readings, sel, d.used, f"{prefix}{fmt_value(d.used.value, d.used.unit)} — "
+                    f"{d.reason}", measure=measure, matches=d.matches, coverage=d.coverage)
 
 
 # ------------------------------------------------------------------------------------------------ metrics
@@ -187,11 +189,31 @@ def _verify_asset(c: Claim, ev: Evidence, tol: dict[str, float], frames: Frames)
         why = "only simulated data for these days" if not sim.empty else f"no bars for {asset} {lo}..{hi}"
         return _unverifiable(c, [f"bars {asset} {lo}..{hi}"], why, [asset], tol, eq)
     readings, sel = asset_readings(ev, real, asset, c, level)
-    status, used, why = _decide(c, readings, sel, _check_of(c, tol, level))
-    if status == "unverifiable":
-        return replace(_unverifiable(c, [f"bars {asset} for the selected readings"], why, [asset], tol, eq),
-                       readings=tuple(readings), selected=tuple(sel))
-    return _decided(c, tol, status, readings, sel, used, f"{asset}: {fmt_value(used.value, used.unit)} — {why}")
+    d = decide(c, readings, sel, _check_of(c, tol, level), limit=_limit())
+    v = _from_decision(c, tol, d, readings, sel, [asset], f"{asset}: ", f"bars {asset} for the selected readings",
+                       equity=eq)
+    return replace(v, series=price_series(ev, real, eq))
+
+
+def _verify_kind(c: Claim, ev: Evidence, tol: dict[str, float], frames: Frames) -> Verdict:
+    """Thresholds, "lowest since", stabilisation, volume and dominance (:mod:`selloff.check.kinds`)."""
+    members = [m for s in c.subjects for m in (ev.universe.sectors[s].members if s in ev.universe.sectors else [s])]
+    cmd = fetch_command(members, *claim_days(c)) if c.date else None
+    if c.metric == "stabilisation":
+        return K.verify_stabilisation(c, ev, lambda t, cl, ids: _rows_around(frames, t, cl, ids), members, cmd)
+    if c.metric in ("volume", "dominance"):
+        real, _ = _rows_around(frames, "market_caps", c, None if c.metric == "dominance" else c.subjects)
+        caps = _best_source_per_asset(real, ev.source_priority)
+        if c.metric == "volume":
+            return K.verify_volume(c, ev, caps, _check_of(c, tol, True), _qual_rule(c, tol), cmd)
+        return K.verify_dominance(c, ev, caps, cmd)
+    real, sim = _rows_around(frames, "bars", c, c.subjects[:1])
+    if real.empty:
+        why = "only simulated data for these days" if not sim.empty else f"no bars for {c.subjects[0]}"
+        return _unverifiable(c, [f"bars {c.subjects[0]}"], why, c.subjects[:1], tol)
+    if c.metric == "lowest_since":
+        return K.verify_lowest_since(c, ev, real, cmd)
+    return K.verify_threshold(c, ev, real, cmd)
 
 
 def _verify_breadth(c: Claim, ev: Evidence, tol: dict[str, float], frames: Frames) -> Verdict:
@@ -227,8 +249,23 @@ def _verify_breadth(c: Claim, ev: Evidence, tol: dict[str, float], frames: Frame
                                      f"{unknown} without data could decide it", missing or c.subjects, tol),
                        readings=tuple(all_readings), selected=tuple(sel_all))
     supported = ok / total >= need - 1e-9
+    if not supported and not unknown:
+        # the text's window fails: is there one standard window over which enough of them fell?
+        per_asset = {a: [r for r in all_readings if r.name.startswith(f"{a}:")] for a in chosen}
+        wins = breadth_windows(per_asset, lambda v: _satisfies_pct(c, v, tol), need, total)
+        if wins:
+            key, n_ok, picked = wins[0]
+            found = ", ".join(f"{a} {r.value:+.1f} % ({r.name.split(':', 1)[1]})" for a, r in picked.items())
+            w = Reading("breadth", 100.0 * n_ok / total, "pct", f"share of named assets satisfying the move over {key}",
+                        key=key)
+            reason = (f"only {ok}/{total} satisfy on the text's window ({detail}); {n_ok}/{total} over another "
+                      f"window ({found}) — the text's window is probably wrong")
+            return replace(_decided(c, tol, "window_mismatch", all_readings, sel_all, used, reason,
+                                    measure="breadth (share satisfying the move)",
+                                    matches=(w, *picked.values())),
+                           window="per asset: its selected readings", tolerance=rule)
     reason = f"{ok}/{total} satisfy: {detail}" if supported else \
-        f"only {ok}/{total} satisfy on their selected readings ({detail})"
+        f"only {ok}/{total} satisfy on their selected readings ({detail}); no other standard window reaches {need:.0%}"
     return replace(_decided(c, tol, "supported" if supported else "contradicted", all_readings, sel_all, used, reason,
                             measure="breadth (share satisfying the move)"),
                    window="per asset: its selected readings", tolerance=rule)
@@ -256,7 +293,8 @@ def _verify_sector(c: Claim, ev: Evidence, tol: dict[str, float], frames: Frames
         why = ("only simulated data for these days" if not sim.empty
                else f"no market caps for {', '.join(members)} {lo}..{hi}")
         return _unverifiable(c, [f"market_caps {', '.join(members)}"], why, members, tol)
-    status, used, why = _decide(c, readings, sel_names, _check_of(c, tol, level))
+    d = decide(c, readings, sel_names, _check_of(c, tol, level), lower_bound_ok=level, limit=_limit())
+    status, used, why = d.status, d.used, d.reason
     conflicts_reason = ""
     if not level and c.direction == "down":
         # the bound: a cap-weighted sum cannot fall more than its worst member
@@ -272,12 +310,15 @@ def _verify_sector(c: Claim, ev: Evidence, tol: dict[str, float], frames: Frames
                                     f"inconsistent")
                 break
     if status == "unverifiable" and not conflicts_reason:
-        return replace(_unverifiable(c, [f"market_caps {sid}"], why, members, tol), readings=tuple(readings),
-                       selected=tuple(sel_names))
+        missing = sorted({m for sc in changes.values() for m in sc.missing})
+        return replace(_unverifiable(c, [f"market_caps {m}" for m in missing] or [f"market_caps {sid}"], why,
+                                     missing or members, tol),
+                       readings=tuple(readings), selected=tuple(sel_names), used=used,
+                       data_value=used.value if used else None, coverage=d.coverage)
     final = "inconsistent" if conflicts_reason and status != "contradicted" else status
     reason = conflicts_reason + ("; " if conflicts_reason else "") + (
         f"{fmt_value(used.value, used.unit)} — {why}" if used is not None else why)
-    return _decided(c, tol, final, readings, sel_names, used, reason)
+    return _decided(c, tol, final, readings, sel_names, used, reason, matches=d.matches, coverage=d.coverage)
 
 
 def _verify_liquidations(c: Claim, ev: Evidence, tol: dict[str, float], frames: Frames) -> Verdict:
@@ -295,27 +336,23 @@ def _verify_liquidations(c: Claim, ev: Evidence, tol: dict[str, float], frames: 
         return _unverifiable(c, [f"derivatives (liquidations) {lo}..{hi}"], why, ids, tol)
     real = _best_source_per_asset(real, ev.source_priority)
     wins, sel = liquidation_windows(c, ev)
-    readings, partial = [], {}
+    readings = []
     for name, a, b, desc in wins:
         lt = M.liquidation_total(real, a, b, assets=list(c.subjects) or None)
-        partial[name] = lt.partial
         cov = f"; coverage: {'; '.join(lt.coverage)}" if lt.coverage else ""
         readings.append(Reading(name, lt.total_usd, "USD", f"liquidations (long+short) {desc}, "
                                 f"{len(lt.assets)} assets{cov}", a, b, p1=lt.total_usd,
-                                reason=None if lt.total_usd is not None else "no liquidation rows in the window"))
-    status, used, why = _decide(c, readings, sel, _check_of(c, tol, level=True))
-    if used is not None and partial.get(used.name):
-        lower = used.value
-        if status == "contradicted" and lower < abs(c.value):
-            status, why = "unverifiable", (f"partial coverage: {fmt_usd(lower)} is only a lower bound; "
-                                           "the full total cannot be checked")
-        elif status == "supported" and c.qualifier != "more_than":
-            status, why = "unverifiable", f"partial coverage: lower bound {fmt_usd(lower)} fits, the full total is unknown"
-    if status == "unverifiable":
-        return replace(_unverifiable(c, ["full-coverage liquidation data"], why, ids, tol), readings=tuple(readings),
-                       selected=tuple(sel), used=used, data_value=used.value if used else None)
-    return _decided(c, tol, status, readings, sel, used, f"{fmt_usd(used.value)} — {why}",
-                    measure="liquidation total (long + short)")
+                                reason=None if lt.total_usd is not None else "no liquidation rows in the window",
+                                coverage=("partial: " + "; ".join(lt.coverage)) if lt.partial else None,
+                                key=name.replace("liq_", "liq:")))
+    # a partial total is a lower bound: it decides only when the bound alone settles the claim
+    d = decide(c, readings, sel, _check_of(c, tol, level=True), lower_bound_ok=True, limit=_limit())
+    if d.status == "unverifiable":
+        return replace(_unverifiable(c, ["full-coverage liquidation data"], d.reason, ids, tol),
+                       readings=tuple(readings), selected=tuple(sel), used=d.used,
+                       data_value=d.used.value if d.used else None, coverage=d.coverage)
+    return _decided(c, tol, d.status, readings, sel, d.used, f"{fmt_usd(d.used.value)} — {d.reason}",
+                    measure="liquidation total (long + short)", matches=d.matches, coverage=d.coverage)
 
 
 def _verify_event(c: Claim, tol: dict[str, float], frames: Frames) -> Verdict:
@@ -401,6 +438,8 @@ def verify_claims(claims: list[Claim], evidence: Evidence, *, tolerances: dict[s
         elif c.date is None:
             v = Verdict(claim=c, status="unverifiable", reason="no date for the claim: pass --date (publication date)",
                         missing=("date",), tolerance=_qual_rule(c, tol))
+        elif c.metric in ("lowest_since", "stabilisation", "volume", "dominance") or c.threshold:
+            v = _verify_kind(c, evidence, tol, frames)
         elif c.metric in ("price_change", "price_level"):
             v = _verify_asset(c, evidence, tol, frames)
         elif c.metric == "breadth":
@@ -420,5 +459,12 @@ def verify_claims(claims: list[Claim], evidence: Evidence, *, tolerances: dict[s
             v = replace(v, status=status, reason=f"{r}. {v.reason}" if v.reason else r,
                         conflicts=tuple(dict.fromkeys(v.conflicts + ids)))
         out.append(v)
-    return out
+    return apply_consistency(out, lambda c: _asset_kind(c, evidence.universe), lambda c: _check_of(c, tol, False),
+                             window_phrase)
 
+
+def _asset_kind(c: Claim, universe: Universe) -> str | None:
+    """``"equity"`` or ``"crypto"`` for a single-asset claim (the kinds whose windows are compared)."""
+    if c.subject_kind != "asset" or len(c.subjects) != 1 or c.subjects[0] not in universe.assets:
+        return None
+    return "crypto" if universe.assets[c.subjects[0]].kind == "token" else "equity"

@@ -8,7 +8,11 @@ import sys
 
 from selloff.cli import analysis, check, export, fetch, imports  # noqa: F401  (each module registers its commands)
 from selloff.cli import liquidations  # noqa: F401,E402  (selloff liquidations, selloff cascade)
+from selloff.cli import watch  # noqa: F401  (selloff watch, selloff alerts)
+from selloff.cli import serve  # noqa: F401  (selloff serve)
+from selloff.cli import market  # noqa: F401,E402  (today)
 from selloff.cli.app import app, record_app
+from selloff.cli import stress  # noqa: F401,E402  (selloff stress)
 
 __all__ = ["app", "main", "record_app"]
 

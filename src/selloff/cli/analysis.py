@@ -59,8 +59,9 @@ def scan(
     breadth: Annotated[Optional[float], typer.Option("--breadth", help="Breadth threshold, share of members 0..1.")] = None,
     vol: Annotated[Optional[str], typer.Option("--vol", help="Sigma that scales a move: ewma or garch (default from config).")] = None,
     store: StoreOpt = None, universe: UniverseOpt = None, as_json: JsonOpt = False,
+    all_sectors: Annotated[bool, typer.Option("--all", help="Every sector at once, ranked by sigma-scaled move x breadth.")] = False,
 ) -> None:
-    """List collective sell-off episodes of a sector over any period."""
+    """List collective sell-off episodes of a sector (or, with --all, of every sector) over any period."""
     from selloff import api
     from selloff.pipeline.params import detect_params
     from selloff.timeutil import parse_date
@@ -72,6 +73,11 @@ def scan(
         raise SelloffError(f"--since {s.date()} is after --until {t.date()}; swap them")
     overrides = {k: v for k, v in (("z_threshold", z), ("move_threshold_pct", move), ("breadth_threshold", breadth), ("vol_method", vol)) if v is not None}
     params = detect_params(overrides)  # a bad --z/--vol is a ConfigError (exit 2) before the store opens
+    if all_sectors:
+        from selloff.cli.market import print_market_scan
+
+        print_market_scan(api.scan_all(store_file(store), universe=u, since=s, until=t, params=params), as_json)
+        return
     df = api.scan(store_file(store), u, sector, s, t, params).to_frame()
     print_df(df, f"Sell-off episodes in {sector}", as_json, sim_caption(df.attrs.get("simulated", False)))
 

@@ -33,61 +33,88 @@ def check(
     file: str = typer.Argument(..., help="News text file (UTF-8), or '-' for stdin."),
     date: Optional[str] = typer.Option(None, "--date", help="Publication date YYYY-MM-DD or ISO time "
                                        "(default: a date in the file name)."),
-    lang: Optional[str] = typer.Option(None, "--lang", help="Text language: de or en (default: detected)."),
+    lang: Optional[str] = typer.Option(None, "--lang", help="Output language: en or de (default: the text's)."),
+    text_lang: Optional[str] = typer.Option(None, "--text-lang", help="Text language: de or en (default: detected)."),
     store: Optional[str] = typer.Option(None, "--store", help="DuckDB store (default: the user data dir)."),
-    json: bool = typer.Option(False, "--json", help="Print the verdicts as JSON."),
+    json: bool = typer.Option(False, "--json", help="Print the verdicts as JSON (every reading)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also print every reading of each claim."),
     html_out: Optional[str] = typer.Option(None, "--html-out", help="Write the annotated text as HTML here."),
     universe: Optional[list[str]] = typer.Option(None, "--universe", help="Extra universe TOML file(s)."),
 ) -> None:
     """Extract the numeric claims of a news text and verify each against market data in the store."""
     from selloff import api
+    from selloff.check.words import LANGS
     from selloff.pipeline.check import date_from_name
     from selloff.universe import load_universe
 
+    if lang is not None and lang not in LANGS:
+        raise ConfigError(f"--lang {lang!r} is not supported; use en or de")
     text = _read_text(file)
     when = date if (date and "T" in date) else date_from_name(file, date)
     uni = load_universe(*(universe or []))
     path = api.store_path(store)
-    run = api.check(path if path.exists() else None, text, uni, date=when, lang=lang)
+    run = api.check(path if path.exists() else None, text, uni, date=when, lang=text_lang)
+    out_lang = lang or run.lang
     if html_out:
         from selloff.check import render_claims_html
 
         try:
-            Path(html_out).write_text(render_claims_html(text, list(run.claims), list(run.verdicts)), encoding="utf-8")
+            Path(html_out).write_text(render_claims_html(text, list(run.claims), list(run.verdicts), lang=out_lang),
+                                      encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"cannot write --html-out {html_out} ({exc.strerror}); pass a writable path") from None
     if json:
         from selloff.check import verdict_to_dict
 
-        typer.echo(_json.dumps([verdict_to_dict(v) for v in run.verdicts], ensure_ascii=False, indent=2, default=str))
+        typer.echo(_json.dumps([verdict_to_dict(v, out_lang) for v in run.verdicts], ensure_ascii=False, indent=2,
+                               default=str))
         return
-    _print(run)
+    _print(run, out_lang, verbose)
 
 
-def _print(run) -> None:
+def _claim_cell(v, market: str) -> str:
+    c = v.claim
+    return f"{', '.join(c.subjects) or market}: {c.text}"
+
+
+def _print(run, lang: str, verbose: bool) -> None:
+    """One row per claim (claim, verdict in words, what the data say), fitting the terminal (80 columns and up);
+    ``verbose`` adds the readings of each claim's windows."""
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    from selloff.check import readings_table, verdicts_table
+    from selloff.check import data_sentence, readings_table, status_word
+    from selloff.check.words import HEADERS
 
-    table = Table(title=f"Claim check ({len(run.claims)} claims, date {run.ref_date or 'unknown'})", show_lines=True)
-    for col in ("id", "status", "subject", "claimed", "data", "window / measure", "reason"):
-        table.add_column(col, overflow="fold")
-    for r in verdicts_table(list(run.verdicts)).to_dict("records"):
-        table.add_row(r["id"], f"[{COLOURS.get(r['status'], 'white')}]{escape(r['status'])}[/]", escape(r["subject"]),
-                      escape(f"{r['metric']} {r['claimed']} ({r['claim_window']})"), escape(r["data_value"]),
-                      escape(f"{r['window_used']} · {r['measure']}"),
-                      escape(r["reason"] + (f"\n{r['fetch']}" if r["fetch"] else "")))
+    h = HEADERS[lang]
     console = Console()
+    table = Table(title=f"{h['title']} ({len(run.claims)} {h['claims']}, {h['date']} {run.ref_date or h['unknown']})",
+                  show_lines=True, expand=True)
+    table.add_column("#", no_wrap=True, width=3)
+    table.add_column(h["claim"], ratio=3, overflow="fold")
+    table.add_column(h["verdict"], width=15, overflow="fold")
+    table.add_column(h["data"], ratio=6, overflow="fold")
+    for v in run.verdicts:
+        table.add_row(v.claim.id, escape(_claim_cell(v, h['market'])),
+                      f"[{COLOURS.get(v.status, 'white')}]{escape(status_word(v.status, lang))}[/]",
+                      escape(data_sentence(v, lang)))
     console.print(table)
-    rt = readings_table(list(run.verdicts))
-    if not rt.empty:
-        t2 = Table(title="Readings of each claim's window (✓ = selected by the text's words, ★ = used for the verdict)")
-        for col in ("id", "reading", "value", "", "description / note", "source"):
-            t2.add_column(col, overflow="fold")
-        for r in rt.to_dict("records"):
-            mark = ("★" if r["used"] else "") + ("✓" if r["selected"] else "")
-            t2.add_row(r["id"], escape(r["reading"]), escape(r["value"]), mark,
-                       escape(r["description"] + (f" — {r['note']}" if r["note"] else "")), escape(r["source"]))
-        console.print(t2)
+    if not verbose:
+        return
+    rt = readings_table(list(run.verdicts), lang)
+    if rt.empty:
+        return
+    role = {"used": h["used"], "match": h["match"], "words": h["words"], "": ""}
+    t2 = Table(title=h["readings"], expand=True)
+    t2.add_column("#", no_wrap=True, width=3)
+    t2.add_column("reading", ratio=2, overflow="fold")
+    t2.add_column(h["window"], ratio=4, overflow="fold")
+    t2.add_column(h["value"], ratio=2, overflow="fold")
+    t2.add_column(h["role"], ratio=2, overflow="fold")
+    t2.add_column(h["source"], ratio=2, overflow="fold")
+    for r in rt.to_dict("records"):
+        val = r["value"] + (f" ({r['coverage']})" if r["coverage"] else "") + (f" — {r['note']}" if r["note"] else "")
+        t2.add_row(r["id"], escape(r["reading"]), escape(r["window"]), escape(val), escape(role[r["role"]]),
+                   escape(r["source"]))
+    console.print(t2)

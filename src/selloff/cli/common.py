@@ -24,6 +24,10 @@ SectorOpt = Annotated[str, typer.Option("--sector", help="Sector id from the uni
 DateOpt = Annotated[str, typer.Option("--date", help="The day (UTC, YYYY-MM-DD).")]
 OutOpt = Annotated[Path, typer.Option("--out", help="Output directory.")]
 LangOpt = Annotated[str, typer.Option("--lang", help="en, de or all.")]
+EngineOpt = Annotated[Optional[str], typer.Option("--engine", help="local or dask (default: [compute] engine); "
+                                                 "the same result on either.")]
+SchedulerOpt = Annotated[Optional[str], typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 "
+                                                     "(default: a LocalCluster; needs --engine dask).")]
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="Config TOML merged over the defaults and the user's config.toml.")]
 
 

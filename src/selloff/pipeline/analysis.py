@@ -20,6 +20,9 @@ __all__ = ["ScanResult", "analyse", "day_assets", "day_panel", "explain", "scan"
 
 SCAN_COLUMNS = ["sector", "start", "end", "trough", "depth_pct", "worst_day", "worst_day_pct", "worst_day_z",
                 "max_breadth", "days"]
+EXTRA_COLUMNS = ["kind", "life_end", "end_reason", "move_pct", "move_z", "score", "next_low", "next_low_pct",
+                 "worst_24h_pct", "worst_24h_end", "intraday_low_pct", "intraday_low_ts"]
+"""Bounded life, slides and intraday figures (issue 13), after the original columns."""
 
 
 @dataclass(frozen=True)
@@ -39,9 +42,10 @@ class ScanResult:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per episode (rounded for display); ``attrs`` carry simulated, sources and vol_method."""
-        df = pd.DataFrame([e.as_dict() for e in self.episodes], columns=[*SCAN_COLUMNS, "breadth_path", "params"])
+        df = pd.DataFrame([e.as_dict() for e in self.episodes], columns=[*SCAN_COLUMNS, *EXTRA_COLUMNS, "breadth_path", "params"])
         df = df.drop(columns=["breadth_path", "params"])
-        for c, nd in (("depth_pct", 2), ("worst_day_pct", 2), ("worst_day_z", 2), ("max_breadth", 3)):
+        for c, nd in (("depth_pct", 2), ("worst_day_pct", 2), ("worst_day_z", 2), ("max_breadth", 3), ("move_pct", 2),
+                      ("move_z", 2), ("score", 3), ("next_low_pct", 2), ("worst_24h_pct", 2), ("intraday_low_pct", 2)):
             df[c] = df[c].round(nd)
         df.attrs.update(simulated=self.simulated, sources=self.sources, vol_method=self.params.vol_method)
         return df
@@ -53,11 +57,6 @@ class ScanResult:
                 "until": None if self.until is None else self.until.date().isoformat(), "simulated": self.simulated,
                 "sources": self.sources, "vol_method": self.params.vol_method,
                 "episodes": json.loads(self.to_frame().to_json(orient="records", date_format="iso"))}
-
-
-def _warmup_days(p: detect.DetectParams) -> int:
-    """History before ``since`` the sigma of the first days needs (GARCH: its estimation window)."""
-    return (p.vol_window_days if p.vol_method == "ewma" else p.garch_window_days + p.garch_min_obs) + 5
 
 
 def scan_panel(panel: Panel, universe: Universe, sector: str, since: pd.Timestamp | None, until: pd.Timestamp | None,
@@ -74,20 +73,21 @@ def scan_panel(panel: Panel, universe: Universe, sector: str, since: pd.Timestam
 
 def scan(store: Store, universe: Universe, sector: str = "ai-crypto", since: object = None, until: object = None,
          params: detect.DetectParams | None = None) -> ScanResult:
-    """Collective sell-off episodes of ``sector`` between ``since`` and ``until`` (UTC days, inclusive).
+    """Collective sell-off episodes of ``sector`` starting between ``since`` and ``until`` (UTC days, inclusive).
 
-    Reads daily bars and market caps once; the sigma that scales the first days is computed on history before
-    ``since`` (the warm-up is loaded here, not asked of the user).
+    The one-sector case of :func:`selloff.pipeline.market.scan_sectors`: the whole stored history is read (one
+    pass), so the sigma of a day comes from every day before it and the episodes on a day do not depend on
+    ``since``/``until``.
     """
+    from selloff.pipeline.market import scan_sectors
+
     s = universe.sector(sector)
-    p = params or P.detect_params()
-    d0, d1 = parse_date(since, "since"), parse_date(until, "until")
-    if d0 is not None and d1 is not None and d0 > d1:
-        raise DataError(f"since {d0.date()} is after until {d1.date()}; swap them")
-    start = None if d0 is None else day_start(d0) - pd.Timedelta(days=_warmup_days(p))
-    panel = load_panel(store, universe, list(s.members), start, None if d1 is None else end_of_day(d1),
-                       tables=("bars", "market_caps"), intervals=("1d",))
-    return scan_panel(panel, universe, s.id, d0, d1, p)
+    res = scan_sectors(store, universe, [s.id], since, until, params or P.detect_params())
+    if not res.sectors:
+        raise DataError(f"no daily bars for the members of sector {s.id} ({', '.join(s.members)}); "
+                        f"run `selloff demo` or `selloff fetch --assets {','.join(s.members)}`")
+    eps = tuple(sorted(res.episodes, key=lambda e: e.start))
+    return ScanResult(s.id, res.since, res.until, eps, res.params, res.simulated, res.sources)
 
 
 def day_assets(universe: Universe, sector: str) -> list[str]:

@@ -94,6 +94,40 @@ def calib_params():
                        holdout_share=float(c["holdout_share"]), floor_usd=float(c["floor_usd"]), min_days=int(c["min_days"]))
 
 
+def stress_params(**overrides):
+    """``[stress]`` (with ``[attribution]``'s market factor and equity basket and ``[cascade]``'s maintenance-margin
+    rate, the one the margin-call distance shares with the cascade model) as typed parameters; keyword
+    overrides (``paths``, ``seed``, ``method``) that are not None win."""
+    from selloff.analytics.stress.params import StressParams
+
+    s, att = defaults("stress"), defaults("attribution")
+    p = StressParams(
+        method=str(s["method"]), paths=int(s["paths"]), seed=int(s["seed"]), block_paths=int(s["block_paths"]),
+        batch_paths=int(s["batch_paths"]), workers=int(s["workers"]), max_memory_mb=float(s["max_memory_mb"]),
+        levels=tuple(float(x) for x in s["levels"]), risk_horizons=tuple(int(x) for x in s["risk_horizons_days"]),
+        euler_level=float(s["euler_level"]), ci_level=float(s["ci_level"]),
+        asset_sample_paths=int(s["asset_sample_paths"]), history_days=int(s["history_days"]),
+        min_obs=int(s["min_obs"]), short_history_rows=int(s["short_history_rows"]), min_coverage=float(s["min_coverage"]), asymmetric=bool(s["asymmetric"]),
+        mean=str(s["mean"]), float32=bool(s["float32"]), band_level=float(s["band_level"]), extrapolation_sigma=float(s["extrapolation_sigma"]),
+        mmr=float(defaults("cascade")["mmr"]), factors=tuple(s["factors"]), market_factor=str(att["market_factor"]),
+        equity_basket=tuple(att["equity_basket"]), backtest_window=int(s["backtest_window"]),
+        backtest_refit_days=int(s["backtest_refit_days"]), traffic_light_days=int(s["traffic_light_days"]),
+        traffic_light_level=float(s["traffic_light_level"]),
+        traffic_light_yellow_prob=float(s["traffic_light_yellow_prob"]), traffic_light_red_prob=float(s["traffic_light_red_prob"]), multinomial_levels=int(s["multinomial_levels"]),
+        test_size=float(s["test_size"]))
+    engine = compute_engine(overrides.pop("engine", None), overrides.pop("scheduler", None))
+    return p.with_overrides(engine=engine, **overrides)
+
+
+def compute_engine(name: str | None = None, scheduler: str | None = None):
+    """``[compute]`` as a :class:`selloff.compute.Engine`; ``name``/``scheduler`` (``--engine``/``--scheduler``)
+    override it when not None."""
+    from selloff.compute import Engine
+
+    c = defaults("compute")
+    return Engine(name or str(c["engine"]), scheduler or (str(c["scheduler"]) or None), int(c["dask_workers"]))
+
+
 def intraday_params():
     """``[intraday]``: how hourly bars are built from minute bars, and the staleness of a price at an instant."""
     from selloff.pipeline.intraday import IntradayParams

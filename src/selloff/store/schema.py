@@ -144,14 +144,56 @@ TABLES: dict[str, Table] = {
         Table(
             "alerts",
             (
-                Column("ts", TS, False),
+                Column("fingerprint", "VARCHAR", False),
+                Column("starts_at", TS, False),
+                Column("id", "VARCHAR", False),
+                Column("rule", "VARCHAR", False),
                 Column("kind", "VARCHAR", False),
-                Column("subject", "VARCHAR", False),
-                Column("message", "VARCHAR", False),
-                Column("value", "DOUBLE"),
+                Column("sector", "VARCHAR"),
+                Column("asset", "VARCHAR"),
+                Column("severity", "VARCHAR", False),
+                Column("status", "VARCHAR", False),
+                Column("ends_at", TS),
+                Column("updated_at", TS, False),
+                Column("summary_en", "VARCHAR", False),
+                Column("summary_de", "VARCHAR", False),
+                Column("values_json", "VARCHAR", False),
+                Column("inhibited_by", "VARCHAR"),
                 Column("source", "VARCHAR"),
             ),
-            key=("ts", "kind", "subject"),
+            key=("fingerprint", "starts_at"),
+            required=("id", "rule", "kind", "severity", "status", "updated_at", "summary_en", "summary_de",
+                      "values_json"),
+        ),
+        Table(
+            "alert_deliveries",
+            (
+                Column("alert_id", "VARCHAR", False),
+                Column("event", "VARCHAR", False),
+                Column("sink", "VARCHAR", False),
+                Column("status", "VARCHAR", False),
+                Column("attempts", "BIGINT"),
+                Column("message_id", "VARCHAR"),
+                Column("last_attempt_at", TS),
+                Column("delivered_at", TS),
+                Column("last_error", "VARCHAR"),
+            ),
+            key=("alert_id", "event", "sink"),
+            non_negative=("attempts",),
+            required=("status",),
+        ),
+        Table(
+            "watch_state",
+            (
+                Column("fingerprint", "VARCHAR", False),
+                Column("rule", "VARCHAR", False),
+                Column("state", "VARCHAR", False),
+                Column("since", TS),
+                Column("last_resolved_at", TS),
+                Column("evaluated_at", TS, False),
+            ),
+            key=("fingerprint",),
+            required=("rule", "state", "evaluated_at"),
         ),
     )
 }
@@ -162,12 +204,28 @@ def _create_sql(t: Table) -> str:
     return f"CREATE TABLE {t.name} (\n  {cols},\n  PRIMARY KEY ({', '.join(t.key)})\n)"
 
 
+_V1_ALERTS = """CREATE TABLE alerts (
+  ts TIMESTAMPTZ NOT NULL,
+  kind VARCHAR NOT NULL,
+  subject VARCHAR NOT NULL,
+  message VARCHAR NOT NULL,
+  value DOUBLE,
+  source VARCHAR,
+  PRIMARY KEY (ts, kind, subject)
+)"""
+"""The placeholder alerts table of schema 1 (never written); migration 2 replaces it."""
+WATCH_TABLES = ("alerts", "alert_deliveries", "watch_state")
+"""The tables of ``selloff watch`` (schema 2): alert episodes, their deliveries per sink, the rule engine's state."""
+ALERTS_SCHEMA = 2
+"""The first schema version that holds :data:`WATCH_TABLES`."""
+
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (
         1,
         "initial schema",
-        [_create_sql(t) for t in TABLES.values()]
+        [_create_sql(t) for t in TABLES.values() if t.name not in WATCH_TABLES]
         + [
+            _V1_ALERTS,
             "CREATE SEQUENCE fetch_log_id START 1",
             """CREATE TABLE fetch_log (
   id BIGINT PRIMARY KEY DEFAULT nextval('fetch_log_id'),
@@ -184,6 +242,11 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
   error VARCHAR
 )""",
         ],
+    ),
+    (
+        ALERTS_SCHEMA,
+        "watch: alerts keyed by fingerprint and start, deliveries per sink, rule-engine state",
+        ["DROP TABLE alerts"] + [_create_sql(TABLES[name]) for name in WATCH_TABLES],
     ),
 ]
 

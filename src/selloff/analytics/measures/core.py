@@ -1,4 +1,5 @@
-"""Pure measurements the claim checker needs: an asset's move or level over a window under several readings,
+"""Pure measurements the claim checker needs (the named readings of one day; the forensic catalogue of every
+standard window lives in :mod:`selloff.analytics.measures.windows`): an asset's move or level over a window under several readings,
 a sector's market-cap change, and a liquidation total.
 
 Frames in, numbers out: every function takes long frames as stored (see ``docs/CONVENTIONS.md``) for **one
@@ -50,6 +51,13 @@ __all__ = [
     "sector_cap_change",
     "trading_days_change",
     "SESSION_CONVENTIONS",
+    "DEFAULT_STALENESS",
+    "crypto_points",
+    "equity_sessions",
+    "missing_reading",
+    "one_source",
+    "price_at",
+    "snapshot_change",
 ]
 
 _STEP = {"1m": "1min", "5m": "5min", "15m": "15min", "1h": "1h", "4h": "4h", "1d": "1D"}
@@ -80,6 +88,13 @@ class Reading:
         Why ``value`` is ``None``.
     source : str or None
         Data source of the prices.
+    coverage : str or None
+        ``None`` when the reading covers everything it sums or counts; otherwise what is missing
+        (e.g. ``"partial: 5 of 13 members, missing ICP, RENDER, ..."``) — such a value is a bound, not a value.
+    key : str or None
+        The window in source-independent terms (``"1d:D"``, ``"7d:D-1"``, ``"5c:D-1"``, ...) so that readings of
+        the same window from different price series (daily bars, provider snapshots) can be compared; see
+        :mod:`selloff.analytics.measures.windows`.
     """
 
     name: str
@@ -92,6 +107,8 @@ class Reading:
     p1: float | None = None
     reason: str | None = None
     source: str | None = None
+    coverage: str | None = None
+    key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,7 +149,7 @@ def pct_change(p0: float | None, p1: float | None) -> float | None:
 
 
 
-def _one_source(frame: pd.DataFrame, what: str) -> str | None:
+def one_source(frame: pd.DataFrame, what: str) -> str | None:
     if frame.empty or "source" not in frame.columns:
         return None
     srcs = frame["source"].dropna().unique()
@@ -141,7 +158,7 @@ def _one_source(frame: pd.DataFrame, what: str) -> str | None:
     return str(srcs[0]) if len(srcs) else None
 
 
-def _crypto_points(bars: pd.DataFrame) -> pd.DataFrame:
+def crypto_points(bars: pd.DataFrame) -> pd.DataFrame:
     """Bars of one asset as points: ``close_ts`` (open + interval), close, low, open ts, interval; sorted."""
     if bars.empty:
         return pd.DataFrame(columns=["ts", "close_ts", "close", "low", "interval", "step"])
@@ -157,7 +174,7 @@ def _crypto_points(bars: pd.DataFrame) -> pd.DataFrame:
     return b.sort_values(["close_ts", "step"])
 
 
-def _price_at(points: pd.DataFrame, t: pd.Timestamp, staleness: pd.Timedelta) -> tuple[float | None, pd.Timestamp | None]:
+def price_at(points: pd.DataFrame, t: pd.Timestamp, staleness: pd.Timedelta) -> tuple[float | None, pd.Timestamp | None]:
     ok = points[(points["close_ts"] <= t) & (points["close_ts"] > t - staleness - pd.Timedelta(1, "ns"))
                 & points["close"].notna()]
     if ok.empty:
@@ -166,23 +183,25 @@ def _price_at(points: pd.DataFrame, t: pd.Timestamp, staleness: pd.Timedelta) ->
     return float(row["close"]), row["close_ts"]
 
 
-def _equity_sessions(bars: pd.DataFrame) -> pd.DataFrame:
-    """Daily equity bars of one asset indexed by session date (naive): close, low, close_ts (UTC)."""
+def equity_sessions(bars: pd.DataFrame) -> pd.DataFrame:
+    """Daily equity bars of one asset indexed by session date (naive): close, low, close_ts, high, open_ts (UTC)."""
     d = bars[bars["interval"] == "1d"] if "interval" in bars.columns else bars
     if d.empty:
-        return pd.DataFrame(columns=["close", "low", "close_ts"])
+        return pd.DataFrame(columns=["close", "low", "close_ts", "high", "open_ts"])
     d = d.copy()
-    d.index = session_dates(pd.to_datetime(d["ts"], utc=True))
+    d["open_ts"] = pd.to_datetime(d["ts"], utc=True)
+    d.index = session_dates(d["open_ts"])
     d = d[~d.index.duplicated(keep="last")].sort_index()
     sess = nyse_sessions(d.index.min(), d.index.max())
     d = d[d.index.isin(sess.index)]
     d["close_ts"] = sess["close_ts"].reindex(d.index)
-    if "low" not in d.columns:
-        d["low"] = np.nan
-    return d[["close", "low", "close_ts"]]
+    for c in ("low", "high"):
+        if c not in d.columns:
+            d[c] = np.nan
+    return d[["close", "low", "close_ts", "high", "open_ts"]]
 
 
-def _missing(name: str, unit: str, desc: str, reason: str, source: str | None, start=None, end=None) -> Reading:
+def missing_reading(name: str, unit: str, desc: str, reason: str, source: str | None, start=None, end=None) -> Reading:
     return Reading(name=name, value=None, unit=unit, description=desc, start=start, end=end, reason=reason,
                    source=source)
 
@@ -208,30 +227,30 @@ def close_to_close_day(bars: pd.DataFrame, day: object, *, equity: bool = False,
     closing at or before ``t`` and no more than ``staleness`` earlier.
     """
     d = utc_day(day)
-    src = _one_source(bars, "close_to_close_day")
+    src = one_source(bars, "close_to_close_day")
     if equity:
         desc = f"close-to-close NYSE session {d.date()} (previous session close → session close)"
-        s = _equity_sessions(bars)
+        s = equity_sessions(bars)
         if d not in s.index:
             why = "not an NYSE session" if nyse_sessions(d, d).empty else "no daily bar for this session"
-            return _missing(name, "pct", desc, f"{d.date()}: {why}", src)
+            return missing_reading(name, "pct", desc, f"{d.date()}: {why}", src)
         pos = s.index.get_loc(d)
         prev_sessions = nyse_sessions(d - pd.Timedelta(days=10), d).index
         prev = prev_sessions[-2] if len(prev_sessions) >= 2 else None
         if prev is None or prev not in s.index:
-            return _missing(name, "pct", desc, f"no daily bar for the session before {d.date()}", src)
+            return missing_reading(name, "pct", desc, f"no daily bar for the session before {d.date()}", src)
         p0, p1 = float(s.loc[prev, "close"]), float(s["close"].iloc[pos])
         return Reading(name, pct_change(p0, p1), "pct", desc, s.loc[prev, "close_ts"], s["close_ts"].iloc[pos],
                        p0, p1, source=src)
     t0 = d.tz_localize("UTC")
     t1 = t0 + pd.Timedelta("1D")
     desc = f"close-to-close UTC day {d.date()} (00:00→24:00 UTC)"
-    pts = _crypto_points(bars)
-    p0, _ = _price_at(pts, t0, staleness)
-    p1, _ = _price_at(pts, t1, staleness)
+    pts = crypto_points(bars)
+    p0, _ = price_at(pts, t0, staleness)
+    p1, _ = price_at(pts, t1, staleness)
     if p0 is None or p1 is None:
         miss = [str(t.isoformat()) for t, p in ((t0, p0), (t1, p1)) if p is None]
-        return _missing(name, "pct", desc, f"no bar closing at {', '.join(miss)}", src, t0, t1)
+        return missing_reading(name, "pct", desc, f"no bar closing at {', '.join(miss)}", src, t0, t1)
     return Reading(name, pct_change(p0, p1), "pct", desc, t0, t1, p0, p1, source=src)
 
 
@@ -244,18 +263,18 @@ def snapshot_change(snapshots: pd.DataFrame, day: object, *, name: str = "snapsh
     Snapshots more than ``max_gap`` apart are not compared.
     """
     d = utc_day(day)
-    src = _one_source(snapshots, "snapshot_change")
+    src = one_source(snapshots, "snapshot_change")
     desc = f"provider snapshot to snapshot, ending on {d.date()}"
     if snapshots.empty:
-        return _missing(name, "pct", desc, "no provider snapshots", src)
+        return missing_reading(name, "pct", desc, "no provider snapshots", src)
     s = snapshots.assign(ts=pd.to_datetime(snapshots["ts"], utc=True)).sort_values("ts")
     on = s[s["ts"].dt.tz_convert("UTC").dt.tz_localize(None).dt.normalize() == d]
     if on.empty:
-        return _missing(name, "pct", desc, f"no snapshot on {d.date()}", src)
+        return missing_reading(name, "pct", desc, f"no snapshot on {d.date()}", src)
     t1 = on["ts"].iloc[-1]
     before = s[s["ts"] < t1]
     if before.empty or t1 - before["ts"].iloc[-1] > max_gap:
-        return _missing(name, "pct", desc, f"no snapshot within {max_gap} before {t1.isoformat()}", src)
+        return missing_reading(name, "pct", desc, f"no snapshot within {max_gap} before {t1.isoformat()}", src)
     t0 = before["ts"].iloc[-1]
     p0, p1 = float(before["close"].iloc[-1]), float(on["close"].iloc[-1])
     desc = f"provider snapshot to snapshot {t0:%Y-%m-%d %H:%M}→{t1:%Y-%m-%d %H:%M} UTC"
@@ -270,13 +289,13 @@ def rolling_24h_change(bars: pd.DataFrame, end_ts: object, *, name: str = "rolli
     """
     t1 = require_utc(end_ts, "end_ts")
     t0 = t1 - pd.Timedelta("24h")
-    src = _one_source(bars, "rolling_24h_change")
+    src = one_source(bars, "rolling_24h_change")
     desc = f"rolling 24 h {t0:%Y-%m-%d %H:%M}→{t1:%Y-%m-%d %H:%M} UTC"
-    pts = _crypto_points(bars)
-    p0, c0 = _price_at(pts, t0, staleness)
-    p1, c1 = _price_at(pts, t1, staleness)
+    pts = crypto_points(bars)
+    p0, c0 = price_at(pts, t0, staleness)
+    p1, c1 = price_at(pts, t1, staleness)
     if p0 is None or p1 is None:
-        return _missing(name, "pct", desc, "no intraday bar closing within "
+        return missing_reading(name, "pct", desc, "no intraday bar closing within "
                         f"{staleness} before {t0.isoformat() if p0 is None else t1.isoformat()}", src, t0, t1)
     return Reading(name, pct_change(p0, p1), "pct", desc, c0, c1, p0, p1, source=src)
 
@@ -290,27 +309,27 @@ def intraday_low_change(bars: pd.DataFrame, day: object, *, equity: bool = False
     previous session's close.
     """
     d = utc_day(day)
-    src = _one_source(bars, "intraday_low_change")
+    src = one_source(bars, "intraday_low_change")
     if equity:
         desc = f"previous close → intraday low of NYSE session {d.date()}"
-        s = _equity_sessions(bars)
+        s = equity_sessions(bars)
         prev_sessions = nyse_sessions(d - pd.Timedelta(days=10), d).index
         if d not in s.index or len(prev_sessions) < 2 or prev_sessions[-2] not in s.index:
-            return _missing(name, "pct", desc, f"no daily bars for session {d.date()} and the one before", src)
+            return missing_reading(name, "pct", desc, f"no daily bars for session {d.date()} and the one before", src)
         low = s.loc[d, "low"]
         if pd.isna(low):
-            return _missing(name, "pct", desc, f"session {d.date()} bar has no low", src)
+            return missing_reading(name, "pct", desc, f"session {d.date()} bar has no low", src)
         p0 = float(s.loc[prev_sessions[-2], "close"])
         return Reading(name, pct_change(p0, float(low)), "pct", desc, s.loc[prev_sessions[-2], "close_ts"],
                        s.loc[d, "close_ts"], p0, float(low), source=src)
     t0 = d.tz_localize("UTC")
     t1 = t0 + pd.Timedelta("1D")
     desc = f"previous close → intraday low of UTC day {d.date()}"
-    pts = _crypto_points(bars)
-    p0, _ = _price_at(pts, t0, staleness)
+    pts = crypto_points(bars)
+    p0, _ = price_at(pts, t0, staleness)
     inside = pts[(pts["ts"] >= t0) & (pts["close_ts"] <= t1) & pts["low"].notna()]
     if p0 is None or inside.empty:
-        return _missing(name, "pct", desc, f"no close at {t0.isoformat()} or no bars with a low in the day", src,
+        return missing_reading(name, "pct", desc, f"no close at {t0.isoformat()} or no bars with a low in the day", src,
                         t0, t1)
     finest = inside[inside["step"] == inside["step"].min()]
     low = float(finest["low"].min())
@@ -350,15 +369,15 @@ def trading_days_change(bars: pd.DataFrame, end_date: object, n: int, *, name: s
     if convention not in SESSION_CONVENTIONS:
         raise DataError(f"convention {convention!r} is not known; use one of {', '.join(SESSION_CONVENTIONS)}")
     name = name or (f"trading_days_{n}" if convention == "full_sessions" else f"chart_days_{n}")
-    src = _one_source(bars, "trading_days_change")
+    src = one_source(bars, "trading_days_change")
     win = trading_day_window(end_date, n + 1 if convention == "full_sessions" else max(n, 2))
     sess = win.sessions
     label = "NYSE trading days" if convention == "full_sessions" else "NYSE sessions (n-day chart)"
     desc = f"{n} {label}: close {sess[0].date()} → close {sess[-1].date()}"
-    s = _equity_sessions(bars)
+    s = equity_sessions(bars)
     miss = [str(x.date()) for x in (sess[0], sess[-1]) if x not in s.index]
     if miss:
-        return _missing(name, "pct", desc, f"no daily bar for session(s) {', '.join(miss)}", src)
+        return missing_reading(name, "pct", desc, f"no daily bar for session(s) {', '.join(miss)}", src)
     p0, p1 = float(s.loc[sess[0], "close"]), float(s.loc[sess[-1], "close"])
     return Reading(name, pct_change(p0, p1), "pct", desc, s.loc[sess[0], "close_ts"], s.loc[sess[-1], "close_ts"],
                    p0, p1, source=src)
@@ -371,13 +390,13 @@ def calendar_days_change(bars: pd.DataFrame, end_date: object, n: int, *, name: 
     d = utc_day(end_date)
     t1 = (d + pd.Timedelta("1D")).tz_localize("UTC")
     t0 = t1 - pd.Timedelta(days=n)
-    src = _one_source(bars, "calendar_days_change")
+    src = one_source(bars, "calendar_days_change")
     desc = f"{n} UTC days {t0.date()}..{d.date()} (00:00 UTC → 00:00 UTC)"
-    pts = _crypto_points(bars)
-    p0, _ = _price_at(pts, t0, staleness)
-    p1, _ = _price_at(pts, t1, staleness)
+    pts = crypto_points(bars)
+    p0, _ = price_at(pts, t0, staleness)
+    p1, _ = price_at(pts, t1, staleness)
     if p0 is None or p1 is None:
-        return _missing(name, "pct", desc, "no bar closing at a window boundary", src, t0, t1)
+        return missing_reading(name, "pct", desc, "no bar closing at a window boundary", src, t0, t1)
     return Reading(name, pct_change(p0, p1), "pct", desc, t0, t1, p0, p1, source=src)
 
 
@@ -388,18 +407,18 @@ def level_at(bars: pd.DataFrame, ts: object, *, name: str = "close", equity: boo
     Equities: the close of the last session that closed at or before ``ts`` (no staleness limit: markets close).
     """
     t = require_utc(ts, "ts")
-    src = _one_source(bars, "level_at")
+    src = one_source(bars, "level_at")
     desc = f"price at {t:%Y-%m-%d %H:%M} UTC"
     if equity:
-        s = _equity_sessions(bars)
+        s = equity_sessions(bars)
         s = s[s["close_ts"] <= t]
         if s.empty:
-            return _missing(name, "USD", desc, "no session closed before this time", src, end=t)
+            return missing_reading(name, "USD", desc, "no session closed before this time", src, end=t)
         return Reading(name, float(s["close"].iloc[-1]), "USD", f"session close {s.index[-1].date()}",
                        end=s["close_ts"].iloc[-1], p1=float(s["close"].iloc[-1]), source=src)
-    p, c = _price_at(_crypto_points(bars), t, staleness)
+    p, c = price_at(crypto_points(bars), t, staleness)
     if p is None:
-        return _missing(name, "USD", desc, f"no bar closing within {staleness} before this time", src, end=t)
+        return missing_reading(name, "USD", desc, f"no bar closing within {staleness} before this time", src, end=t)
     return Reading(name, p, "USD", desc, end=c, p1=p, source=src)
 
 
