@@ -79,7 +79,7 @@ def test_sector_by_universe_id(store):
 def test_sector_readings_by_hand():
     # two members from the bar opening 23:00 the day before T0 to the one opening 01:00 on T0 + 1 (27 hours):
     # A at 100, falling to 80 from the bar opening 13:00 on T0 (closing 14:00) on; B flat at 50.
-    # Equal-weighted: -10 % into 14:00, flat after: the index is 100 until 13:00, 90 from 14:00.
+    # Equal-weighted: -10 % into 14:00, flat after: the index is 1 until 13:00, 0.9 from 14:00.
     # Rolling 24 h of the index exists from 00:00 on T0 + 1 (24 h after its first close): 90 / 100 - 1 = -10 %.
     # A's intraday low on T0: 80 against the 00:00 close 100 = -20 %; on T0 + 1: 80 / 80 - 1 = 0 %.
     ts = pd.date_range(T0 - pd.Timedelta("1h"), periods=27, freq="1h")
@@ -88,8 +88,8 @@ def test_sector_readings_by_hand():
     a.loc[a["ts"] >= T0 + pd.Timedelta("13h"), ["close", "low"]] = 80.0
     b = a.assign(asset="B", close=50.0, low=50.0)
     r = sector_intraday(pd.concat([a, b], ignore_index=True), "pair", IntradayParams())
-    assert r.index.loc[T0 + pd.Timedelta("13h")] == pytest.approx(100.0)
-    assert r.index.loc[T0 + pd.Timedelta("14h")] == pytest.approx(90.0) and r.index.iloc[-1] == pytest.approx(90.0)
+    assert r.index.index[0] == T0 and r.index.loc[T0 + pd.Timedelta("13h")] == pytest.approx(1.0)
+    assert r.index.loc[T0 + pd.Timedelta("14h")] == pytest.approx(0.9) and r.index.iloc[-1] == pytest.approx(0.9)
     assert r.worst_24h_pct == pytest.approx(-10.0) and r.worst_24h_end == T0 + pd.Timedelta("24h")
     assert r.moves.loc["A", "intraday_low_pct"] == pytest.approx(-20.0) and r.moves.loc["A", "intraday_low_day"] == T0
     assert r.moves.loc["B", "intraday_low_pct"] == pytest.approx(0.0)

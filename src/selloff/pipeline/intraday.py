@@ -24,8 +24,8 @@ from typing import Mapping, Sequence
 
 import pandas as pd
 
-from selloff.analytics.intraday_moves import close_grid, rolling_24h_changes, worst_moves
-from selloff.analytics.sector import sector_index
+from selloff.analytics.intraday import sector_hourly_level
+from selloff.analytics.intraday_moves import rolling_24h_changes, worst_moves
 from selloff.analytics.sources_priority import select_series
 from selloff.errors import ConfigError, DataError
 from selloff.pipeline.params import priority as source_priority
@@ -120,8 +120,8 @@ class SectorIntraday:
     sector
         The sector's id (or the caller's label for a list of assets).
     index
-        Equal-weighted chain-linked hourly index (base 100), index = hour close time UTC
-        (:func:`selloff.analytics.sector.sector_index` on hourly close-to-close returns; a member without a
+        Equal-weighted chain-linked hourly index (1 at the first close), index = hour close time UTC
+        (:func:`selloff.analytics.intraday.sector_hourly_level`, the episodes' hourly index; a member without a
         return in an hour is left out of that hour).
     worst_24h_pct, worst_24h_end
         The index's worst rolling 24 h change and when it ended.
@@ -172,8 +172,7 @@ def _wide(hourly: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFram
 
 def _readings(close: pd.DataFrame, low: pd.DataFrame, meta: pd.DataFrame, sector: str,
               p: IntradayParams) -> SectorIntraday:
-    returns = close_grid(close, HOUR, pd.Timedelta(0)).pct_change(fill_method=None)
-    level = sector_index(returns, list(close.columns))
+    level = sector_hourly_level(close, None)
     r24 = rolling_24h_changes(level.to_frame(sector).set_axis(level.index - HOUR), HOUR, p.staleness)[sector]
     worst = r24.idxmin() if r24.notna().any() else None
     m = meta.loc[list(close.columns)]

@@ -41,6 +41,9 @@ def resample_sql(*, interval_from: str, to: str, assets: Sequence[str] | str | N
                  end: object = None, sources: Sequence[str] | str | None = None) -> tuple[str, list[object]]:
     """The parameterised aggregate of :meth:`selloff.store.Store.read_resampled` and its parameters.
 
+    The result has the columns :data:`RESAMPLED_COLUMNS` (``ts`` = bucket open, UTC; ``minutes`` = minutes of the
+    bucket the stored bars cover), sorted by asset, source and ts. Only ``bars`` can be resampled.
+
     The rows aggregated are those :meth:`~selloff.store.Store.read` would return for the same filters
     (``interval = interval_from``, ``start <= ts <= end`` on the *stored* bars' open times), so a window that starts
     or ends inside a bucket yields a partial first or last bucket.

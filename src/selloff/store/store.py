@@ -377,33 +377,16 @@ class Store:
     def read_resampled(self, table: str = "bars", *, interval_from: str = "1m", to: str = "1h",
                        assets: Sequence[str] | None = None, start: object = None, end: object = None,
                        sources: Sequence[str] | None = None) -> pd.DataFrame:
-        """Stored ``interval_from`` bars aggregated to ``to`` bars in DuckDB (first open, max high, min low, last
-        close, summed volume), one row per asset, source and UTC-aligned bucket.
-
-        Filters as in :meth:`read`, applied to the stored bars before aggregating. The extra column ``minutes``
-        counts the minutes of the bucket the stored bars cover: fewer than the bucket's length marks a partial
-        bucket (a gap in the data, or the window's edge). Rules and alignment: :mod:`selloff.store.resample`.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns :data:`~selloff.store.resample.RESAMPLED_COLUMNS` (``ts`` = bucket open, UTC), sorted by asset,
-            source and ts.
-
-        Raises
-        ------
-        StoreError
-            A table other than ``bars``, an unknown interval or a ``to`` that is not a multiple of ``interval_from``.
-        """
+        """Stored ``interval_from`` bars aggregated to ``to`` bars in DuckDB, per asset, source and UTC bucket, with
+        a ``minutes`` column that shows partial buckets; filters as in :meth:`read`. Rules, columns and errors:
+        :mod:`selloff.store.resample`."""
         if table != "bars":
             raise StoreError(f"read_resampled: only bars can be resampled, not '{table}'; pass table='bars'")
         sql, params = resample_sql(interval_from=interval_from, to=to, assets=assets, start=start, end=end,
                                    sources=sources)
         with self._guard(f"resampling {interval_from} bars to {to}"):
             df = self.con.execute(sql, params).df()
-        df["ts"] = pd.to_datetime(df["ts"], utc=True)
-        df["minutes"] = df["minutes"].astype("int64")
-        return df
+        return df.assign(ts=pd.to_datetime(df["ts"], utc=True), minutes=df["minutes"].astype("int64"))
 
     def coverage(self, table: str = "bars") -> pd.DataFrame:
         """Per asset/interval/source (as the table has them): first and last ``ts`` and row count."""
