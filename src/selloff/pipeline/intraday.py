@@ -30,6 +30,7 @@ from selloff.analytics.sources_priority import select_series
 from selloff.errors import ConfigError, DataError
 from selloff.pipeline.params import priority as source_priority
 from selloff.store import Store
+from selloff.timeutil import utc
 from selloff.universe import Universe
 
 __all__ = ["IntradayParams", "SectorIntraday", "load_hourly_bars", "load_sector_hourly", "scan_intraday",
@@ -68,7 +69,7 @@ def _params(params: IntradayParams | None) -> IntradayParams:
 def load_hourly_bars(store: Store, assets: Sequence[str], start: pd.Timestamp | None = None,
                      end: pd.Timestamp | None = None, params: IntradayParams | None = None,
                      priority: Sequence[str] | None = None) -> pd.DataFrame:
-    """Hourly bars of ``assets`` with bar open times in ``[start, end]`` (UTC, inclusive; None: open).
+    """Hourly bars of ``assets`` with bar open times in ``[start, end]`` (UTC, inclusive; naive = UTC; None: open).
 
     Returns
     -------
@@ -84,6 +85,7 @@ def load_hourly_bars(store: Store, assets: Sequence[str], start: pd.Timestamp | 
     """
     p = _params(params)
     ids = list(dict.fromkeys(assets))
+    start, end = (None if t is None else utc(t, name) for t, name in ((start, "start"), (end, "end")))
     native = store.read("bars", columns=list(COLUMNS), assets=ids, start=start, end=end, interval="1h", order=False)
     native = native.assign(minutes=60, origin="1h")
     need = [a for a in ids if a not in set(native["asset"])]
