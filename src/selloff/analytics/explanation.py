@@ -256,6 +256,7 @@ def explain_day(panel: Panel, universe: Universe, sector: str, date: object, par
     if n_pre >= p.min_obs:
         tables["granger"] = contagion.granger_causality(pre, BASKET, SECTOR, lags=p.granger_lags)
         tables["lead_lag"] = contagion.lead_lag_xcorr(pre, BASKET, SECTOR, max_lag=p.granger_lags)
+        tables["granger_sensitivity"] = contagion.granger_sensitivity(r.loc[:ev], BASKET, SECTOR, lags=p.granger_lags)
     else:
         notes["granger"] = f"only {n_pre} aligned sessions before the event; Granger and lead-lag need {p.min_obs}"
     k = p.tail_during_sessions
@@ -271,7 +272,8 @@ def explain_day(panel: Panel, universe: Universe, sector: str, date: object, par
     deps = {t: sorted({a.id for a, _ in universe.dependencies(t) if a.id in r.columns}) for t in tokens}
     deps = {t: v for t, v in deps.items() if v}
     try:
-        dep = dependency.dependency_exposure(r.loc[:ev], deps, tokens, min_obs=p.min_obs, alignment=al.alignment)
+        dep = dependency.dependency_exposure(r.loc[:ev], deps, tokens, min_obs=p.min_obs, alignment=al.alignment,
+                                              control=mkt if mkt in r.columns else None)
         tables["dependency"] = dep.per_token
     except DataError as exc:  # e.g. no member depends on a company: the other tables stand
         notes["dependency"] = str(exc)

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from selloff.analytics import detect
-from selloff.analytics.day import Analysis, analyse_day, sector_series
+from selloff.analytics import sector as sec
+from selloff.analytics.context import DayContext, day_context
+from selloff.analytics.day import Analysis, analyse_day, sector_series, sector_weights
 from selloff.analytics.explanation import Explanation, explain_day
 from selloff.analytics.panel import Panel
 from selloff.errors import DataError
@@ -16,7 +18,7 @@ from selloff.store import Store
 from selloff.timeutil import day_start, end_of_day, parse_date
 from selloff.universe import Universe
 
-__all__ = ["ScanResult", "analyse", "day_assets", "day_panel", "explain", "scan", "scan_panel"]
+__all__ = ["ScanResult", "analyse", "context_of", "day_assets", "day_panel", "explain", "scan", "scan_panel"]
 
 SCAN_COLUMNS = ["sector", "start", "end", "trough", "depth_pct", "worst_day", "worst_day_pct", "worst_day_z",
                 "max_breadth", "days"]
@@ -97,13 +99,21 @@ def day_assets(universe: Universe, sector: str) -> list[str]:
     return list(dict.fromkeys([*s.members, dp.market_factor, *dp.equities, *xp.equity_basket, xp.equity_market]))
 
 
-def day_panel(store: Store, universe: Universe, sector: str, date: object, days: int) -> Panel:
-    """The panel for ``sector`` around ``date``: ``days`` of history to the end of the day, every table once."""
+def day_panel(store: Store, universe: Universe, sector: str, date: object, days: int, *, later: bool = False) -> Panel:
+    """The panel for ``sector`` around ``date``: ``days`` of history to the end of the day, every table once.
+
+    ``later``: also every row after the day (the report's "since then" and context peers and indices); the
+    analyses narrow the panel back to the end of the day, so nothing after it enters them.
+    """
     s = universe.sector(sector)
     d = parse_date(date, "date")
+    assets = day_assets(universe, s.id)
+    if later:
+        cp = P.context_params()
+        assets = list(dict.fromkeys([*assets, *(a for a in (*cp.peers, *cp.indices) if a in universe.assets)]))
     try:
-        return load_panel(store, universe, day_assets(universe, s.id), day_start(d) - pd.Timedelta(days=days), end_of_day(d),
-                          intervals=("1d", "1h"))
+        return load_panel(store, universe, assets, day_start(d) - pd.Timedelta(days=days), None if later else end_of_day(d),
+                          intervals=("1d", "1h", "snapshot") if later else ("1d", "1h"))
     except DataError:
         raise DataError(f"date {d.date()} is outside the stored data: no daily bars for sector {s.id} in the {days} days "
                         f"to it; pick a date inside the data (selloff info) or fetch that window") from None
@@ -125,6 +135,23 @@ def explanation_of(panel: Panel, universe: Universe, sector: str, date: object) 
     """The :class:`Explanation` from a loaded panel, on the ``[pipeline] explain_days`` before the day."""
     sub, d = _history(panel, date, "explain_days")
     return explain_day(sub, universe, sector, d, P.explain_params())
+
+
+def context_of(panel: Panel, universe: Universe, sector: str, a: Analysis) -> DayContext:
+    """The report's context block for the analysed day (:func:`~selloff.analytics.context.day_context`) from the
+    same panel: peers, indices, volume, ranges, drawdowns, slide, catalysts, since then, snapshot moves."""
+    s = universe.sector(sector)
+    d = a.date
+    sub = panel  # the whole loaded window (no narrowing copy): "since the data begin" means since the panel's start
+    covered = [m for m in s.members if m in sub.close.columns and m in a.members.index]
+    weights = sector_weights(sub, covered)
+    level = sec.sector_index(sub.returns, covered, weights) if covered else pd.Series(dtype=float)
+    if covered:  # the index ends with its members' last close, not with other assets' later bars
+        level = level.loc[: sub.close[covered].dropna(how="all").index.max()]
+    eqs = [e for e in a.params.equities if e in sub.returns.columns] if a.params else []
+    return day_context(sub.daily, sub.bars_of("snapshot"), sub.events, dict(sub.kinds), level,
+                       sub.close.reindex(columns=covered), sub.returns.reindex(columns=eqs).loc[:d], list(s.members),
+                       covered, a.members["ret_1d"], d, P.context_params())
 
 
 def analyse(store: Store, universe: Universe, sector: str, date: object) -> Analysis:

@@ -5,13 +5,14 @@ the config themselves.
 """
 from __future__ import annotations
 
+from selloff.analytics.context import ContextParams
 from selloff.analytics.day import DayParams
 from selloff.analytics.detect import DetectParams, StabiliseParams
 from selloff.analytics.explanation import ExplainParams
 from selloff.config import defaults
 from selloff.universe import Universe
 
-__all__ = ["book_params", "calib_params", "day_params", "detect_params", "equities_of", "explain_params", "lookbacks", "priority",
+__all__ = ["book_params", "calib_params", "context_params", "day_params", "detect_params", "equities_of", "explain_params", "lookbacks", "priority",
            "regime_params"]
 
 
@@ -63,6 +64,16 @@ def explain_params() -> ExplainParams:
 def lookbacks() -> dict[str, int]:
     """Days of history each analysis loads before its day (``[pipeline]``)."""
     return {k: int(v) for k, v in defaults("pipeline").items()}
+
+
+def context_params() -> ContextParams:
+    """``[context]``: peers, indices and windows of the report's context block."""
+    c = defaults("context")
+    return ContextParams(peers=tuple(c["peers"]), indices=tuple(c["indices"]), volume_window_days=int(c["volume_window_days"]),
+                         drawdown_window_days=int(c["drawdown_window_days"]), slide_days=int(c["slide_days"]),
+                         catalyst_days=int(c["catalyst_days"]), catalyst_equity_moves=int(c["catalyst_equity_moves"]),
+                         since_days=tuple(int(x) for x in c["since_days"]), breadth_rise_pct=float(c["breadth_rise_pct"]),
+                         movers=int(c["movers"]))
 
 
 def regime_params():
