@@ -149,3 +149,11 @@ def rolling_params() -> dict:
     c = defaults("connectedness")
     return {"block_windows": int(c["block_windows"]), "workers": int(c["dask_workers"])}
 
+
+
+def intraday_params():
+    """``[intraday]``: how hourly bars are built from minute bars, and the staleness of a price at an instant."""
+    from selloff.pipeline.intraday import IntradayParams
+
+    c = defaults("intraday")
+    return IntradayParams(min_minutes_per_hour=int(c["min_minutes_per_hour"]), staleness_hours=float(c["staleness_hours"]))
