@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -57,12 +58,14 @@ def main(argv: list[str] | None = None) -> int:
         results += res
         if problem:
             problems[n] = problem
-    table = Table(title=f"selloff benchmarks{' (--quick sizes)' if a.quick else ''}", show_lines=False)
-    for col, just in (("bench", "left"), ("case", "left"), ("s", "right"), ("baseline s", "right"),
-                      ("ratio", "right"), ("peak MiB", "right"), ("target", "left"), ("met", "center")):
-        table.add_column(col, justify=just, overflow="fold")
+    table = Table(title=f"selloff benchmarks{' (--quick sizes)' if a.quick else ''}", box=box.SIMPLE_HEAD,
+                  caption="s: the benchmark; base: its baseline in the same run; ratio as the target reads it "
+                          "(× slower, or × faster where the target says so); details in bench/results.json")
+    for col, just in (("bench", "left"), ("case", "left"), ("s", "right"), ("base s", "right"),
+                      ("ratio", "right"), ("MiB", "right"), ("target", "left"), ("met", "center")):
+        table.add_column(col, justify=just, overflow="fold", no_wrap=col not in ("case", "target"))
     for r in results:
-        table.add_row(r["bench"], r["case"], _fmt(r["seconds"], ".3f"), _fmt(r["baseline_seconds"], ".3f"),
+        table.add_row(r["bench"], r["case"], _fmt(r["seconds"], ".2f"), _fmt(r["baseline_seconds"], ".2f"),
                       _fmt(r["ratio"], ".2f"), _fmt(r.get("peak_mib"), ",.0f"), r["target"],
                       "yes" if r["met"] else "no")
     console.print(table)

@@ -21,7 +21,11 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--formats", default="md,html,json")
     ap.add_argument("--profile", type=int, default=0, help="print the N functions with the most own time of one more run")
+    ap.add_argument("--quick", action="store_true", help="one timed run (python -m bench --quick)")
+    ap.add_argument("--json", action="store_true", help="print the result for python -m bench")
     a = ap.parse_args()
+    if a.quick:
+        a.repeat = 1
     t0 = time.perf_counter()
     from selloff.pipeline import params as P
     from selloff.pipeline.analysis import analysis_of, context_of, day_panel, explanation_of
@@ -61,6 +65,18 @@ def main() -> None:
                 report(db, u, sector, date, "all", a.formats, Path(d) / "profiled")
                 pr.disable()
     rep, load = statistics.median(runs), statistics.median(loads)
+    if a.json:
+        import json
+        import resource
+        import sys
+
+        json.dump([{"bench": "report", "case": "EN+DE, 12 figures, demo", "seconds": rep,
+                    "baseline": "the panel load alone", "baseline_seconds": load, "ratio": rep / load,
+                    "target": "<2 s", "met": rep < 2.0,
+                    "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                    "note": f"median of {a.repeat}; analysis {t_an:.2f} s, explain {t_x:.2f} s, scenario {t_sc:.2f} s, "
+                            f"context {t_ctx:.2f} s; reads per table {dict(counts)}"}], sys.stdout)
+        return
     print(f"imports (first, once per process) {t_import:6.2f} s")
     print(f"report EN+DE {a.formats:<14} {rep:6.2f} s  (median of {a.repeat}; target < 2 s)")
     print(f"  load panel (baseline)      {load:6.2f} s  -> report / load = {rep / load:5.1f}x")
