@@ -21,12 +21,16 @@ from rich.table import Table
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = ("load", "scan_all", "spillover", "stress", "report", "intraday", "startup")
 """Run order; a module ``bench/bench_<name>.py`` that does not exist (yet) is listed as missing."""
+DEFAULT_ARGS = {"intraday": ["--assets", "50", "--days", "90"]}
+"""Sizes of the default run where a benchmark's own default (the issue's full size) would not fit the 10-minute
+budget of ``python -m bench``: 200 assets × 365 days of minute bars (105 M rows) take 10–18 minutes to load alone
+on 2 cores; run ``python -m bench.bench_intraday`` for that size."""
 
 
 def _run_one(name: str, quick: bool) -> tuple[list[dict], str | None]:
     if not (HERE / f"bench_{name}.py").exists():
         return [], "missing"
-    cmd = [sys.executable, "-m", f"bench.bench_{name}", "--json"] + (["--quick"] if quick else [])
+    cmd = [sys.executable, "-m", f"bench.bench_{name}", "--json"] + (["--quick"] if quick else DEFAULT_ARGS.get(name, []))
     p = subprocess.run(cmd, cwd=HERE.parent, capture_output=True, text=True)
     if p.returncode != 0:
         last = (p.stderr.strip().splitlines() or ["(no output)"])[-1]
