@@ -14,18 +14,23 @@ import sys
 import time
 from pathlib import Path
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = ("load", "scan_all", "spillover", "stress", "report", "intraday", "startup")
 """Run order; a module ``bench/bench_<name>.py`` that does not exist (yet) is listed as missing."""
+DEFAULT_ARGS = {"intraday": ["--assets", "50", "--days", "90"]}
+"""Sizes of the default run where a benchmark's own default (the issue's full size) would not fit the 10-minute
+budget of ``python -m bench``: 200 assets × 365 days of minute bars (105 M rows) take 10–18 minutes to load alone
+on 2 cores; run ``python -m bench.bench_intraday`` for that size."""
 
 
 def _run_one(name: str, quick: bool) -> tuple[list[dict], str | None]:
     if not (HERE / f"bench_{name}.py").exists():
         return [], "missing"
-    cmd = [sys.executable, "-m", f"bench.bench_{name}", "--json"] + (["--quick"] if quick else [])
+    cmd = [sys.executable, "-m", f"bench.bench_{name}", "--json"] + (["--quick"] if quick else DEFAULT_ARGS.get(name, []))
     p = subprocess.run(cmd, cwd=HERE.parent, capture_output=True, text=True)
     if p.returncode != 0:
         last = (p.stderr.strip().splitlines() or ["(no output)"])[-1]
@@ -57,12 +62,14 @@ def main(argv: list[str] | None = None) -> int:
         results += res
         if problem:
             problems[n] = problem
-    table = Table(title=f"selloff benchmarks{' (--quick sizes)' if a.quick else ''}", show_lines=False)
-    for col, just in (("bench", "left"), ("case", "left"), ("s", "right"), ("baseline s", "right"),
-                      ("ratio", "right"), ("peak MiB", "right"), ("target", "left"), ("met", "center")):
-        table.add_column(col, justify=just, overflow="fold")
+    table = Table(title=f"selloff benchmarks{' (--quick sizes)' if a.quick else ''}", box=box.SIMPLE_HEAD,
+                  caption="s: the benchmark; base: its baseline in the same run; ratio as the target reads it "
+                          "(× slower, or × faster where the target says so); details in bench/results.json")
+    for col, just in (("bench", "left"), ("case", "left"), ("s", "right"), ("base s", "right"),
+                      ("ratio", "right"), ("MiB", "right"), ("target", "left"), ("met", "center")):
+        table.add_column(col, justify=just, overflow="fold", no_wrap=col not in ("case", "target"))
     for r in results:
-        table.add_row(r["bench"], r["case"], _fmt(r["seconds"], ".3f"), _fmt(r["baseline_seconds"], ".3f"),
+        table.add_row(r["bench"], r["case"], _fmt(r["seconds"], ".2f"), _fmt(r["baseline_seconds"], ".2f"),
                       _fmt(r["ratio"], ".2f"), _fmt(r.get("peak_mib"), ",.0f"), r["target"],
                       "yes" if r["met"] else "no")
     console.print(table)

@@ -1,6 +1,6 @@
 """The report from a warm store: EN + DE, md/html/json with figures, for the demo episode (2026-02-06).
 
-    .venv/bin/python bench/bench_report.py [--repeat 3] [--formats md,html,json]
+    .venv/bin/python bench/bench_report.py [--repeat 3] [--formats md,html,json] [--profile 10]
 
 Prints the report's wall time (median of ``--repeat`` runs, after one warm-up run that pays the imports), the
 store reads per table, where the time goes (load / analysis / explain / scenario / findings+writing), and — as the
@@ -20,10 +20,15 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--formats", default="md,html,json")
+    ap.add_argument("--profile", type=int, default=0, help="print the N functions with the most own time of one more run")
+    ap.add_argument("--quick", action="store_true", help="one timed run (python -m bench --quick)")
+    ap.add_argument("--json", action="store_true", help="print the result for python -m bench")
     a = ap.parse_args()
+    if a.quick:
+        a.repeat = 1
     t0 = time.perf_counter()
     from selloff.pipeline import params as P
-    from selloff.pipeline.analysis import analysis_of, day_panel, explanation_of
+    from selloff.pipeline.analysis import analysis_of, context_of, day_panel, explanation_of
     from selloff.pipeline.demo import build_demo_store
     from selloff.pipeline.load import read_counter
     from selloff.pipeline.report import report, scenario_of
@@ -45,18 +50,41 @@ def main() -> None:
                     report(db, u, sector, date, "all", a.formats, Path(d) / f"r{i}")
                 runs.append(time.perf_counter() - t0)
                 t0 = time.perf_counter()
-                panel = day_panel(db, u, sector, date, max(P.lookbacks().values()))
+                panel = day_panel(db, u, sector, date, max(P.lookbacks().values()), later=True)
                 loads.append(time.perf_counter() - t0)
             t0 = time.perf_counter(); an = analysis_of(panel, u, sector, date); t_an = time.perf_counter() - t0
             t0 = time.perf_counter(); x = explanation_of(panel, u, sector, date); t_x = time.perf_counter() - t0
             t0 = time.perf_counter(); scenario_of(panel, an, x); t_sc = time.perf_counter() - t0
+            t0 = time.perf_counter(); context_of(panel, u, sector, an); t_ctx = time.perf_counter() - t0
+            if a.profile:
+                import cProfile
+                import pstats
+
+                pr = cProfile.Profile()
+                pr.enable()
+                report(db, u, sector, date, "all", a.formats, Path(d) / "profiled")
+                pr.disable()
     rep, load = statistics.median(runs), statistics.median(loads)
+    if a.json:
+        import json
+        import resource
+        import sys
+
+        json.dump([{"bench": "report", "case": "EN+DE, 12 figures, demo", "seconds": rep,
+                    "baseline": "the panel load alone", "baseline_seconds": load, "ratio": rep / load,
+                    "target": "<2 s", "met": rep < 2.0,
+                    "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                    "note": f"median of {a.repeat}; analysis {t_an:.2f} s, explain {t_x:.2f} s, scenario {t_sc:.2f} s, "
+                            f"context {t_ctx:.2f} s; reads per table {dict(counts)}"}], sys.stdout)
+        return
     print(f"imports (first, once per process) {t_import:6.2f} s")
     print(f"report EN+DE {a.formats:<14} {rep:6.2f} s  (median of {a.repeat}; target < 2 s)")
     print(f"  load panel (baseline)      {load:6.2f} s  -> report / load = {rep / load:5.1f}x")
-    print(f"  analysis {t_an:5.2f} s · explain {t_x:5.2f} s · scenario {t_sc:5.2f} s · findings, text, figures, files "
-          f"{max(rep - load - t_an - t_x - t_sc, 0):5.2f} s")
+    print(f"  analysis {t_an:5.2f} s · explain {t_x:5.2f} s · scenario {t_sc:5.2f} s · context {t_ctx:5.2f} s · "
+          f"findings, text, figures, files {max(rep - load - t_an - t_x - t_sc - t_ctx, 0):5.2f} s")
     print(f"  store reads per table: {dict(counts)}")
+    if a.profile:
+        pstats.Stats(pr).sort_stats("tottime").print_stats(a.profile)
 
 
 if __name__ == "__main__":

@@ -92,3 +92,81 @@ def blocks(size: MarketSize, block_assets: int = 200) -> Iterator[tuple[pd.DataF
             "circulating_supply": np.repeat(supply, size.days), "price_usd": c, "volume_usd_24h": volume.T.ravel(),
         })
         yield bars, caps
+
+
+# ------------------------------------------------------------------------------------------------ minute bars
+MINUTES_PER_DAY = 1440
+U_SHAPE = 2.0
+"""Intraday variance profile ``w(m) ∝ 1 + U_SHAPE · x(m)²`` with ``x`` running from -1 at 00:00 to +1 at 24:00 UTC:
+the variance of a minute at the UTC day's open and close is ``1 + U_SHAPE`` times that of the minute at noon."""
+
+
+@dataclass(frozen=True)
+class IntradaySize:
+    """A minute-bar market: ``assets`` × ``days`` × 1,440 bars (crypto trades around the clock)."""
+
+    assets: int
+    days: int
+    sectors: int = 10
+    seed: int = 7
+
+    @property
+    def minutes(self) -> int:
+        return self.days * MINUTES_PER_DAY
+
+    @property
+    def rows(self) -> int:
+        return self.assets * self.minutes
+
+
+def intraday_profile() -> np.ndarray:
+    """Per-minute variance weights of a UTC day (1,440 values summing to 1), U-shaped (see :data:`U_SHAPE`)."""
+    x = (np.arange(MINUTES_PER_DAY) + 0.5) / MINUTES_PER_DAY * 2 - 1
+    w = 1 + U_SHAPE * x**2
+    return w / w.sum()
+
+
+def minute_blocks(size: IntradaySize, block_assets: int = 10, start: str = "2025-01-01") -> Iterator[pd.DataFrame]:
+    """Yield ``bars`` frames (interval ``1m``, ts = bar open time UTC, source ``bench``) for blocks of assets.
+
+    The model is the daily one of :func:`blocks` spread over the day: minute log returns are
+    ``σ_i · h_{i,d} · sqrt(w(m)) · z_{i,d,m}`` where ``z`` is the market + sector + idiosyncratic mixture of unit-variance
+    Student-t(4) shocks drawn per minute (factors shared by all blocks), ``w`` the U-shaped profile
+    (:func:`intraday_profile`) and ``h`` the GARCH(1,1) multiplier driven by each day's aggregated shock
+    ``Σ_m sqrt(w(m)) z_m`` (unit variance, so the daily returns follow the same factor + GARCH structure as
+    :func:`blocks`). A bar opens at the previous close; high and low lie a half-normal distance beyond the larger
+    and smaller of open and close. Each asset draws from its own ``SeedSequence`` child: the market is the same
+    whatever the block size.
+    """
+    n_min = size.minutes
+    w = np.sqrt(np.tile(intraday_profile(), size.days))
+    f = np.random.default_rng(np.random.SeedSequence([size.seed, 2])).standard_t(
+        4, size=(n_min, 1 + size.sectors)) / np.sqrt(2.0)
+    ts = pd.date_range(start, periods=n_min, freq="1min").to_numpy()  # naive UTC, tiled per block
+    tick_unit = 0.3 * np.sqrt(1.0 / MINUTES_PER_DAY)
+    for first in range(0, size.assets, block_assets):
+        ids = range(first, min(first + block_assets, size.assets))
+        cols: dict[str, list[np.ndarray]] = {k: [] for k in ("open", "high", "low", "close", "volume")}
+        for i in ids:
+            rng = np.random.default_rng(np.random.SeedSequence([size.seed, 3, i]))
+            sigma, beta_m, beta_s = rng.uniform(0.025, 0.07), rng.uniform(0.6, 1.4), rng.uniform(0.3, 0.9)
+            p0, usd_day = rng.uniform(0.05, 500.0), rng.lognormal(13, 1.5)
+            z = (beta_m * f[:, 0] + beta_s * f[:, 1 + i % size.sectors] + rng.standard_t(4, n_min) / np.sqrt(2.0))
+            z *= w / np.sqrt(1 + beta_m**2 + beta_s**2)
+            h = _garch_scale(z.reshape(size.days, MINUTES_PER_DAY).sum(axis=1)[:, None])[:, 0]
+            r = sigma * np.repeat(h, MINUTES_PER_DAY) * z
+            close = p0 * np.exp(np.cumsum(r))
+            opn = np.concatenate([[p0], close[:-1]])
+            tick = sigma * tick_unit
+            cols["open"].append(opn)
+            cols["close"].append(close)
+            cols["high"].append(np.maximum(opn, close) * np.exp(tick * np.abs(rng.standard_normal(n_min))))
+            cols["low"].append(np.minimum(opn, close) * np.exp(-tick * np.abs(rng.standard_normal(n_min))))
+            cols["volume"].append(usd_day * w**2 * (1 + 20 * np.abs(r) / tick) / close)
+        n = len(ids)
+        frame = {k: np.concatenate(v) for k, v in cols.items()}
+        yield pd.DataFrame({
+            "asset": np.repeat(np.array([asset_id(i) for i in ids]), n_min), "interval": "1m",
+            "ts": pd.DatetimeIndex(np.tile(ts, n)).tz_localize("UTC"), "source": SOURCE, "open": frame["open"], "high": frame["high"], "low": frame["low"],
+            "close": frame["close"], "volume": frame["volume"],
+        })

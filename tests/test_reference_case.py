@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -84,9 +85,12 @@ def test_day_figures_equal_the_csv_rows(real):
     assert f"(TAO): {want}%" in text
     assert "SIMULATED" not in text
     # no market caps are stored for these days: the text must not call the index cap-weighted, and must say
-    # which members had no price
-    assert "equal-weighted because the store holds no market caps" in text and "cap-weighted" not in text
-    assert "ICP" in text.split("no price that day")[0].rsplit("(", 1)[-1]
+    # which members had no price (issue 12: without tool jargon, and the two-token coverage in the headline)
+    assert "equal-weighted, as no market caps are available" in text and "cap-weighted" not in text
+    assert "store" not in text
+    headline = text.splitlines()[0]
+    assert "two-token proxy" in headline and "13-member sector" in headline and {"TAO", "NEAR"} <= set(re.findall(r"[A-Z]{3,}", headline))
+    assert "ICP" in text.split("No price at all for", 1)[1].split(".")[0]  # no snapshots without the context block
 
 
 def test_explain_decomposes_the_real_move(real):

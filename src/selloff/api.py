@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # the heavy modules load on first call, not on import (sellof
 
     from selloff.analytics.day import Analysis
     from selloff.analytics.explanation import Explanation
+    from selloff.analytics.sector_network import SectorNetwork
     from selloff.pipeline.analysis import ScanResult
     from selloff.pipeline.report import ReportResult
     from selloff.simulate import SimSpec
@@ -322,3 +323,28 @@ def dependency_graph(store, universe=None, sector: str = "ai-crypto", date: obje
 
     with _config(config), open_store(store) as db:
         return graph(db, _universe(universe), sector, _required(date))
+def sector_network(store, universe=None, sector: str = "ai-crypto", date: object = None, *,
+                   config: str | Path | None = None) -> "SectorNetwork":
+    """Is it spreading across the market: the sector connectedness network before and with ``sector``'s episode
+    around ``date`` (see :func:`selloff.pipeline.analysis.network`)."""
+    from selloff.pipeline import analysis
+
+    with _config(config), open_store(store) as db:
+        return analysis.network(db, _universe(universe), sector, _required(date))
+
+
+def rolling_spillover(data: "pd.DataFrame", window: int, lags: int = 4, horizon: int = 10, step: int = 1, *,
+                      identification: str = "generalized", engine: str = "local", scheduler: str | None = None,
+                      config: str | Path | None = None) -> "pd.DataFrame":
+    """Rolling Diebold-Yilmaz spillover of a wide frame (one column per market), batched; ``engine="dask"`` runs the
+    window blocks on the dask.distributed scheduler at ``scheduler`` or on a LocalCluster of ``[connectedness]
+    dask_workers`` processes (identical numbers; see :func:`selloff.analytics.spillover_rolling.rolling_spillover`)."""
+    from selloff.analytics.spillover_rolling import rolling_spillover as roll
+    from selloff.pipeline.params import rolling_params
+
+    with _config(config):
+        return roll(data, window, lags, horizon, step, identification=identification, engine=engine,
+                    scheduler=scheduler, **rolling_params())
+
+
+__all__ += ["rolling_spillover", "sector_network"]

@@ -269,6 +269,9 @@ def test_pdf(tmp_path, analysis, findings, names):
     text = " ".join(page.extract_text() or "" for page in reader.pages)
     assert analysis.sector_name_de in text  # "KI-Krypto", from the headline
     assert "SIMULIERTE DATEN" in text
+    # issue 12: the body first on portrait pages, the appendix on landscape pages after it
+    shapes = [float(pg.mediabox.width) > float(pg.mediabox.height) for pg in reader.pages]
+    assert not shapes[0] and shapes[-1] and shapes == sorted(shapes)
 
 
 # -- explanation paragraphs: contagion, dependency, attribution, scenario ---------------------------------------

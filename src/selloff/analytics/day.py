@@ -318,6 +318,7 @@ def analyse_day(panel: Panel, universe: Universe, sector: str, date: object, par
             "sources": {**base["sources"], "derivatives": list(lt.sources),
                         "events": sorted(ev["source"].unique()) if not ev.empty else []},
             "ranges": base["ranges"], "store": base["store"], "sector_members": list(members.index),
+            "asset_sources": (panel.daily.groupby("asset")["source"].last().to_dict() if not panel.daily.empty else {}),
             "members_without_data": without_data,
             "weights": weights_note(panel, tok, d, params.max_stale_days) if weights is not None else "equal (no market caps)"}
     return Analysis(

@@ -62,6 +62,30 @@ def _corr_beta(y: pd.Series, x: pd.Series) -> tuple[float, float, int]:
     return corr, beta, n
 
 
+def partial_correlation(y: pd.Series, x: pd.Series, z: pd.Series) -> tuple[float, float, int]:
+    """Partial correlation of ``y`` and ``x`` given ``z`` and its two-sided p-value, on the complete rows.
+
+    Both series are regressed on ``z`` (OLS with intercept); the partial correlation is the Pearson correlation
+    of the residuals, :math:`\\rho_{yx\\cdot z} = (\\rho_{yx} - \\rho_{yz}\\rho_{xz}) /
+    \\sqrt{(1-\\rho_{yz}^2)(1-\\rho_{xz}^2)}`. Test: :math:`t = \\rho\\sqrt{(n-3)/(1-\\rho^2)}` with
+    ``n - 3`` degrees of freedom (normal errors, i.i.d. rows; on daily returns a descriptive figure).
+    Reference: Fisher, R. A. (1924). The distribution of the partial correlation coefficient. Metron 3, 329–332.
+    Returns ``(rho, p, n)``; NaN with fewer than 5 complete rows.
+    """
+    d = pd.concat([y, x, z], axis=1).dropna().to_numpy(dtype=float)
+    n = len(d)
+    if n < 5:
+        return np.nan, np.nan, n
+    Z = np.column_stack([np.ones(n), d[:, 2]])
+    res = d[:, :2] - Z @ np.linalg.lstsq(Z, d[:, :2], rcond=None)[0]
+    ss = (res ** 2).sum(axis=0)
+    if ss.min() <= 0:
+        return np.nan, np.nan, n
+    rho = float(np.clip((res[:, 0] @ res[:, 1]) / np.sqrt(ss[0] * ss[1]), -1, 1))
+    t = rho * np.sqrt((n - 3) / max(1e-300, 1 - rho ** 2))
+    return rho, float(2 * stats.t.sf(abs(t), n - 3)), n
+
+
 def _welch(a: pd.Series, b: pd.Series) -> tuple[float, float, float]:
     a, b = a.dropna(), b.dropna()
     diff = float(a.mean() - b.mean()) if len(a) and len(b) else np.nan
@@ -78,6 +102,7 @@ def dependency_exposure(
     window: tuple[object, object] | None = None,
     min_obs: int = 20,
     alignment: str = "unspecified",
+    control: str | None = None,
 ) -> DependencyExposure:
     """Correlation and beta of each token to the equal-weighted basket of the companies it depends on.
 
@@ -96,6 +121,9 @@ def dependency_exposure(
         Tokens with fewer complete rows get NaN corr/beta (their ``n`` is still reported).
     alignment : str
         Carried into the result.
+    control : str, optional
+        A column (e.g. the market factor ``BTC``) to control for: adds ``partial_corr`` and ``partial_p``
+        (:func:`partial_correlation` of token and basket given it).
 
     Returns
     -------
@@ -133,6 +161,10 @@ def dependency_exposure(
             corr = beta = np.nan
         rows[t] = {"depends_on": ",".join(members), "basket": ",".join(members or all_deps), "corr": corr,
                    "beta": beta, "n": n, "group": DEPENDENT if members else COMPARISON}
+        if control is not None and control in frame.columns:
+            pc, pp, _ = partial_correlation(frame[t], basket, frame[control])
+            rows[t].update(partial_corr=pc if n >= min_obs else np.nan, partial_p=pp if n >= min_obs else np.nan,
+                           control=control)
     per = pd.DataFrame.from_dict(rows, orient="index")
     per.index.name = "token"
     g = per.groupby("group")

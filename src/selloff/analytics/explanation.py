@@ -7,7 +7,7 @@ compounding over weekends and holidays); each table carries the alignment it use
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -15,11 +15,13 @@ import pandas as pd
 from selloff.analytics import attribution, calendar, contagion, dependency, event_study, spillover
 from selloff.analytics.frames import pivot_daily, pivot_ts
 from selloff.analytics.panel import Panel
+from selloff.analytics.sector_network import SectorNetwork
 from selloff.errors import DataError
 from selloff.timeutil import day_start, end_of_day, utc_day
 from selloff.universe import Universe
 
-__all__ = ["BASKET", "SECTOR", "Explanation", "ExplainParams", "explain_day", "aligned_returns", "session_ranges"]
+__all__ = ["BASKET", "SECTOR", "Explanation", "ExplainParams", "explain_day", "aligned_returns", "session_ranges",
+           "with_network"]
 
 SECTOR = "SECTOR_EW"
 BASKET = "EQ_BASKET"
@@ -68,6 +70,7 @@ class Explanation:
     notes: dict[str, str] = field(default_factory=dict)
     nobs: dict[str, int] = field(default_factory=dict)
     params: ExplainParams | None = None
+    network: SectorNetwork | None = None
 
     def to_frame(self, table: str = "decomposition") -> pd.DataFrame:
         """One of the tables (the decomposition by default)."""
@@ -79,7 +82,8 @@ class Explanation:
 
         return {"sector": self.sector, "date": self.date.date().isoformat(), "event_session": self.event_session.date().isoformat(),
                 "alignment": self.alignment, "simulated": self.simulated, "notes": dict(self.notes), "nobs": dict(self.nobs),
-                "tables": {k: json.loads(v.reset_index().to_json(orient="records", date_format="iso")) for k, v in self.tables.items()}}
+                "tables": {k: json.loads(v.reset_index().to_json(orient="records", date_format="iso")) for k, v in self.tables.items()},
+                "network": None if self.network is None else self.network.to_dict()}
 
 
 def aligned_returns(panel: Panel, tokens: list[str], equities: list[str], mkt: str) -> calendar.AlignedReturns:
@@ -256,6 +260,7 @@ def explain_day(panel: Panel, universe: Universe, sector: str, date: object, par
     if n_pre >= p.min_obs:
         tables["granger"] = contagion.granger_causality(pre, BASKET, SECTOR, lags=p.granger_lags)
         tables["lead_lag"] = contagion.lead_lag_xcorr(pre, BASKET, SECTOR, max_lag=p.granger_lags)
+        tables["granger_sensitivity"] = contagion.granger_sensitivity(r.loc[:ev], BASKET, SECTOR, lags=p.granger_lags)
     else:
         notes["granger"] = f"only {n_pre} aligned sessions before the event; Granger and lead-lag need {p.min_obs}"
     k = p.tail_during_sessions
@@ -271,7 +276,8 @@ def explain_day(panel: Panel, universe: Universe, sector: str, date: object, par
     deps = {t: sorted({a.id for a, _ in universe.dependencies(t) if a.id in r.columns}) for t in tokens}
     deps = {t: v for t, v in deps.items() if v}
     try:
-        dep = dependency.dependency_exposure(r.loc[:ev], deps, tokens, min_obs=p.min_obs, alignment=al.alignment)
+        dep = dependency.dependency_exposure(r.loc[:ev], deps, tokens, min_obs=p.min_obs, alignment=al.alignment,
+                                              control=mkt if mkt in r.columns else None)
         tables["dependency"] = dep.per_token
     except DataError as exc:  # e.g. no member depends on a company: the other tables stand
         notes["dependency"] = str(exc)
@@ -301,3 +307,16 @@ def _event_studies(r: pd.DataFrame, tokens: list[str], eqs: list[str], mkt: str,
             notes["event_study_equities"] = str(exc)
     else:
         notes["event_study_equities"] = f"no {market_eq} prices stored; the equity event study needs them as the market"
+
+
+def with_network(x: Explanation, network: SectorNetwork | None, note: str) -> Explanation:
+    """``x`` with the sector connectedness network: its tables (``sector_network_edges``,
+    ``sector_network_sectors``), ``note`` as their caption, and :attr:`Explanation.network` (None, with the reason
+    as ``note``, when the network could not be estimated)."""
+    tables = {**x.tables, **(network.tables() if network is not None else {})}
+    notes = {**x.notes, "sector_network_edges" if network is not None else "sector_network": note}
+    if network is not None:
+        notes["sector_network_sectors"] = ("per sector, per cent of one sector's forecast-error variance: net = to "
+                                           "others - from others (DY windows) and the TVP-VAR net averaged over the "
+                                           "pre-episode window and over the episode's sessions")
+    return replace(x, tables=tables, notes=notes, network=network)

@@ -9,8 +9,12 @@ import numpy as np
 
 from selloff.errors import DataError
 
-__all__ = ["cite", "generalized_fevd", "generalized_fevd_from_ma", "generalized_fevd_raw", "ma_coefficients",
-           "spillover_measures"]
+__all__ = ["IDENTIFICATIONS", "cite", "fevd", "fevd_from_ma", "generalized_fevd", "generalized_fevd_from_ma",
+           "generalized_fevd_raw", "ma_coefficients", "orthogonal_fevd", "orthogonal_fevd_from_ma", "spillover_measures",
+           "check_identification"]
+
+#: Identifications of the shocks: generalized (Pesaran-Shin 1998, DY 2012) or orthogonal (Cholesky, DY 2009).
+IDENTIFICATIONS = ("generalized", "orthogonal")
 
 _REFERENCES = """
     References
@@ -22,6 +26,8 @@ _REFERENCES = """
        multivariate models." Economics Letters 58(1), 17–29.
     .. [3] Koop, G., Pesaran, M. H. and Potter, S. M. (1996). "Impulse response analysis in
        nonlinear multivariate models." Journal of Econometrics 74(1), 119–147.
+    .. [4] Diebold, F. X. and Yilmaz, K. (2009). "Measuring financial asset return and volatility
+       spillovers, with application to global equity markets." Economic Journal 119, 158–171.
 """
 
 
@@ -61,14 +67,14 @@ def ma_coefficients(coefs: np.ndarray, horizon: int) -> np.ndarray:
         raise DataError(f"horizon must be >= 1, got {horizon}; pass a positive forecast horizon")
     p, k = coefs.shape[-3], coefs.shape[-1]
     batch = coefs.shape[:-3]
-    phi = np.empty(batch + (horizon, k, k))
-    phi[..., 0, :, :] = np.eye(k)
+    # Φ_h = [A_p … A_1] @ [Φ_{h-p}; …; Φ_{h-1}]: one batched (k × pk)(pk × k) product per step, with p - 1
+    # zero matrices in front of Φ_0 so that every step reads p consecutive matrices (a view, no copy).
+    a_rev = np.concatenate([coefs[..., lag, :, :] for lag in range(p - 1, -1, -1)], axis=-1)  # (..., k, pk)
+    pad = np.zeros(batch + (horizon + p - 1, k, k))
+    pad[..., p - 1, :, :] = np.eye(k)
     for h in range(1, horizon):
-        acc = np.zeros(batch + (k, k))
-        for lag in range(1, min(p, h) + 1):
-            acc += coefs[..., lag - 1, :, :] @ phi[..., h - lag, :, :]
-        phi[..., h, :, :] = acc
-    return phi
+        pad[..., h + p - 1, :, :] = a_rev @ pad[..., h - 1 : h - 1 + p, :, :].reshape(batch + (p * k, k))
+    return pad[..., p - 1 :, :, :]
 
 
 def generalized_fevd_from_ma(phi: np.ndarray, sigma: np.ndarray) -> np.ndarray:
@@ -156,6 +162,57 @@ def generalized_fevd(coefs: np.ndarray, sigma: np.ndarray, horizon: int) -> np.n
     """
     theta = generalized_fevd_raw(coefs, sigma, horizon)
     return theta / theta.sum(axis=-1, keepdims=True)
+
+
+def orthogonal_fevd_from_ma(phi: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    """Orthogonalised (Cholesky) FEVD from MA matrices and the innovation covariance, batched.
+
+    :math:`\\theta^o_{ij}(H) = \\sum_h (e_i'\\Phi_h P e_j)^2 / \\sum_h (\\Phi_h\\Sigma\\Phi_h')_{ii}` with
+    :math:`\\Sigma = PP'` (lower-triangular Cholesky factor). Rows sum to one exactly; the result depends on the
+    order of the variables (the first is shocked first and moves the others on impact), which is why DY (2009)
+    fix the order and DY (2012) move to the order-free generalized decomposition.
+    """
+    phi = np.asarray(phi, dtype=float)
+    sigma = np.asarray(sigma, dtype=float)
+    try:
+        chol = np.linalg.cholesky(sigma)
+    except np.linalg.LinAlgError:
+        raise DataError("the innovation covariance is not positive definite; drop collinear markets "
+                        "(the orthogonal identification needs a Cholesky factor)") from None
+    phi_p = phi @ chol[..., None, :, :]                             # (..., H, k, k): Φ_h P
+    numerator = np.sum(phi_p**2, axis=-3)
+    return numerator / numerator.sum(axis=-1, keepdims=True)        # row sum = Σ_h (Φ_h Σ Φ_h')_ii
+
+
+@cite
+def orthogonal_fevd(coefs: np.ndarray, sigma: np.ndarray, horizon: int) -> np.ndarray:
+    """Orthogonalised (Cholesky) forecast-error variance decomposition (Diebold & Yilmaz 2009), batched.
+
+    Same layout as :func:`generalized_fevd`; rows sum to one by construction (no normalisation needed) and equal
+    ``statsmodels``' ``VARResults.fevd(H).decomp[:, H - 1, :]``. Depends on the column order (see
+    :func:`orthogonal_fevd_from_ma`).
+    """
+    return orthogonal_fevd_from_ma(ma_coefficients(coefs, horizon), sigma)
+
+
+def fevd_from_ma(phi: np.ndarray, sigma: np.ndarray, identification: str = "generalized") -> np.ndarray:
+    """Row-normalised decomposition for either identification (see :data:`IDENTIFICATIONS`)."""
+    check_identification(identification)
+    if identification == "orthogonal":
+        return orthogonal_fevd_from_ma(phi, sigma)
+    raw = generalized_fevd_from_ma(phi, sigma)
+    return raw / raw.sum(axis=-1, keepdims=True)
+
+
+def fevd(coefs: np.ndarray, sigma: np.ndarray, horizon: int, identification: str = "generalized") -> np.ndarray:
+    """:func:`generalized_fevd` (DY 2012, the default) or :func:`orthogonal_fevd` (DY 2009)."""
+    return fevd_from_ma(ma_coefficients(coefs, horizon), sigma, identification)
+
+
+def check_identification(identification: str) -> None:
+    """Raise :class:`~selloff.errors.DataError` unless ``identification`` is one of :data:`IDENTIFICATIONS`."""
+    if identification not in IDENTIFICATIONS:
+        raise DataError(f"identification={identification!r} is unknown; use one of {', '.join(IDENTIFICATIONS)}")
 
 
 def spillover_measures(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

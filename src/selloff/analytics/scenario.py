@@ -109,6 +109,9 @@ class LiquidationModel:
     start: pd.Timestamp | None = None
     end: pd.Timestamp | None = None
     method: str = "OLS of log daily liquidations (USD) on the negative part of Bitcoin's daily move (per cent)"
+    max_usd: float | None = None
+    """The largest daily liquidation total in the fitting sample (the report warns when a prediction is below it)."""
+    max_day: pd.Timestamp | None = None
 
     def predict(self, btc_ret: float, z: float = BAND_Z) -> tuple[float, float, float]:
         """Median and prediction band of the day's liquidations (USD) for a Bitcoin simple return ``btc_ret``."""
@@ -138,7 +141,8 @@ def fit_liquidation_model(btc_ret: pd.Series, liq_usd: pd.Series, min_obs: int =
     r2 = 1.0 - float(resid @ resid) / float(((y - y.mean()) ** 2).sum())
     idx = df.index
     return LiquidationModel(float(coef[0]), float(coef[1]), s, len(y), r2, xtx_inv,
-                            pd.Timestamp(idx.min()) if len(idx) else None, pd.Timestamp(idx.max()) if len(idx) else None)
+                            pd.Timestamp(idx.min()) if len(idx) else None, pd.Timestamp(idx.max()) if len(idx) else None,
+                            max_usd=float(df["liq"].max()), max_day=pd.Timestamp(df["liq"].idxmax()))
 
 
 @dataclass(frozen=True)

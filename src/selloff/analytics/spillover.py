@@ -1,17 +1,20 @@
-"""Diebold–Yilmaz (2012) spillover index from a generalized VAR variance decomposition.
+"""Diebold–Yilmaz spillover index from a VAR variance decomposition: generalized (DY 2012, the default) or
+orthogonal (Cholesky, DY 2009).
 
 A VAR(p) is fitted to a wide frame (one column per market: log range volatilities or returns), its
-forecast-error variance is decomposed with the order-invariant generalized decomposition of
-Koop, Pesaran & Potter (1996) and Pesaran & Shin (1998), and the decomposition is read as an
-input–output table of who transmits how much forecast-error variance to whom.
+forecast-error variance is decomposed — with the order-invariant generalized decomposition of
+Koop, Pesaran & Potter (1996) and Pesaran & Shin (1998), or with Cholesky-orthogonalised shocks in the
+column order — and the decomposition is read as an input–output table of who transmits how much
+forecast-error variance to whom.
 
 Public surface
 --------------
 - :func:`ma_coefficients` – moving-average (Wold) matrices of a VAR, batched.
 - :func:`generalized_fevd_raw`, :func:`generalized_fevd` – the decomposition (raw / rows normalised).
 - :func:`spillover_table` → :class:`SpilloverResult` – the full-sample spillover table.
-- :func:`rolling_spillover` – batched rolling-window OLS + decomposition (fast path);
-  :func:`rolling_spillover_reference` – one statsmodels ``VAR`` fit per window (obvious path).
+- :func:`rolling_spillover` – batched rolling-window OLS + decomposition (fast path, local or Dask engine;
+  :mod:`selloff.analytics.spillover_rolling`); :func:`rolling_spillover_reference` – one statsmodels ``VAR``
+  fit per window (obvious path).
 - :func:`range_volatility` – daily range-based variance (Parkinson / Garman–Klass), the DY input.
 
 Units: every spillover number is in per cent of one market's H-step forecast-error variance.
@@ -24,10 +27,11 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from selloff.analytics.fevd import (cite, generalized_fevd, generalized_fevd_from_ma, generalized_fevd_raw,
-                                    ma_coefficients, spillover_measures)
+from selloff.analytics.fevd import (cite, check_identification, fevd, generalized_fevd, generalized_fevd_from_ma,
+                                    generalized_fevd_raw, ma_coefficients, orthogonal_fevd, spillover_measures)
 from selloff.analytics.rangevol import range_volatility
-from selloff.errors import DataError
+from selloff.analytics.spillover_rolling import rolling_spillover, rolling_spillover_reference
+from selloff.analytics.var_checks import check_enough_rows, validate_frame, validate_var_args
 
 __all__ = [
     "DEFAULT_HORIZON",
@@ -37,6 +41,7 @@ __all__ = [
     "generalized_fevd_from_ma",
     "generalized_fevd_raw",
     "ma_coefficients",
+    "orthogonal_fevd",
     "range_volatility",
     "rolling_spillover",
     "rolling_spillover_reference",
@@ -49,7 +54,7 @@ DEFAULT_LAGS = 4
 DEFAULT_HORIZON = 10
 
 Trend = Literal["n", "c", "ct"]
-_TREND_TERMS = {"n": 0, "c": 1, "ct": 2}
+Identification = Literal["generalized", "orthogonal"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -84,6 +89,8 @@ class SpilloverResult:
         Deterministic terms of the VAR (statsmodels ``trend``).
     method : str
         One-line description of the estimator.
+    identification : str
+        ``"generalized"`` (DY 2012) or ``"orthogonal"`` (Cholesky in the column order, DY 2009).
     """
 
     table: pd.DataFrame
@@ -98,6 +105,7 @@ class SpilloverResult:
     nobs: int
     trend: str
     method: str
+    identification: str = "generalized"
 
     def summary(self) -> str:
         """The spillover table as text, with the method and the total index (no printing)."""
@@ -115,35 +123,10 @@ class SpilloverResult:
         return self.summary()
 
 
-def _validate_frame(data: pd.DataFrame, what: str) -> pd.DataFrame:
-    if not isinstance(data, pd.DataFrame):
-        raise DataError(f"{what}: expected a wide DataFrame (one column per market), got {type(data).__name__}")
-    if data.shape[1] < 2:
-        raise DataError(f"{what}: need at least 2 columns (markets), got {list(data.columns)}; add markets")
-    try:
-        values = data.to_numpy(dtype=float)
-    except (TypeError, ValueError):
-        raise DataError(f"{what}: columns {list(data.columns)} must all be numeric; drop text columns") from None
-    bad = ~np.isfinite(values)
-    if bad.any():
-        row, col = np.argwhere(bad)[0]
-        raise DataError(
-            f"{what}: column {data.columns[col]!r} is NaN or infinite at {data.index[row]!r}; "
-            "align the markets and drop or fill missing rows first (a VAR needs a complete panel)"
-        )
-    return data
-
-
-def _validate_var_args(lags: int, horizon: int, trend: str) -> None:
-    if trend not in _TREND_TERMS:
-        raise DataError(f"trend={trend!r} is not supported; use one of {sorted(_TREND_TERMS)}")
-    if int(lags) != lags or lags < 1:
-        raise DataError(f"lags={lags!r} must be a positive integer (DY 2012 use {DEFAULT_LAGS})")
-    if int(horizon) != horizon or horizon < 1:
-        raise DataError(f"horizon={horizon!r} must be a positive integer (DY 2012 use {DEFAULT_HORIZON})")
-
-
-def _method(lags: int, horizon: int) -> str:
+def _method(lags: int, horizon: int, identification: str = "generalized") -> str:
+    if identification == "orthogonal":
+        return (f"Diebold-Yilmaz (2009) spillover index: VAR({lags}) by OLS, {horizon}-step Cholesky-orthogonalised "
+                "FEVD in the column order")
     return (
         f"Diebold-Yilmaz (2012) spillover index: VAR({lags}) by OLS, {horizon}-step generalized "
         "(Pesaran-Shin 1998) FEVD, rows normalised to 1"
@@ -151,7 +134,8 @@ def _method(lags: int, horizon: int) -> str:
 
 
 def _result_from_fevd(
-    theta: np.ndarray, names: list, *, lags: int, horizon: int, nobs: int, trend: str
+    theta: np.ndarray, names: list, *, lags: int, horizon: int, nobs: int, trend: str,
+    identification: str = "generalized",
 ) -> SpilloverResult:
     total, to, from_, net = spillover_measures(theta)
     idx = pd.Index(names)
@@ -174,7 +158,8 @@ def _result_from_fevd(
         horizon=int(horizon),
         nobs=int(nobs),
         trend=trend,
-        method=_method(lags, horizon),
+        method=_method(lags, horizon, identification),
+        identification=identification,
     )
 
 
@@ -185,6 +170,7 @@ def spillover_table(
     horizon: int = DEFAULT_HORIZON,
     *,
     trend: Trend = "c",
+    identification: Identification = "generalized",
 ) -> SpilloverResult:
     """Full-sample Diebold–Yilmaz spillover table.
 
@@ -201,6 +187,9 @@ def spillover_table(
         Forecast horizon H of the variance decomposition, in steps of the data's frequency.
     trend : {"c", "n", "ct"}, default "c"
         Deterministic terms in each VAR equation (statsmodels convention).
+    identification : {"generalized", "orthogonal"}, default "generalized"
+        Generalized (Pesaran-Shin) shocks, order-invariant, rows normalised (DY 2012); or Cholesky-orthogonalised
+        shocks in the column order (DY 2009: on ``dy2009.csv``, VAR(2), H = 10, the total is 35.5 %).
 
     Returns
     -------
@@ -218,156 +207,17 @@ def spillover_table(
     reverting; use returns, not prices), the lag order captures the dynamics (the index moves
     with p and H, so report them), and the innovations' correlation is stable over the sample —
     it enters the generalized shocks directly. The raw generalized decomposition does not sum to
-    one per row; the normalisation is what makes the shares add up to 100.
+    one per row; the normalisation is what makes the shares add up to 100. The orthogonal decomposition sums to
+    one by construction but depends on the column order (a variable earlier in the order takes the common part
+    of a contemporaneous shock).
     """
-    data = _validate_frame(data, "spillover_table")
-    _validate_var_args(lags, horizon, trend)
-    _check_enough_rows(len(data), data.shape[1], lags, trend, "spillover_table")
+    data = validate_frame(data, "spillover_table")
+    validate_var_args(lags, horizon, trend)
+    check_identification(identification)
+    check_enough_rows(len(data), data.shape[1], lags, trend, "spillover_table")
     from statsmodels.tsa.api import VAR
 
     res = VAR(data.to_numpy(dtype=float)).fit(lags, trend=trend)
-    theta = generalized_fevd(res.coefs, res.sigma_u, horizon)
-    return _result_from_fevd(theta, list(data.columns), lags=lags, horizon=horizon, nobs=res.nobs, trend=trend)
-
-
-def _check_enough_rows(n_rows: int, k: int, lags: int, trend: str, what: str) -> None:
-    n_regressors = k * lags + _TREND_TERMS[trend]
-    if n_rows - lags <= n_regressors:
-        raise DataError(
-            f"{what}: {n_rows} rows are too few for a VAR({lags}) in {k} markets "
-            f"({n_regressors} regressors per equation); use more rows or fewer lags/markets"
-        )
-
-
-# --------------------------------------------------------------------------------------------
-# Rolling windows
-# --------------------------------------------------------------------------------------------
-def _window_ends(n_rows: int, window: int, step: int) -> np.ndarray:
-    if int(window) != window or window < 1 or window > n_rows:
-        raise DataError(f"window={window!r} must be an integer between 1 and the {n_rows} rows of data")
-    if int(step) != step or step < 1:
-        raise DataError(f"step={step!r} must be a positive integer")
-    return np.arange(window - 1, n_rows, step)
-
-
-def _rolling_frame(index: pd.Index, names: list, theta: np.ndarray) -> pd.DataFrame:
-    total, to, from_, net = spillover_measures(theta)
-    cols = {"total": total}
-    for label, values in (("to", to), ("from", from_), ("net", net)):
-        for j, name in enumerate(names):
-            cols[f"{label}_{name}"] = values[:, j]
-    return pd.DataFrame(cols, index=index)
-
-
-@cite
-def rolling_spillover(
-    data: pd.DataFrame,
-    window: int,
-    lags: int = DEFAULT_LAGS,
-    horizon: int = DEFAULT_HORIZON,
-    step: int = 1,
-    *,
-    trend: Trend = "c",
-) -> pd.DataFrame:
-    """Rolling-window spillover index, all windows estimated in one batched computation.
-
-    Parameters
-    ----------
-    data : DataFrame
-        Wide frame, one column per market, no missing values (see :func:`spillover_table`).
-    window : int
-        Rows per window (DY 2012 use 200 days); each window's VAR uses ``window - lags``
-        observations.
-    lags, horizon : int
-        VAR order and forecast horizon, as in :func:`spillover_table`.
-    step : int, default 1
-        Distance in rows between consecutive window ends.
-    trend : {"c", "n", "ct"}, default "c"
-        Deterministic terms, as in :func:`spillover_table`.
-
-    Returns
-    -------
-    DataFrame
-        Index: the label of each window's last row. Columns: ``total`` and, per market,
-        ``to_<market>``, ``from_<market>``, ``net_<market>``; all in per cent, in the units of
-        :class:`SpilloverResult`.
-
-    Notes
-    -----
-    Same estimator as :func:`rolling_spillover_reference` (a statsmodels VAR per window),
-    computed without a per-window fit: with regressors :math:`z_t` and targets :math:`y_t`, the
-    window sums :math:`Z'Z`, :math:`Z'Y`, :math:`Y'Y` are differences of cumulative sums; OLS is
-    a batched solve :math:`B = (Z'Z)^{-1}Z'Y`, the residual covariance is
-    :math:`(Y'Y - Y'ZB)/(n - m)`, and the MA matrices and generalized FEVD are computed for all
-    windows at once. Data are centred (and the trend rescaled) before accumulating, which leaves
-    slopes and residuals unchanged when the VAR has a constant and keeps the cumulative sums well
-    conditioned. The two paths agree to 1e-8 (tested). Memory is O(n m^2) for n rows and
-    m = k p + trend terms regressors (about 20 MB for 10 markets, 4 lags, 1,500 days).
-    """
-    data = _validate_frame(data, "rolling_spillover")
-    _validate_var_args(lags, horizon, trend)
-    ends = _window_ends(len(data), window, step)
-    k = data.shape[1]
-    _check_enough_rows(window, k, lags, trend, "rolling_spillover")
-    n_trend = _TREND_TERMS[trend]
-
-    y_all = data.to_numpy(dtype=float)
-    n_rows = len(y_all)
-    if n_trend:  # a constant absorbs any shift: centre for conditioning
-        y_all = y_all - y_all.mean(axis=0)
-    rows = np.arange(lags, n_rows)  # every row that can be a regression target
-    y = y_all[rows]
-    parts = []
-    if n_trend >= 1:
-        parts.append(np.ones((len(rows), 1)))
-    if n_trend == 2:
-        t = rows.astype(float)
-        parts.append(((t - t.mean()) / max(t.std(), 1.0))[:, None])
-    parts.extend(y_all[rows - lag] for lag in range(1, lags + 1))
-    z = np.hstack(parts)  # (N, m): [trend terms | y_{t-1} | … | y_{t-p}]
-
-    def window_sums(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        cum = np.concatenate([np.zeros((1, a.shape[1], b.shape[1])), np.cumsum(a[:, :, None] * b[:, None, :], axis=0)])
-        last = ends - lags + 1          # exclusive end in `rows` coordinates
-        first = ends - window + 1       # first row of the window is a lag, the first target is + lags
-        return cum[last] - cum[first]
-
-    zz, zy, yy = window_sums(z, z), window_sums(z, y), window_sums(y, y)
-    beta = np.linalg.solve(zz, zy)                       # (W, m, k)
-    nobs = window - lags
-    sigma = (yy - np.swapaxes(zy, -1, -2) @ beta) / (nobs - z.shape[1])
-    sigma = 0.5 * (sigma + np.swapaxes(sigma, -1, -2))
-    coefs = beta[:, n_trend:, :].reshape(len(ends), lags, k, k).swapaxes(-1, -2)  # (W, p, k, k)
-    theta = generalized_fevd(coefs, sigma, horizon)
-    return _rolling_frame(data.index[ends], list(data.columns), theta)
-
-
-def rolling_spillover_reference(
-    data: pd.DataFrame,
-    window: int,
-    lags: int = DEFAULT_LAGS,
-    horizon: int = DEFAULT_HORIZON,
-    step: int = 1,
-    *,
-    trend: Trend = "c",
-) -> pd.DataFrame:
-    """Obvious path of :func:`rolling_spillover`: one ``statsmodels`` VAR fit per window.
-
-    Same parameters and output as :func:`rolling_spillover`. Each window is fitted with
-    ``statsmodels.tsa.api.VAR(...).fit(lags, trend=trend)``, its MA matrices come from
-    statsmodels' ``ma_rep`` and the decomposition from :func:`generalized_fevd_from_ma`.
-    Slow (a Python loop over windows); kept to check the batched path and for readers.
-    """
-    from statsmodels.tsa.api import VAR
-
-    data = _validate_frame(data, "rolling_spillover_reference")
-    _validate_var_args(lags, horizon, trend)
-    ends = _window_ends(len(data), window, step)
-    _check_enough_rows(window, data.shape[1], lags, trend, "rolling_spillover_reference")
-    values = data.to_numpy(dtype=float)
-    thetas = []
-    for end in ends:
-        res = VAR(values[end - window + 1 : end + 1]).fit(lags, trend=trend)
-        raw = generalized_fevd_from_ma(res.ma_rep(horizon - 1), res.sigma_u)
-        thetas.append(raw / raw.sum(axis=1, keepdims=True))
-    return _rolling_frame(data.index[ends], list(data.columns), np.stack(thetas))
+    theta = fevd(res.coefs, res.sigma_u, horizon, identification)
+    return _result_from_fevd(theta, list(data.columns), lags=lags, horizon=horizon, nobs=res.nobs, trend=trend,
+                             identification=identification)

@@ -109,7 +109,7 @@ def explain(date: DateOpt, sector: SectorOpt = "ai-crypto", store: StoreOpt = No
     from rich.console import Console
 
     from selloff import api
-    from selloff.cli.explain_cmd import explain_table
+    from selloff.cli.explain_cmd import explain_table, network_line
     from selloff.timeutil import parse_date
 
     u = universe_of(universe)
@@ -123,6 +123,9 @@ def explain(date: DateOpt, sector: SectorOpt = "ai-crypto", store: StoreOpt = No
     if sim:
         out.print(sim, style="bold red", markup=False)
     out.print(f"{x.sector} on {x.date.date()} — event session {x.event_session.date()}\nalignment: {x.alignment}", markup=False)
+    line = network_line(x)
+    if line:
+        out.print(line, markup=False)
     for k, v in x.tables.items():
         shown = v[[c for c in COMPACT[k] if c in v.columns]] if k in COMPACT else v
         out.print(explain_table(k.replace("_", " "), shown, x.notes.get(k) or sim))

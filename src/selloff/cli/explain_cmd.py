@@ -13,3 +13,14 @@ def explain_table(title: str, df, caption: str | None):
     for _, row in d.iterrows():
         t.add_row(*[(f"{v:.3f}" if isinstance(v, float) else str(v)) for v in row])
     return t
+
+
+def network_line(x) -> str | None:
+    """One line on whether the sell-off spreads across sectors (None when explain has no network)."""
+    net = getattr(x, "network", None)
+    if net is None:
+        return None
+    s = net.summary()
+    return (f"sector network ({net.pre.table.shape[1] - 1} sectors): total connectedness {s['total_pre_pct']:.1f} % "
+            f"before the episode, {s['total_episode_pct']:.1f} % with it; top net transmitter before: "
+            f"{s['top_transmitter_pre']}, with it: {s['top_transmitter_episode']}")

@@ -1,14 +1,17 @@
 """Scan, analyse and explain: load the panel once, call the analytics, return typed results."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
 from selloff.analytics import detect
-from selloff.analytics.day import Analysis, analyse_day, sector_series
-from selloff.analytics.explanation import Explanation, explain_day
+from selloff.analytics import sector as sec
+from selloff.analytics.context import DayContext, day_context
+from selloff.analytics.day import Analysis, analyse_day, sector_series, sector_weights
+from selloff.analytics.explanation import Explanation, explain_day, with_network
 from selloff.analytics.panel import Panel
+from selloff.analytics.sector_network import SectorNetwork, sector_log_returns, sector_network
 from selloff.errors import DataError
 from selloff.pipeline import params as P
 from selloff.pipeline.load import load_panel
@@ -16,7 +19,8 @@ from selloff.store import Store
 from selloff.timeutil import day_start, end_of_day, parse_date
 from selloff.universe import Universe
 
-__all__ = ["ScanResult", "analyse", "day_assets", "day_panel", "explain", "scan", "scan_panel"]
+__all__ = ["ScanResult", "analyse", "context_of", "day_assets", "day_panel", "explain", "network", "network_of", "scan",
+           "scan_panel"]
 
 SCAN_COLUMNS = ["sector", "start", "end", "trough", "depth_pct", "worst_day", "worst_day_pct", "worst_day_z",
                 "max_breadth", "days"]
@@ -97,13 +101,21 @@ def day_assets(universe: Universe, sector: str) -> list[str]:
     return list(dict.fromkeys([*s.members, dp.market_factor, *dp.equities, *xp.equity_basket, xp.equity_market]))
 
 
-def day_panel(store: Store, universe: Universe, sector: str, date: object, days: int) -> Panel:
-    """The panel for ``sector`` around ``date``: ``days`` of history to the end of the day, every table once."""
+def day_panel(store: Store, universe: Universe, sector: str, date: object, days: int, *, later: bool = False) -> Panel:
+    """The panel for ``sector`` around ``date``: ``days`` of history to the end of the day, every table once.
+
+    ``later``: also every row after the day (the report's "since then" and context peers and indices); the
+    analyses narrow the panel back to the end of the day, so nothing after it enters them.
+    """
     s = universe.sector(sector)
     d = parse_date(date, "date")
+    assets = day_assets(universe, s.id)
+    if later:
+        cp = P.context_params()
+        assets = list(dict.fromkeys([*assets, *(a for a in (*cp.peers, *cp.indices) if a in universe.assets)]))
     try:
-        return load_panel(store, universe, day_assets(universe, s.id), day_start(d) - pd.Timedelta(days=days), end_of_day(d),
-                          intervals=("1d", "1h"))
+        return load_panel(store, universe, assets, day_start(d) - pd.Timedelta(days=days), None if later else end_of_day(d),
+                          intervals=("1d", "1h", "snapshot") if later else ("1d", "1h"))
     except DataError:
         raise DataError(f"date {d.date()} is outside the stored data: no daily bars for sector {s.id} in the {days} days "
                         f"to it; pick a date inside the data (selloff info) or fetch that window") from None
@@ -127,6 +139,23 @@ def explanation_of(panel: Panel, universe: Universe, sector: str, date: object) 
     return explain_day(sub, universe, sector, d, P.explain_params())
 
 
+def context_of(panel: Panel, universe: Universe, sector: str, a: Analysis) -> DayContext:
+    """The report's context block for the analysed day (:func:`~selloff.analytics.context.day_context`) from the
+    same panel: peers, indices, volume, ranges, drawdowns, slide, catalysts, since then, snapshot moves."""
+    s = universe.sector(sector)
+    d = a.date
+    sub = panel  # the whole loaded window (no narrowing copy): "since the data begin" means since the panel's start
+    covered = [m for m in s.members if m in sub.close.columns and m in a.members.index]
+    weights = sector_weights(sub, covered)
+    level = sec.sector_index(sub.returns, covered, weights) if covered else pd.Series(dtype=float)
+    if covered:  # the index ends with its members' last close, not with other assets' later bars
+        level = level.loc[: sub.close[covered].dropna(how="all").index.max()]
+    eqs = [e for e in a.params.equities if e in sub.returns.columns] if a.params else []
+    return day_context(sub.daily, sub.bars_of("snapshot"), sub.events, dict(sub.kinds), level,
+                       sub.close.reindex(columns=covered), sub.returns.reindex(columns=eqs).loc[:d], list(s.members),
+                       covered, a.members["ret_1d"], d, P.context_params())
+
+
 def analyse(store: Store, universe: Universe, sector: str, date: object) -> Analysis:
     """What fell on ``date`` (a UTC day) in ``sector``: members' moves, cap change, equities, BTC, liquidations."""
     panel = day_panel(store, universe, sector, date, P.lookbacks()["analysis_days"])
@@ -134,6 +163,56 @@ def analyse(store: Store, universe: Universe, sector: str, date: object) -> Anal
 
 
 def explain(store: Store, universe: Universe, sector: str, date: object) -> Explanation:
-    """Why it fell and whether it spreads: decomposition, event study, spillover, contagion, dependency."""
+    """Why it fell and whether it spreads: decomposition, event study, spillover, contagion, dependency, and the
+    sector connectedness network of the whole universe before and with the episode."""
     panel = day_panel(store, universe, sector, date, P.lookbacks()["explain_days"])
-    return explanation_of(panel, universe, sector, date)
+    x = explanation_of(panel, universe, sector, date)
+    try:
+        net = network(store, universe, sector, date, panel)
+    except DataError as exc:
+        return with_network(x, None, f"no sector network: {exc}")
+    return with_network(x, net, net.note())
+
+
+def episode_around(panel: Panel, universe: Universe, sector: str, date: object, days: int) -> tuple[pd.Timestamp, pd.Timestamp, str]:
+    """The detected episode of ``sector`` that contains ``date`` (its start to the date, widened to at least
+    ``days`` days so that the episode window differs from the pre-episode one by more than a session), else the
+    ``days`` days to the date; with a phrase saying which."""
+    d = parse_date(date, "date")
+    s = universe.sector(sector)
+    try:
+        sr, tok = sector_series(panel, list(s.members))
+        eps = detect.detect_episodes(sr.loc[:d], panel.returns.loc[:d], tok, s.id, P.detect_params())
+    except DataError:
+        eps = []
+    floor = d - pd.Timedelta(days=days - 1)
+    for e in eps:
+        if e.start <= d <= e.end + pd.Timedelta(days=days):
+            if e.start <= floor:
+                return e.start, d, f"detected episode from {e.start.date()}"
+            return floor, d, f"detected episode from {e.start.date()}, widened to the {days} days to {d.date()}"
+    return floor, d, f"the {days} days to {d.date()} (no detected episode contains it)"
+
+
+def network_of(panel: Panel, universe: Universe, start: pd.Timestamp, end: pd.Timestamp) -> SectorNetwork:
+    """The sector connectedness network of every sector of ``universe`` in a loaded panel (pure)."""
+    p = P.network_params()
+    r, skipped = sector_log_returns(panel, {sid: list(s.members) for sid, s in universe.sectors.items()},
+                                    before=start, min_obs=p.min_obs)
+    return sector_network(r, start, end, p, skipped)
+
+
+def network(store: Store, universe: Universe, sector: str, date: object, sector_panel: Panel | None = None) -> SectorNetwork:
+    """Is it spreading across the market: which sector transmits shocks to which, before ``sector``'s episode
+    around ``date`` and with it. Reads the daily bars and caps of every sector's members once, over the
+    ``[pipeline] explain_days`` to the date."""
+    d = parse_date(date, "date")
+    days = P.lookbacks()["explain_days"]
+    sp = sector_panel if sector_panel is not None else day_panel(store, universe, sector, date, days)
+    p = P.network_params()
+    start, end, how = episode_around(sp, universe, sector, d, p.episode_days)
+    assets = sorted({m for s in universe.sectors.values() for m in s.members})
+    panel = load_panel(store, universe, assets, day_start(d) - pd.Timedelta(days=days), end_of_day(d),
+                       tables=("bars", "market_caps"), intervals=("1d",))
+    net = network_of(panel, universe, start, end)
+    return replace(net, method=f"{net.method} ({how})")

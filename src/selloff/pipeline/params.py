@@ -5,14 +5,15 @@ the config themselves.
 """
 from __future__ import annotations
 
+from selloff.analytics.context import ContextParams
 from selloff.analytics.day import DayParams
 from selloff.analytics.detect import DetectParams, StabiliseParams
 from selloff.analytics.explanation import ExplainParams
 from selloff.config import defaults
 from selloff.universe import Universe
 
-__all__ = ["book_params", "calib_params", "day_params", "detect_params", "equities_of", "explain_params", "lookbacks", "priority",
-           "regime_params"]
+__all__ = ["book_params", "calib_params", "context_params", "day_params", "detect_params", "equities_of", "explain_params",
+           "lookbacks", "network_params", "priority", "regime_params", "rolling_params"]
 
 
 def priority() -> tuple[str, ...]:
@@ -63,6 +64,16 @@ def explain_params() -> ExplainParams:
 def lookbacks() -> dict[str, int]:
     """Days of history each analysis loads before its day (``[pipeline]``)."""
     return {k: int(v) for k, v in defaults("pipeline").items()}
+
+
+def context_params() -> ContextParams:
+    """``[context]``: peers, indices and windows of the report's context block."""
+    c = defaults("context")
+    return ContextParams(peers=tuple(c["peers"]), indices=tuple(c["indices"]), volume_window_days=int(c["volume_window_days"]),
+                         drawdown_window_days=int(c["drawdown_window_days"]), slide_days=int(c["slide_days"]),
+                         catalyst_days=int(c["catalyst_days"]), catalyst_equity_moves=int(c["catalyst_equity_moves"]),
+                         since_days=tuple(int(x) for x in c["since_days"]), breadth_rise_pct=float(c["breadth_rise_pct"]),
+                         movers=int(c["movers"]))
 
 
 def regime_params():
@@ -126,3 +137,23 @@ def compute_engine(name: str | None = None, scheduler: str | None = None):
 
     c = defaults("compute")
     return Engine(name or str(c["engine"]), scheduler or (str(c["scheduler"]) or None), int(c["dask_workers"]))
+def network_params():
+    """The sector connectedness network's parameters (``[connectedness]``)."""
+    from selloff.analytics.sector_network import NetworkParams
+
+    return NetworkParams.from_config()
+
+
+def rolling_params() -> dict:
+    """Block size and LocalCluster workers of the rolling spillover (``[connectedness]``)."""
+    c = defaults("connectedness")
+    return {"block_windows": int(c["block_windows"]), "workers": int(c["dask_workers"])}
+
+
+
+def intraday_params():
+    """``[intraday]``: how hourly bars are built from minute bars, and the staleness of a price at an instant."""
+    from selloff.pipeline.intraday import IntradayParams
+
+    c = defaults("intraday")
+    return IntradayParams(min_minutes_per_hour=int(c["min_minutes_per_hour"]), staleness_hours=float(c["staleness_hours"]))

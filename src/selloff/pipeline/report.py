@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from selloff.analytics.context import DayContext
 from selloff.analytics.day import Analysis
 from selloff.analytics.explanation import Explanation
 from selloff.analytics.liquidations import daily_liquidations
@@ -14,11 +15,11 @@ from selloff.analytics.scenario import Scenario, day_scenario
 from selloff.config import defaults
 from selloff.errors import ConfigError, SelloffError
 from selloff.pipeline import params as P
-from selloff.pipeline.analysis import analysis_of, day_panel, explanation_of
+from selloff.pipeline.analysis import analysis_of, context_of, day_panel, explanation_of
 from selloff.report.findings import Finding, build_findings
 from selloff.report.writer import FORMATS, LANGS, write_report
 from selloff.store import Store
-from selloff.timeutil import day_start, parse_date
+from selloff.timeutil import day_start, end_of_day, parse_date
 from selloff.universe import Universe
 
 __all__ = ["ReportResult", "langs_and_formats", "report", "report_from_panel", "scenario_of"]
@@ -36,6 +37,7 @@ class ReportResult:
     explanation: Explanation | None
     scenario: Scenario | None
     notes: dict[str, str] = field(default_factory=dict)
+    context: DayContext | None = None
 
     def to_frame(self) -> pd.DataFrame:
         from selloff.report.findings import findings_frame
@@ -70,7 +72,7 @@ def scenario_of(panel: Panel, a: Analysis, x: Explanation) -> Scenario:
     shocks = {mkt: float(cfg["market_shock"]), "EQ_BASKET": float(cfg["equity_shock"])}
     liq = None
     days = P.lookbacks()["liquidation_history_days"]
-    hist = panel.between(day_start(a.date) - pd.Timedelta(days=days), panel.end)  # [pipeline] liquidation_history_days
+    hist = panel.between(day_start(a.date) - pd.Timedelta(days=days), end_of_day(a.date))  # [pipeline] liquidation_history_days
     if mkt in hist.returns.columns:
         liq = pd.concat({"btc_ret": hist.returns[mkt], "liq_usd": daily_liquidations(hist.derivatives)}, axis=1)
     params = {"shocks": shocks, "band_z": float(cfg["band_z"]), "liq_min_obs": int(cfg["liq_min_obs"])}
@@ -96,10 +98,15 @@ def report_from_panel(panel: Panel, universe: Universe, sector: str, date: objec
             scen = scenario_of(panel, a, x)
         except SelloffError as exc:  # a scenario that cannot be computed is left out, never guessed
             notes["scenario"] = f"left out: {exc}"
-    findings = build_findings(a, x, scen)
+    ctx = None
+    try:
+        ctx = context_of(panel, universe, sector, a)
+    except SelloffError as exc:  # the context block is left out, with the reason, never guessed
+        notes["context"] = f"left out: {exc}"
+    findings = build_findings(a, x, scen, ctx)
     names = {k: v.name for k, v in universe.assets.items()}
-    paths = write_report(a, findings, names, Path(out), langs, fmts, notes=notes)
-    return ReportResult(tuple(paths), tuple(findings), a, x, scen, notes)
+    paths = write_report(a, findings, names, Path(out), langs, fmts, notes=notes, context=ctx)
+    return ReportResult(tuple(paths), tuple(findings), a, x, scen, notes, ctx)
 
 
 def report(store: Store, universe: Universe, sector: str, date: object, lang: str = "all",
@@ -108,5 +115,5 @@ def report(store: Store, universe: Universe, sector: str, date: object, lang: st
     langs_and_formats(lang, formats)  # a bad --lang/--format fails before the store is read
     d = parse_date(date, "date")
     lb = P.lookbacks()
-    panel = day_panel(store, universe, sector, d, max(lb.values()))
+    panel = day_panel(store, universe, sector, d, max(lb.values()), later=True)
     return report_from_panel(panel, universe, sector, d, lang, formats, out)

@@ -8,14 +8,40 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from selloff.analytics.context import breadth_split
+from selloff.analytics.contagion import correlation_se
 from selloff.config import defaults
+from selloff.report import judgement
 from selloff.errors import DataError
 from selloff.timeutil import day_window
 
 KINDS = (
     "sector_move", "asset_move", "sector_cap_change", "breadth", "equity_move", "liquidations", "trigger_event",
-    "contagion", "stabilisation", "attribution", "scenario", "macro_move", "dependency",
+    "contagion", "stabilisation", "attribution", "scenario", "macro_move", "dependency", "coverage", "context",
+    "snapshot_move",
 )
+COMPUTED_BY = {
+    "sector_move": "selloff.analytics.sector.sector_returns", "breadth": "selloff.analytics.detect.daily_signals",
+    "coverage": "selloff.analytics.day.analyse_day", "move_": "selloff.analytics.day.analyse_day",
+    "sector_cap": "selloff.analytics.sector.market_cap_change", "provider_cap": "selloff.analytics.sector.compare_with_category",
+    "eq5_": "selloff.analytics.measures.trading_days_change", "macro_btc": "selloff.analytics.day.analyse_day",
+    "liquidations": "selloff.analytics.liquidations.liquidation_total", "event_": "selloff.analytics.day.analyse_day",
+    "stabilisation": "selloff.analytics.detect.stabilisation", "episode": "selloff.analytics.detect.detect_episodes",
+    "spill_total": "selloff.analytics.spillover.spillover_table", "spill_basket": "selloff.analytics.spillover.spillover_table",
+    "spill_rolling": "selloff.analytics.spillover.rolling_spillover", "corr_30s": "selloff.analytics.contagion.rolling_correlation",
+    "tail_co": "selloff.analytics.contagion.tail_comovement", "granger": "selloff.analytics.contagion.granger_causality",
+    "dep_": "selloff.analytics.dependency.dependency_exposure", "attr_": "selloff.analytics.attribution.decompose_move",
+    "scen_liq": "selloff.analytics.scenario.fit_liquidation_model", "scen_": "selloff.analytics.scenario.project_shock",
+}
+"""Finding id (or id prefix ending in ``_``) -> dotted path of the analytics function that computed its value."""
+
+
+def computed_by(fid: str) -> str:
+    """The analytics function behind a finding id (exact id first, then the longest matching prefix)."""
+    if fid in COMPUTED_BY:
+        return COMPUTED_BY[fid]
+    pre = [k for k in COMPUTED_BY if k.endswith("_") and fid.startswith(k)]
+    return COMPUTED_BY[max(pre, key=len)] if pre else ""
 
 
 @dataclass(frozen=True)
@@ -34,10 +60,14 @@ class Finding:
     provenance: dict[str, Any] = field(default_factory=dict)
     importance: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    computed_by: str = ""
+    """Dotted path of the analytics function that computed ``value`` (filled from :data:`COMPUTED_BY`)."""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise DataError(f"unknown finding kind {self.kind!r}; use one of {', '.join(KINDS)}")
+        if not self.computed_by:
+            object.__setattr__(self, "computed_by", computed_by(self.id))
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -62,7 +92,7 @@ def _jsonable(x: Any) -> Any:
     return x
 
 
-def build_findings(a: Any, x: Any = None, scenario: Any = None) -> list[Finding]:
+def build_findings(a: Any, x: Any = None, scenario: Any = None, context: Any = None) -> list[Finding]:
     """Turn an :class:`selloff.api.Analysis` (and, where given, an :class:`selloff.explain.Explanation`) into
     findings, most important first.
 
@@ -75,20 +105,27 @@ def build_findings(a: Any, x: Any = None, scenario: Any = None) -> list[Finding]
         dependency, attribution and scenario findings are left out.
     scenario
         The stress scenario computed for the day (:func:`selloff.analytics.scenario.day_scenario`), or None.
+    context
+        The day's :class:`~selloff.analytics.context.DayContext` (peers, volume, drawdown, slide, since then), or
+        None: then the context block is left out.
 
     Importance: size in sigma for moves, scaled by the market cap involved (log10 of USD) for assets; breadth and
     sector-level findings rank with the sector's sigma; liquidations by their share of open interest is not known
     here, so by log10 of the amount. Explanation findings rank by what they measure (see :func:`explain_findings`).
     """
     out: list[Finding] = []
-    prov = {k: a.provenance.get(k) for k in ("tables", "sources", "ranges", "store")}
+    prov = {k: a.provenance.get(k) for k in ("tables", "sources", "ranges")}  # no store path: outputs stay byte-stable
+    asrc = a.provenance.get("asset_sources", {})
     ws, we = day_window(a.date)
     daily = "close-to-close, UTC day (00:00-24:00 UTC)"
     sector_members = tuple(a.provenance.get("sector_members", ()))
     weighting = getattr(a, "weighting", "cap")
+    split = breadth_split(a.members["ret_1d"], abs(a.breadth_threshold_pct))
+    kind = judgement.day_kind(100 * a.sector_ret_1d, a.sector_z_1d, split["down"], split["up"], split["n"])
     out.append(Finding("sector_move", "sector_move", (a.sector_id,), ws, we,
                        daily + (", cap-weighted index" if weighting == "cap" else ", equal-weighted index (no market caps stored)"),
                        100 * a.sector_ret_1d, "pct", {"z": a.sector_z_1d, "sigma_method": "EWMA lambda=0.94, data to the day before",
+                                                      "day_kind": kind, **{f"n_{k}": v for k, v in split.items()},
                                                       "equal_weighted_pct": 100 * a.sector_ret_equal_1d, "weighting": weighting,
                         "z_garch": getattr(a, "sector_z_garch_1d", float("nan")),
                         "garch_method": "GARCH(1,1), Student-t, parameters estimated on data before each block, one-step forecast"},
@@ -104,7 +141,8 @@ def build_findings(a: Any, x: Any = None, scenario: Any = None) -> list[Finding]
         z = row["z_1d"] if np.isfinite(row["z_1d"]) else 0.0
         out.append(Finding(f"move_{asset}", "asset_move", (asset,), ws, we, daily, 100 * row["ret_1d"], "pct",
                            {"z": z, "ret_24h_pct": 100 * row["ret_24h"] if np.isfinite(row["ret_24h"]) else None},
-                           {**prov, "table": "bars"}, importance=abs(z) * math.log10(max(cap, 10.0)) / 2,
+                           {**prov, "table": "bars", "sources": [asrc[asset]] if asset in asrc else prov.get("sources")},
+                           importance=abs(z) * math.log10(max(cap, 10.0)) / 2,
                            extra={"close_usd": row["close"], "mcap_usd": row["mcap_usd"], "contribution_pct": 100 * row["contribution"]}))
     if a.cap_change is not None:
         c = a.cap_change
@@ -128,10 +166,12 @@ def build_findings(a: Any, x: Any = None, scenario: Any = None) -> list[Finding]
         s_end = pd.Timestamp(row["session"]).tz_localize("UTC")
         out.append(Finding(f"eq5_{asset}", "equity_move", (asset,), pd.Timestamp(row["window_start"]).tz_localize("UTC"), s_end,
                            "5 NYSE sessions, close-to-close (16:00 New York)", 100 * row["ret_5td"], "pct", {"ret_1d_pct": 100 * row["ret_1d"]},
-                           {**prov, "table": "bars"}, importance=abs(100 * row["ret_5td"]) / 2))
+                           {**prov, "table": "bars", "sources": [asrc[asset]] if asset in asrc else prov.get("sources")},
+                           importance=abs(100 * row["ret_5td"]) / 2))
     if a.btc:
         out.append(Finding("macro_btc", "macro_move", (a.btc["asset"],), ws, we, daily, 100 * a.btc["ret_1d"], "pct",
-                           {"z": a.btc["z_1d"]}, {**prov, "table": "bars"}, importance=abs(a.btc["z_1d"]) * 8,
+                           {"z": a.btc["z_1d"]}, {**prov, "table": "bars", "sources": [asrc[a.btc["asset"]]] if a.btc["asset"] in asrc else prov.get("sources")},
+                           importance=abs(a.btc["z_1d"]) * 8,
                            extra={"close_usd": a.btc["close"]}))
     if a.liquidations:
         L = a.liquidations
@@ -161,10 +201,20 @@ def build_findings(a: Any, x: Any = None, scenario: Any = None) -> list[Finding]
                            pd.Timestamp(e.trough).tz_localize("UTC") + pd.Timedelta(days=1), "cumulative from the close before the first sell-off day to the trough",
                            e.depth_pct, "pct", {"days": e.days, "worst_day_z": e.worst_day_z, "max_breadth": e.max_breadth},
                            {**prov, "table": "bars"}, importance=abs(e.worst_day_z) * 9))
+    without = list(a.provenance.get("members_without_data", []))
+    n_all = len(sector_members) + len(without)
+    out.append(Finding("coverage", "coverage", sector_members, ws, we, "members with a daily close that day, of the sector's members",
+                       float(len(sector_members)), "count", {"n_members": n_all, "covered": list(sector_members), "without": without,
+                                                             "proxy": len(sector_members) < n_all},
+                       {**prov, "table": "bars"}, importance=abs(a.sector_z_1d) * 11.5))
     for f in getattr(a, "extra_findings", ()) or ():
         out.append(f)
     if x is not None:
         out.extend(explain_findings(a, x, scenario))
+    if context is not None:
+        from selloff.report.context_findings import context_findings
+
+        out.extend(context_findings(a, context))
     return sorted(out, key=lambda f: -f.importance)
 
 
@@ -202,7 +252,7 @@ def _session_closes(ev: pd.Timestamp, n: int) -> tuple[pd.Timestamp, pd.Timestam
 
 def _xprov(a: Any, x: Any, table: str, note: str | None = None) -> dict[str, Any]:
     return {"tables": ["bars", "events"], "sources": a.provenance.get("sources"), "ranges": a.provenance.get("ranges"),
-            "store": a.provenance.get("store"), "table": f"explain.{table}", "method": x.notes.get(note or table, "")}
+            "table": f"explain.{table}", "method": x.notes.get(note or table, "")}
 
 
 def _f(v: Any) -> float:
@@ -269,7 +319,8 @@ def _contagion_findings(a: Any, x: Any) -> list[Finding]:
         out.append(Finding("corr_30s", "contagion", (SECTOR_COL, BASKET_COL), ws, we,
                            f"Pearson correlation of session returns over the 30 sessions to the session shown; {al}", _f(c.iloc[-1]), "corr",
                            {"before": _f(c.iloc[0]), "before_session": pd.Timestamp(c.index[0]), "now_session": pd.Timestamp(c.index[-1]),
-                            "sessions": len(c) - 1, "window_sessions": 30},
+                            "sessions": len(c) - 1, "window_sessions": 30, "se": correlation_se(_f(c.iloc[-1]), 30),
+                            "change": judgement.change_word(_f(c.iloc[0]), _f(c.iloc[-1]), correlation_se(_f(c.iloc[-1]), 30))},
                            _xprov(a, x, "rolling_correlation"), importance=4.0 + abs(_f(c.iloc[-1]) - _f(c.iloc[0])) * 4))
     tc = T.get("tail_comovement")
     if tc is not None and {"before", "during"} <= set(tc.index):
@@ -294,10 +345,16 @@ def _contagion_findings(a: Any, x: Any) -> list[Finding]:
             n = int(fwd["nobs"].max())
             ws = _session_closes(ev, n + int(fwd["lag"].max()) + 1)[0]
             we = _session_closes(ev, 1)[0]  # the close of the session before the event
+            sens = T.get("granger_sensitivity")
+            sv = {}
+            if sens is not None and len(sens):
+                sv = {"p_with_event": _f(sens["p_with_event"].min()), "p_loo_min": _f(sens["p_loo_min"].min()),
+                      "p_loo_max": _f(sens["p_loo_max"].min())}
+                sv["fragile"] = judgement.fragile(p, [sv["p_with_event"], sv["p_loo_min"], sv["p_loo_max"]], granger_alpha)
             out.append(Finding("granger", "contagion", (BASKET_COL, SECTOR_COL), ws, we,
                                f"Granger F tests, lags 1 to {int(fwd['lag'].max())} sessions, on the sessions before the event; {al}", p, "p",
                                {"significant": bool(p < granger_alpha), "alpha_pct": 100 * granger_alpha, "min_lag": int(fwd["lag"].min()), "max_lag": int(fwd["lag"].max()),
-                                "reverse_p": prev, "reverse_significant": bool(prev < granger_alpha), "nobs": n},
+                                "reverse_p": prev, "reverse_significant": bool(prev < granger_alpha), "nobs": n, **sv},
                                _xprov(a, x, "granger"), importance=5.0 if p < granger_alpha else 3.5))
     return out
 
@@ -325,7 +382,9 @@ def _dependency_findings(a: Any, x: Any) -> list[Finding]:
         cap = _f(caps.get(tok))
         out.append(Finding(f"dep_{tok}", "dependency", (tok, *str(row["basket"]).split(",")), ws, we, align, _f(row["corr"]), "corr",
                            {"beta": _f(row["beta"]), "n": int(row["n"]), "no_dependency_mean_corr": no_mean,
-                            "depends_on": str(row["depends_on"]).split(",")},
+                            "depends_on": str(row["depends_on"]).split(","), "partial_corr": _f(row.get("partial_corr")),
+                            "partial_p": _f(row.get("partial_p")), "control": row.get("control"),
+                            "partial_significant": bool(_f(row.get("partial_p")) < float(defaults("report")["granger_alpha"]))},
                            _xprov(a, x, "dependency"),
                            importance=1.0 + 3 * abs(_f(row["corr"])) + (math.log10(cap) / 10 if math.isfinite(cap) and cap > 0 else 0.0)))
     return out
@@ -348,13 +407,16 @@ def _attribution_findings(a: Any, x: Any) -> list[Finding]:
     shares = {k: (v / total if total else float("nan")) for k, v in parts.items()}
     pressures = [k for k, s in sorted(shares.items(), key=lambda kv: -kv[1]) if s >= several_share]
     dominant = max(shares, key=lambda k: shares[k])
+    lead = judgement.lead(shares, total)
     out = [Finding("attr_total", "attribution", (SECTOR_COL,), ws, we, align, total, "pct",
-                   {"shares": shares, "pressures": pressures, "dominant": dominant, "several": len(pressures) >= 2,
+                   {"shares": shares, "pressures": pressures, "dominant": dominant, "several": len(pressures) >= 2 and lead == "several",
+                    "simple_pct": 100 * math.expm1(total / 100), "lead": lead,
                     "several_share": several_share, "r2": _f(row["r2"]),
                     "crypto_at_close": "daily bars" not in x.alignment}, prov, importance=7.0)]
     for key, factor in (("market", mkt), ("equity", BASKET_COL)):
         out.append(Finding(f"attr_{key}", "attribution", (SECTOR_COL, factor), ws, we, align, parts[key], "pp",
                            {"beta": _f(row[f"beta_{factor}"]), "beta_lo": _f(row[f"beta_{factor}_lo"]), "beta_hi": _f(row[f"beta_{factor}_hi"]),
+                            "significant": judgement.beta_significant(_f(row[f"beta_{factor}_lo"]), _f(row[f"beta_{factor}_hi"])),
                             "share": shares[key], "factor": factor, "ci": 95}, prov, importance=6.5 if key == dominant else 5.5))
     out.append(Finding("attr_specific", "attribution", (SECTOR_COL,), ws, we, align, parts["specific"], "pp",
                        {"share": shares["specific"], "residual_pp": 100 * _f(row["residual"]), "alpha_pp": 100 * _f(row["alpha_part"])},
@@ -372,6 +434,9 @@ def scenario_findings(a: Any, x: Any, s: Any) -> list[Finding]:
     d0 = pd.Timestamp(a.date).tz_localize("UTC") + pd.Timedelta(days=1)
     ws, we = d0, d0 + pd.Timedelta(days=1)
     shocks_pct = {k: 100 * v for k, v in s.shocks.items()}
+    row = dec.loc[SECTOR_COL] if SECTOR_COL in dec.index else None
+    insignificant = [k for k in s.shocks if row is not None and f"beta_{k}_lo" in row
+                     and not judgement.beta_significant(_f(row[f"beta_{k}_lo"]), _f(row[f"beta_{k}_hi"]))]
     align = ("hypothetical further one-day shock after the report date, projected through the pre-event factor betas "
              f"(log returns, no drift); band = ±{s.band_z} residual standard deviations; {x.alignment}")
     prov = {**_xprov(a, x, "decomposition"), "method": METHOD}
@@ -382,7 +447,7 @@ def scenario_findings(a: Any, x: Any, s: Any) -> list[Finding]:
         fid = "scen_sector" if asset == SECTOR_COL else f"scen_{asset}"
         out.append(Finding(fid, "scenario", (str(asset),), ws, we, align, _f(r["ret_pct"]), "pct",
                            {"lo_pct": _f(r["lo_pct"]), "hi_pct": _f(r["hi_pct"]), "shocks_pct": shocks_pct, "band_z": s.band_z,
-                            "resid_vol_pct": 100 * _f(r["resid_vol_log"])}, prov,
+                            "resid_vol_pct": 100 * _f(r["resid_vol_log"]), "insignificant": insignificant}, prov,
                            importance=(1.5 if asset == SECTOR_COL else 0.5 + abs(_f(r["ret_pct"])) / 40)))
     if s.liquidations is not None and s.liq_model is not None:
         med, lo, hi = s.liquidations
@@ -393,7 +458,8 @@ def scenario_findings(a: Any, x: Any, s: Any) -> list[Finding]:
                            f"{m.method}, {m.nobs} days to the report date; median and ±{s.band_z} prediction band",
                            med, "usd", {"lo_usd": lo, "hi_usd": hi, "slope": m.slope, "r2": m.r2, "nobs": m.nobs,
                                         "market_shock_pct": shocks_pct.get(factor_of(dec)), "partial": partial,
-                                        "fit_start": m.start, "fit_end": m.end},
+                                        "fit_start": m.start, "fit_end": m.end, "max_usd": m.max_usd, "max_day": m.max_day,
+                                        "under_predicts": bool(m.max_usd is not None and hi < m.max_usd)},
                            {**prov, "tables": ["derivatives", "bars"], "table": "derivatives+bars", "sources": a.provenance.get("sources")},
                            importance=1.2))
     return out

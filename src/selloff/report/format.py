@@ -135,3 +135,28 @@ class Formatter:
     def share(self, frac: float) -> str:
         """A share of members as a whole per cent (``92 %``)."""
         return self.pct(100.0 * frac, digits=0)
+
+    def word(self, n: int) -> str:
+        """A count as German and English style want it in running text: words up to twelve (``zwei``, ``two``),
+        digits from 13 on (Duden, "Zahlen und Ziffern"; Chicago 9.2 for the English house style used here)."""
+        n = int(n)
+        if 0 <= n < len(WORDS[self.lang]):
+            return WORDS[self.lang][n]
+        return self.count(n)
+
+    def pct_compound(self, value_pct: float, digits: int = 0) -> str:
+        """A percentage as the first part of a compound: Duden ``5-%-Niveau`` (de), ``5%`` (en, as in "5% level")."""
+        s = format_decimal(abs(value_pct), format="#,##0" + ("." + "0" * digits if digits else ""), locale=self.locale)
+        return self._out(s + ("-%" if self.lang == "de" else "%"))
+
+    def multiple(self, x: float) -> str:
+        """A ratio such as a volume multiple: ``2.8×`` (en) / ``2,8-fach`` (de)."""
+        s = format_decimal(x, format="#,##0.0", locale=self.locale)
+        return self._out(s + ("-fach" if self.lang == "de" else "×"))
+
+
+WORDS = {
+    "en": ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"],
+    "de": ["null", "ein", "zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun", "zehn", "elf", "zwölf"],
+}
+"""Numbers under 13 as words (German ``ein`` as the article-like form used before nouns: "ein Wert")."""

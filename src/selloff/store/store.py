@@ -18,6 +18,7 @@ import pandas as pd
 from selloff.errors import StoreError
 from selloff.store.failures import store_error
 from selloff.store.query import as_utc, read_sql
+from selloff.store.resample import resample_sql
 from selloff.store.schema import MIGRATIONS, SCHEMA_VERSION, TABLES, Table
 from selloff.store.validate import check_duplicates, validate_frame
 
@@ -195,18 +196,42 @@ class Store:
                 total += self._upsert_one(t, df.iloc[first:first + chunk_rows], what, first)
         return total
 
-    def upsert_many(self, table: str, frames: Iterable[pd.DataFrame], what: str = "input") -> UpsertResult:
+    def upsert_many(self, table: str, frames: Iterable[pd.DataFrame], what: str = "input", *,
+                    commit_rows: int | None = None) -> UpsertResult:
         """Upsert a stream of frames into ``table`` in ONE transaction, each validated and written as it arrives.
 
-        Peak memory is one frame (plus DuckDB's buffers), whatever the total size: the way to load a market that
-        does not fit in memory. All frames are written or none (an error in any frame, or an interrupt, rolls back
+        Peak memory is one frame plus DuckDB's buffers — but DuckDB keeps the primary-key index of every row a
+        transaction adds in memory until it commits (measured: ~210 bytes per new bar row for a bare
+        ``INSERT … SELECT``, ~340 through this path, so 105 M minute bars in one transaction need ~20-33 GiB;
+        ``bench/README.md``). All frames are written or none (an error in any frame, or an interrupt, rolls back
         every frame). A key repeated in a later frame updates the earlier frame's row, as separate upserts would.
+
+        ``commit_rows`` bounds that memory instead: commit (and checkpoint) after the frame that brings the open
+        transaction to at least this many rows. An error then keeps the batches committed before it; the load
+        stays idempotent, so running it again completes it. Inside an outer :meth:`transaction` it is ignored
+        (the outer transaction decides).
         """
         t = self._writable(table)
         total = UpsertResult(t.name, 0, 0, 0)
-        with self.transaction():
-            for df in frames:
-                total += self.upsert(t.name, df, what)
+        if commit_rows is None or self._depth:
+            with self.transaction():
+                for df in frames:
+                    total += self.upsert(t.name, df, what)
+            return total
+        if commit_rows < 1:
+            raise StoreError(f"upsert_many of {what}: commit_rows = {commit_rows}; pass a positive row count or None")
+        stream, more = iter(frames), True
+        while more:
+            more, rows = False, 0
+            with self.transaction():
+                for df in stream:
+                    total += self.upsert(t.name, df, what)
+                    rows += len(df)
+                    if rows >= commit_rows:
+                        more = True
+                        break
+            with self._guard(f"checkpointing {t.name} after {what}"):
+                self.con.execute("CHECKPOINT")
         return total
 
     def _writable(self, table: str) -> Table:
@@ -348,6 +373,20 @@ class Store:
             if c.sql_type == "TIMESTAMPTZ" and c.name in df.columns:
                 df[c.name] = pd.to_datetime(df[c.name], utc=True)
         return df
+
+    def read_resampled(self, table: str = "bars", *, interval_from: str = "1m", to: str = "1h",
+                       assets: Sequence[str] | None = None, start: object = None, end: object = None,
+                       sources: Sequence[str] | None = None) -> pd.DataFrame:
+        """Stored ``interval_from`` bars aggregated to ``to`` bars in DuckDB, per asset, source and UTC bucket, with
+        a ``minutes`` column that shows partial buckets; filters as in :meth:`read`. Rules, columns and errors:
+        :mod:`selloff.store.resample`."""
+        if table != "bars":
+            raise StoreError(f"read_resampled: only bars can be resampled, not '{table}'; pass table='bars'")
+        sql, params = resample_sql(interval_from=interval_from, to=to, assets=assets, start=start, end=end,
+                                   sources=sources)
+        with self._guard(f"resampling {interval_from} bars to {to}"):
+            df = self.con.execute(sql, params).df()
+        return df.assign(ts=pd.to_datetime(df["ts"], utc=True), minutes=df["minutes"].astype("int64"))
 
     def coverage(self, table: str = "bars") -> pd.DataFrame:
         """Per asset/interval/source (as the table has them): first and last ``ts`` and row count."""
