@@ -297,18 +297,20 @@ def today(store, *, date: object = None, universe=None, config: str | Path | Non
 
 def scan_all(store, *, universe=None, since: object = None, until: object = None, config: str | Path | None = None,
              z: float | None = None, move: float | None = None, breadth: float | None = None, vol: str | None = None,
-             sectors=None, params=None):
+             sectors=None, params=None, engine: str | None = None, scheduler: str | None = None):
     """Every sector's episodes in one pass over the store, ranked by sigma-scaled move x breadth
-    (:class:`selloff.pipeline.market.MarketScan`); ``z``/``move``/``breadth``/``vol`` as in :func:`scan`."""
+    (:class:`selloff.pipeline.market.MarketScan`); ``z``/``move``/``breadth``/``vol`` as in :func:`scan`;
+    ``engine="dask"`` scans blocks of sectors on a dask cluster (``scheduler``, or a LocalCluster), same episodes."""
     from selloff.pipeline import market
-    from selloff.pipeline.params import detect_params
+    from selloff.pipeline.params import compute_engine, detect_params
 
     with _config(config), open_store(store) as db:
         overrides = {k: v for k, v in (("z_threshold", z), ("move_threshold_pct", move), ("breadth_threshold", breadth),
                                         ("vol_method", vol)) if v is not None}
         if params is None and overrides:
             params = detect_params(overrides)
-        return market.scan_all(db, _universe(universe), since, until, params, sectors)
+        return market.scan_all(db, _universe(universe), since, until, params, sectors,
+                               engine=compute_engine(engine, scheduler))
 
 
 # -- the dashboard's dependency graph ------------------------------------------------------------------------

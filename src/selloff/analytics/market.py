@@ -26,7 +26,7 @@ import pandas as pd
 
 from selloff.errors import DataError
 
-__all__ = ["DailyGrid", "SectorDaily", "build_grid", "close_moves", "sector_daily", "window_moves"]
+__all__ = ["DailyGrid", "SectorDaily", "build_grid", "close_moves", "scan_block", "sector_daily", "window_moves"]
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
@@ -67,6 +67,13 @@ class DailyGrid:
         out = np.take_along_axis(self.cap, idx, axis=0)
         out[~np.maximum.accumulate(valid, axis=0)] = np.nan
         return out
+
+    def subset(self, assets: Sequence[str]) -> "DailyGrid":
+        """The grid of ``assets`` only (those it holds), same days: what one partition of the scan needs."""
+        cols = [self.column[a] for a in dict.fromkeys(assets) if a in self.column]
+        sr = None if self.source_rank is None else self.source_rank[:, cols]
+        return DailyGrid(self.days, tuple(self.assets[c] for c in cols), self.close[:, cols], self.cap[:, cols],
+                         {a: self.sources[a] for a in (self.assets[c] for c in cols) if a in self.sources}, sr)
 
     def series(self, asset: str) -> pd.Series:
         """One asset's closes on the days it has one."""
@@ -221,4 +228,22 @@ def close_moves(close: pd.Series, day: pd.Timestamp, windows: Sequence[int]) -> 
     for n in windows:
         prev = c.loc[: c.index[-1] - pd.Timedelta(days=n)] if len(c) else c
         out[f"move_{n}d_pct"] = float(100.0 * (c.iloc[-1] / prev.iloc[-1] - 1.0)) if len(prev) else float("nan")
+    return out
+
+
+def scan_block(grid: DailyGrid, block: Sequence[tuple[str, Sequence[str]]], params, stabilise) -> list[tuple[str, list | None]]:
+    """Every episode of each ``(sector, members)`` in ``block`` on ``grid`` (None for a sector without data): one
+    partition of ``scan --all`` (:func:`selloff.analytics.detect.detect_episodes` on :func:`sector_daily`), the
+    same function on every engine."""
+    from selloff.analytics import detect
+
+    out: list[tuple[str, list | None]] = []
+    for sector, members in block:
+        sd = sector_daily(grid, members, params.breadth_drop_pct / 100.0)
+        if sd is None or sd.ret.notna().sum() == 0:
+            out.append((sector, None))
+            continue
+        sig = detect.signals_from(sd.ret, sd.breadth, params)
+        out.append((sector, detect.detect_episodes(sd.ret, sd.member_ret, list(sd.members), sector, params,
+                                                   signals=sig, stabilise=stabilise)))
     return out

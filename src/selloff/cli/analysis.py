@@ -6,8 +6,8 @@ from typing import Annotated, Optional
 import typer
 
 from selloff.cli.app import app
-from selloff.cli.common import (DateOpt, JsonOpt, LangOpt, OutOpt, SectorOpt, StoreOpt, UniverseOpt, command, print_df,
-                                print_json, records, sim_caption, store_file, universe_of, writable)
+from selloff.cli.common import (DateOpt, EngineOpt, JsonOpt, LangOpt, OutOpt, SectorOpt, StoreOpt, UniverseOpt, command, print_df,
+                                print_json, records, SchedulerOpt, sim_caption, store_file, universe_of, writable)
 from selloff.errors import SelloffError
 
 FormatOpt = Annotated[str, typer.Option("--format", help="Comma-separated: md,html,pdf,json.")]
@@ -60,6 +60,7 @@ def scan(
     vol: Annotated[Optional[str], typer.Option("--vol", help="Sigma that scales a move: ewma or garch (default from config).")] = None,
     store: StoreOpt = None, universe: UniverseOpt = None, as_json: JsonOpt = False,
     all_sectors: Annotated[bool, typer.Option("--all", help="Every sector at once, ranked by sigma-scaled move x breadth.")] = False,
+    engine: EngineOpt = None, scheduler: SchedulerOpt = None,
 ) -> None:
     """List collective sell-off episodes of a sector (or, with --all, of every sector) over any period."""
     from selloff import api
@@ -76,7 +77,8 @@ def scan(
     if all_sectors:
         from selloff.cli.market import print_market_scan
 
-        print_market_scan(api.scan_all(store_file(store), universe=u, since=s, until=t, params=params), as_json)
+        print_market_scan(api.scan_all(store_file(store), universe=u, since=s, until=t, params=params, engine=engine,
+                                       scheduler=scheduler), as_json)
         return
     df = api.scan(store_file(store), u, sector, s, t, params).to_frame()
     print_df(df, f"Sell-off episodes in {sector}", as_json, sim_caption(df.attrs.get("simulated", False)))

@@ -17,7 +17,8 @@ import pandas as pd
 
 from selloff.analytics import detect
 from selloff.analytics.intraday import sector_hourly_level, worst_in_window
-from selloff.analytics.market import DailyGrid, close_moves, sector_daily, window_moves
+from selloff.analytics.market import DailyGrid, close_moves, scan_block, sector_daily, window_moves
+from selloff.compute import run_tasks
 from selloff.config import defaults
 from selloff.errors import DataError
 from selloff.pipeline import params as P
@@ -102,8 +103,12 @@ def _hourly_levels(store: Store, grid: DailyGrid, members: dict[str, tuple[str, 
 
 def scan_sectors(store: Store, universe: Universe, sectors: list[str], since=None, until=None,
                  params: detect.DetectParams | None = None, stabilise: detect.StabiliseParams | None = None,
-                 intraday: bool = True) -> MarketScan:
-    """Episodes of ``sectors`` starting between ``since`` and ``until`` (UTC days, inclusive), ranked by score."""
+                 intraday: bool = True, engine=None) -> MarketScan:
+    """Episodes of ``sectors`` starting between ``since`` and ``until`` (UTC days, inclusive), ranked by score.
+
+    ``engine`` (a :class:`selloff.compute.Engine`; default ``[compute]``): with ``dask`` the sectors are split into
+    blocks, each scanned on the grid of its members (:func:`selloff.analytics.market.scan_block`) on the cluster;
+    the episodes are the same as on the local engine."""
     p = params or P.detect_params()
     stab = stabilise or detect.StabiliseParams.from_config()
     d0, d1 = parse_date(since, "since"), parse_date(until, "until")
@@ -112,15 +117,17 @@ def scan_sectors(store: Store, universe: Universe, sectors: list[str], since=Non
     members = {s: universe.sector(s).members for s in sectors}
     # the whole history, before since and after until: an episode's sigma, life and next low never depend on the window
     grid = load_grid(store, universe, list(dict.fromkeys(m for s in sectors for m in members[s])))
+    eng = engine or P.compute_engine()
+    blocks = [list(b) for b in np.array_split(np.array(sectors, dtype=object), max(1, min(len(sectors), 4 * eng.workers)))
+              if len(b)] if eng.name == "dask" else [list(sectors)]
+    tasks = [(grid.subset([m for s in b for m in members[s]]) if eng.name == "dask" else grid,
+              [(s, members[s]) for s in b], p, stab) for b in blocks]
     found, with_data, without = [], [], []
-    for s in sectors:
-        sd = sector_daily(grid, members[s], p.breadth_drop_pct / 100.0)
-        if sd is None or sd.ret.notna().sum() == 0:
+    for s, eps in (x for part in run_tasks(scan_block, tasks, eng) for x in part):
+        if eps is None:
             without.append(s)
             continue
         with_data.append(s)
-        sig = detect.signals_from(sd.ret, sd.breadth, p)
-        eps = detect.detect_episodes(sd.ret, sd.member_ret, list(sd.members), s, p, signals=sig, stabilise=stab)
         found += [e for e in eps if (d0 is None or e.start >= d0) and (d1 is None or e.start <= d1)]
     if intraday and found:
         levels = _hourly_levels(store, grid, members, {e.sector for e in found})
@@ -131,9 +138,9 @@ def scan_sectors(store: Store, universe: Universe, sectors: list[str], since=Non
 
 
 def scan_all(store: Store, universe: Universe, since=None, until=None, params: detect.DetectParams | None = None,
-             sectors=None) -> MarketScan:
+             sectors=None, engine=None) -> MarketScan:
     """Every sector's episodes (see :func:`scan_sectors`; sectors from :func:`market_sectors`)."""
-    return scan_sectors(store, universe, market_sectors(universe, sectors), since, until, params)
+    return scan_sectors(store, universe, market_sectors(universe, sectors), since, until, params, engine=engine)
 
 
 # -- the market board ----------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""The stress Monte Carlo on a dask.distributed LocalCluster of 2 workers gives bit-identical results to the local
-engine: each task is a range of seed blocks (``SeedSequence.spawn`` per block) and the parts are merged in block
-order, so neither the cluster nor the task split can change a digit."""
+"""``--engine dask`` on a dask.distributed LocalCluster of 2 workers gives the local engine's results: the stress
+Monte Carlo bit for bit (each task is a range of seed blocks, ``SeedSequence.spawn`` per block, merged in block
+order) and ``scan --all`` field for field (each task is a block of sectors on the grid of its members). The
+rolling spillover's equality test is tests/analytics/test_spillover_dask.py."""
 from __future__ import annotations
 
 import numpy as np
@@ -53,3 +54,18 @@ def test_engine_bad_input():
         Engine("spark")
     with pytest.raises(ConfigError, match="--scheduler needs --engine dask"):
         Engine("local", "tcp://127.0.0.1:1")
+
+
+def test_scan_all_on_dask_finds_the_same_episodes(cluster, tmp_path):
+    """``scan --all`` partitioned into blocks of sectors on the cluster: field-identical episodes."""
+    from selloff import api
+    from selloff.simulate import SimSpec
+    from selloff.universe import load_universe
+
+    store = tmp_path / "demo.duckdb"
+    api.build_demo_store(store, load_universe(include_user_config=False), SimSpec(start="2025-06-01", hourly=False))
+    local = api.scan_all(store, engine="local")
+    dask = api.scan_all(store, engine="dask", scheduler=cluster)
+    assert local.episodes and len(local.episodes) == len(dask.episodes)
+    pd.testing.assert_frame_equal(local.to_frame(), dask.to_frame())  # every field, NaN where NaN
+    assert local.sectors == dask.sectors and local.without_data == dask.without_data
