@@ -129,6 +129,12 @@ class Formatter:
             return self._out("< " + format_decimal(0.01, format="0.00", locale=self.locale))
         return self._out(format_decimal(p, format="0.00", locale=self.locale))
 
+    def p_is(self, p: float) -> str:
+        """``p = 0,03`` / ``p < 0,01``: the p-value with its relation (never ``p = < 0.01``)."""
+        if p < 0.01:
+            return self._out("p < " + format_decimal(0.01, format="0.00", locale=self.locale))
+        return self._out("p = " + format_decimal(p, format="0.00", locale=self.locale))
+
     def count(self, n: int) -> str:
         return self._out(format_decimal(n, format="#,##0", locale=self.locale))
 
