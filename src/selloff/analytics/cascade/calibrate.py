@@ -19,6 +19,7 @@ is ``partial`` (an undercounting feed) is a lower bound, so the model's error ag
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,7 +29,7 @@ from selloff.analytics.cascade.book import Book, BookParams, estimate_book
 from selloff.analytics.cascade.model import fixed_point
 from selloff.errors import ConfigError, DataError
 
-__all__ = ["CalibParams", "Calibration", "accuracy", "calibrate", "day_books"]
+__all__ = ["CalibParams", "Calibration", "accuracy", "calibrate", "day_books", "error_range"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,17 @@ def accuracy(model_usd: np.ndarray, recorded_usd: np.ndarray, floor_usd: float) 
             "p10_log_error": float(np.quantile(e, 0.10)), "p90_log_error": float(np.quantile(e, 0.90)),
             "within_factor_2": float(np.mean(np.abs(e) <= np.log(2.0))),
             "top_decile_median_log_error": float(np.median(top))}
+
+
+def error_range(model_usd: float, acc: dict, floor_usd: float) -> tuple[float, float]:
+    """The range of recorded liquidations consistent with a model figure and an :func:`accuracy` band: the log
+    error is ``e = ln((model + f)/(recorded + f))``, so the recorded figure lies between
+    ``(model + f)·exp(−p90) − f`` and ``(model + f)·exp(−p10) − f`` on 80 % of the measured days (floored at 0).
+    Assumes the new day's error is drawn like the measured days' (no regime change)."""
+    m = float(model_usd) + floor_usd
+    lo = max(0.0, m * math.exp(-float(acc["p90_log_error"])) - floor_usd)
+    hi = max(0.0, m * math.exp(-float(acc["p10_log_error"])) - floor_usd)
+    return lo, hi
 
 
 @dataclass(frozen=True)
