@@ -115,6 +115,7 @@ def day_books(daily: pd.DataFrame, params: BookParams, asset: str = "",
     close, shock_down, shock_up)`` with the shocks read off the day's low and high against the book's price."""
     d = daily.sort_index()
     out = []
+    need = max(params.lookback_days, params.vol_days) + 1  # estimate_book reads only the last `need` rows
     keep = None if dates is None else set(pd.DatetimeIndex(dates))
     for i in range(params.lookback_days, len(d)):
         if keep is not None and d.index[i] not in keep:
@@ -123,7 +124,7 @@ def day_books(daily: pd.DataFrame, params: BookParams, asset: str = "",
         if not (np.isfinite(row.get("low", np.nan)) and np.isfinite(row.get("high", np.nan))):
             continue
         try:
-            book = estimate_book(d.iloc[:i], params, asset)
+            book = estimate_book(d.iloc[max(0, i - need):i], params, asset)
         except DataError:
             continue
         if not (np.isfinite(book.sigma_d) and book.adv_usd > 0):
