@@ -54,7 +54,7 @@ def main() -> None:
                 loads.append(time.perf_counter() - t0)
             t0 = time.perf_counter(); an = analysis_of(panel, u, sector, date); t_an = time.perf_counter() - t0
             t0 = time.perf_counter(); x = explanation_of(panel, u, sector, date); t_x = time.perf_counter() - t0
-            t0 = time.perf_counter(); scenario_of(panel, an, x); t_sc = time.perf_counter() - t0
+            t0 = time.perf_counter(); scenario_of(panel, u, sector, date); t_sc = time.perf_counter() - t0
             t0 = time.perf_counter(); context_of(panel, u, sector, an); t_ctx = time.perf_counter() - t0
             if a.profile:
                 import cProfile

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from selloff.analytics import cascade as C
+from selloff.analytics.panel import Panel
 from selloff.analytics.sources_priority import SIMULATED
 from selloff.config import defaults
 from selloff.errors import DataError
@@ -16,7 +17,7 @@ from selloff.store import Store
 from selloff.timeutil import day_start, parse_date
 from selloff.universe import Universe
 
-__all__ = ["CascadeModel", "CascadeReport", "cascade", "cascade_model", "history"]
+__all__ = ["CascadeModel", "CascadeReport", "cascade", "cascade_model", "history", "history_of", "model_of"]
 
 
 @dataclass(frozen=True)
@@ -58,10 +59,9 @@ class CascadeReport:
                 "calibration": None if self.calibration is None else self.calibration.to_dict()}
 
 
-def history(store: Store, universe: Universe, asset: str, until: pd.Timestamp | None) -> tuple[pd.DataFrame, pd.DataFrame, bool, tuple[str, ...], bool]:
-    """The asset's daily inputs and recorded liquidations up to ``until`` (inclusive end; None: all), whether the
-    record is partial, the sources, and whether any of it is simulated."""
-    panel = load_derivatives(store, universe, [asset], None, until)
+def history_of(panel: Panel, asset: str) -> tuple[pd.DataFrame, pd.DataFrame, bool, tuple[str, ...], bool]:
+    """The asset's daily inputs and recorded liquidations from a loaded panel (daily bars and derivatives), whether
+    the record is partial, the sources, and whether any of it is simulated (pure: no read)."""
     der = panel.derivatives
     daily = C.daily_inputs(panel.daily, der, asset)
     if daily.empty:
@@ -69,6 +69,12 @@ def history(store: Store, universe: Universe, asset: str, until: pd.Timestamp | 
     rec, partial = C.recorded_daily(der, asset)
     srcs = tuple(sorted(set(panel.sources("derivatives")) | set(panel.sources("bars"))))
     return daily, rec, partial, srcs, SIMULATED in srcs
+
+
+def history(store: Store, universe: Universe, asset: str, until: pd.Timestamp | None) -> tuple[pd.DataFrame, pd.DataFrame, bool, tuple[str, ...], bool]:
+    """:func:`history_of` on one read of the asset's derivatives and bars up to ``until`` (inclusive end; None:
+    all)."""
+    return history_of(load_derivatives(store, universe, [asset], None, until), asset)
 
 
 @dataclass(frozen=True)
@@ -90,15 +96,17 @@ class CascadeModel:
     sources: tuple[str, ...] = ()
 
 
-def cascade_model(store: Store, universe: Universe, asset: str = "BTC", date: object = None) -> CascadeModel:
-    """Load ``asset``'s history before ``date`` once (default: all of it; the shock then hits the day after the
-    last stored day), calibrate ``k`` and the participation scale on its days with recorded liquidations
-    (:func:`selloff.analytics.cascade.calibrate`) and estimate the book at the previous close; with fewer than
-    ``[cascade] min_days`` recorded days ``k`` is ``[cascade] k`` with scale 1, and ``note`` says so."""
+def model_of(panel: Panel, asset: str = "BTC", date: object = None) -> CascadeModel:
+    """The cascade model from a loaded panel (pure: no read), on its rows before ``date`` (default: all of them;
+    the shock then hits the day after the last day): calibrate ``k`` and the participation scale on the days with
+    recorded liquidations (:func:`selloff.analytics.cascade.calibrate`) and estimate the book at the previous
+    close; with fewer than ``[cascade] min_days`` recorded days ``k`` is ``[cascade] k`` with scale 1, and
+    ``note`` says so."""
     d = parse_date(date, "date")
     bp, cp = P.book_params(), P.calib_params()
-    until = None if d is None else day_start(d) - pd.Timedelta(seconds=1)
-    daily, rec, partial, srcs, simulated = history(store, universe, asset, until)
+    if d is not None:
+        panel = panel.between(None, day_start(d) - pd.Timedelta(seconds=1))
+    daily, rec, partial, srcs, simulated = history_of(panel, asset)
     if d is None:
         d = daily.index.max() + pd.Timedelta(days=1)
     book = C.estimate_book(daily, bp, asset)
@@ -113,6 +121,13 @@ def cascade_model(store: Store, universe: Universe, asset: str = "BTC", date: ob
         cal, k, scale, k_source = None, float(defaults("cascade")["k"]), 1.0, "config"
         note = f"not calibrated ({exc}); k = {k:g} from [cascade] k, scale 1"
     return CascadeModel(asset, pd.Timestamp(d), book, k, scale, cal, k_source, note, partial, simulated, srcs)
+
+
+def cascade_model(store: Store, universe: Universe, asset: str = "BTC", date: object = None) -> CascadeModel:
+    """Load ``asset``'s history before ``date`` once (default: all of it) and build :func:`model_of` on it."""
+    d = parse_date(date, "date")
+    until = None if d is None else day_start(d) - pd.Timedelta(seconds=1)
+    return model_of(load_derivatives(store, universe, [asset], None, until), asset, d)
 
 
 def cascade(store: Store, universe: Universe, asset: str = "BTC", shock: float = -0.18, date: object = None) -> CascadeReport:

@@ -17,7 +17,8 @@ __all__ = ["load_panel", "read_counter"]
 COLUMNS = {
     "bars": ("asset", "interval", "ts", "source", "open", "high", "low", "close", "volume"),
     "market_caps": ("asset", "ts", "source", "market_cap_usd"),
-    "derivatives": ("asset", "interval", "ts", "venue", "source", "liq_long_usd", "liq_short_usd", "coverage"),
+    "derivatives": ("asset", "interval", "ts", "venue", "source", "funding_rate", "open_interest_usd", "liq_long_usd",
+                    "liq_short_usd", "coverage"),  # open interest: the report's cascade model
 }
 """The columns the analytics use of each table (the others are not read)."""
 _PER_ASSET = {"bars", "market_caps"}

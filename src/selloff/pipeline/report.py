@@ -9,20 +9,45 @@ import pandas as pd
 from selloff.analytics.context import DayContext
 from selloff.analytics.day import Analysis
 from selloff.analytics.explanation import Explanation
-from selloff.analytics.liquidations import daily_liquidations
+from selloff.analytics import cascade as C
 from selloff.analytics.panel import Panel
-from selloff.analytics.scenario import Scenario, day_scenario
 from selloff.config import defaults
 from selloff.errors import ConfigError, SelloffError
 from selloff.pipeline import params as P
 from selloff.pipeline.analysis import analysis_of, context_of, day_panel, explanation_of
+from selloff.pipeline.cascade import CascadeReport, model_of
+from selloff.pipeline.stress import CASCADE_ASSET, what_if_of
 from selloff.report.findings import Finding, build_findings
 from selloff.report.writer import FORMATS, LANGS, write_report
 from selloff.store import Store
-from selloff.timeutil import day_start, end_of_day, parse_date
+from selloff.timeutil import parse_date
 from selloff.universe import Universe
 
-__all__ = ["ReportResult", "langs_and_formats", "report", "report_from_panel", "scenario_of"]
+__all__ = ["ReportResult", "WhatIf", "langs_and_formats", "report", "report_from_panel", "scenario_of"]
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """The report's "if it goes on": the stress engine's conditional moves given a further shock
+    (:func:`selloff.pipeline.stress.what_if_of`: ``ret_pct``, ``lo_pct``, ``hi_pct``, ``kind`` per asset and a
+    ``SECTOR_EW`` row; attrs band, horizon_days, model, paths, seed, check, warnings) and the leverage cascade for
+    Bitcoin's shock (:func:`selloff.pipeline.cascade.model_of` on the same panel, ``None`` with ``liq_note`` when
+    it cannot be run)."""
+
+    date: pd.Timestamp
+    shocks: dict[str, float]
+    table: pd.DataFrame
+    cascade: CascadeReport | None = None
+    liq_note: str = ""
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.copy()
+
+    def to_dict(self) -> dict:
+        return {"date": self.date.date().isoformat(), "shocks": dict(self.shocks),
+                "table": self.table.reset_index(names="asset").to_dict(orient="records"),
+                "attrs": {k: v for k, v in self.table.attrs.items()},
+                "cascade": None if self.cascade is None else self.cascade.to_dict(), "liq_note": self.liq_note}
 
 
 @dataclass(frozen=True)
@@ -35,7 +60,7 @@ class ReportResult:
     findings: tuple[Finding, ...]
     analysis: Analysis
     explanation: Explanation | None
-    scenario: Scenario | None
+    scenario: WhatIf | None
     notes: dict[str, str] = field(default_factory=dict)
     context: DayContext | None = None
 
@@ -64,19 +89,24 @@ def langs_and_formats(lang: str, formats: str | list[str]) -> tuple[list[str], l
     return langs, fmts
 
 
-def scenario_of(panel: Panel, a: Analysis, x: Explanation) -> Scenario:
-    """The stress scenario of the day: factor projection through the explanation's betas and the liquidation
-    regression on the panel's daily liquidations and market-factor returns (``[scenario]`` of the config)."""
-    cfg = defaults("scenario")
-    mkt = str(defaults("attribution")["market_factor"])
-    shocks = {mkt: float(cfg["market_shock"]), "EQ_BASKET": float(cfg["equity_shock"])}
-    liq = None
-    days = P.lookbacks()["liquidation_history_days"]
-    hist = panel.between(day_start(a.date) - pd.Timedelta(days=days), end_of_day(a.date))  # [pipeline] liquidation_history_days
-    if mkt in hist.returns.columns:
-        liq = pd.concat({"btc_ret": hist.returns[mkt], "liq_usd": daily_liquidations(hist.derivatives)}, axis=1)
-    params = {"shocks": shocks, "band_z": float(cfg["band_z"]), "liq_min_obs": int(cfg["liq_min_obs"])}
-    return day_scenario(a.members, a.sector_ret_1d, a.sector_z_1d, x.tables.get("decomposition"), liq, params)
+def scenario_of(panel: Panel, universe: Universe, sector: str, date: object) -> WhatIf:
+    """The day's "if it goes on" on the loaded panel, with the history to the end of ``date``: ``[scenario]``'s
+    further shocks to Bitcoin and the AI-equity basket through the stress engine (``[report] what_if_paths``
+    paths, ``[stress] seed``), and the leverage cascade of Bitcoin's shock hitting the next day.
+
+    Raises ``SelloffError`` when the engine cannot run (too little history); a cascade that cannot run leaves
+    ``cascade`` None with the reason."""
+    d = parse_date(date, "date")
+    tab = what_if_of(panel, universe, sector, d, paths=int(defaults("report")["what_if_paths"]))
+    shocks = {str(a): float(r["ret_pct"]) / 100 for a, r in tab.iterrows() if r["kind"] == "shocked"}
+    move = shocks.get(CASCADE_ASSET)
+    if move is None:
+        return WhatIf(d, shocks, tab, None, f"{CASCADE_ASSET} is not shocked, so the cascade has no move to start from")
+    try:
+        m = model_of(panel, CASCADE_ASSET, d + pd.Timedelta(days=1))
+        return WhatIf(d, shocks, tab, CascadeReport(m, C.run_cascade(m.book, C.check_shock(move), m.k, m.scale)))
+    except SelloffError as exc:  # no book: the liquidations are left out, never guessed
+        return WhatIf(d, shocks, tab, None, str(exc))
 
 
 def report_from_panel(panel: Panel, universe: Universe, sector: str, date: object, lang: str = "all",
@@ -92,12 +122,11 @@ def report_from_panel(panel: Panel, universe: Universe, sector: str, date: objec
         x = explanation_of(panel, universe, sector, date)
         notes.update({f"explain: {k}": v for k, v in x.notes.items() if k != "alignment"})
     except SelloffError as exc:  # e.g. not enough aligned history: the report goes out without those sections
-        notes["contagion, dependency, attribution, scenario"] = f"left out: {exc}"
-    if x is not None:
-        try:
-            scen = scenario_of(panel, a, x)
-        except SelloffError as exc:  # a scenario that cannot be computed is left out, never guessed
-            notes["scenario"] = f"left out: {exc}"
+        notes["contagion, dependency, attribution"] = f"left out: {exc}"
+    try:
+        scen = scenario_of(panel, universe, sector, date)
+    except SelloffError as exc:  # a scenario that cannot be computed is left out, never guessed
+        notes["scenario"] = f"left out: {exc}"
     ctx = None
     try:
         ctx = context_of(panel, universe, sector, a)

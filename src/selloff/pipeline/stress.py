@@ -224,7 +224,7 @@ def list_scenarios(store: Store | None = None, universe: Universe | None = None,
 
 
 def what_if_of(panel: Panel, universe: Universe, sector: str, date: object, shocks: dict | None = None,
-               horizon: int = 1, paths: int | None = None) -> pd.DataFrame:
+               horizon: int = 1, paths: int | None = None, seed: int | None = None) -> pd.DataFrame:
     """The report's "what if it goes on" table on a loaded panel, with the history up to the end of ``date``
     (pure: no read). ``shocks`` default to ``[scenario]``'s market and equity shocks on BTC and the AI-equity
     basket (:func:`selloff.analytics.stress.whatif.what_if_table`)."""
@@ -232,7 +232,7 @@ def what_if_of(panel: Panel, universe: Universe, sector: str, date: object, shoc
     from selloff.config import defaults
     from selloff.timeutil import end_of_day
 
-    p = P.stress_params(paths=paths)
+    p = P.stress_params(paths=paths, seed=seed)
     if shocks is None:
         sc = defaults("scenario")
         shocks = {p.market_factor: float(sc["market_shock"]), BASKET: float(sc["equity_shock"])}

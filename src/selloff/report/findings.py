@@ -31,7 +31,7 @@ COMPUTED_BY = {
     "spill_rolling": "selloff.analytics.spillover.rolling_spillover", "corr_30s": "selloff.analytics.contagion.rolling_correlation",
     "tail_co": "selloff.analytics.contagion.tail_comovement", "granger": "selloff.analytics.contagion.granger_causality",
     "dep_": "selloff.analytics.dependency.dependency_exposure", "attr_": "selloff.analytics.attribution.decompose_move",
-    "scen_liq": "selloff.analytics.scenario.fit_liquidation_model", "scen_": "selloff.analytics.scenario.project_shock",
+    "scen_liq": "selloff.analytics.cascade.run_cascade", "scen_": "selloff.analytics.stress.whatif.what_if_table",
 }
 """Finding id (or id prefix ending in ``_``) -> dotted path of the analytics function that computed its value."""
 
@@ -102,9 +102,10 @@ def build_findings(a: Any, x: Any = None, scenario: Any = None, context: Any = N
         The day's analysis.
     x
         The explanation around the day (attribution, spillover, contagion, dependency); without it the contagion,
-        dependency, attribution and scenario findings are left out.
+        dependency and attribution findings are left out.
     scenario
-        The stress scenario computed for the day (:func:`selloff.analytics.scenario.day_scenario`), or None.
+        The day's "if it goes on" (:class:`selloff.pipeline.report.WhatIf`: the stress engine's what-if table and
+        the leverage cascade), or None: then the scenario section is left out.
     context
         The day's :class:`~selloff.analytics.context.DayContext` (peers, volume, drawdown, slide, since then), or
         None: then the context block is left out.
@@ -210,7 +211,11 @@ def build_findings(a: Any, x: Any = None, scenario: Any = None, context: Any = N
     for f in getattr(a, "extra_findings", ()) or ():
         out.append(f)
     if x is not None:
-        out.extend(explain_findings(a, x, scenario))
+        out.extend(explain_findings(a, x))
+    if scenario is not None:
+        from selloff.report.whatif_findings import scenario_findings
+
+        out.extend(scenario_findings(a, scenario))
     if context is not None:
         from selloff.report.context_findings import context_findings
 
@@ -262,10 +267,9 @@ def _f(v: Any) -> float:
         return float("nan")
 
 
-def explain_findings(a: Any, x: Any, scenario: Any = None) -> list[Finding]:
-    """Contagion, dependency, attribution and scenario findings from an explanation (see :func:`build_findings`)."""
-    return [*_contagion_findings(a, x), *_dependency_findings(a, x), *_attribution_findings(a, x),
-            *scenario_findings(a, x, scenario)]
+def explain_findings(a: Any, x: Any) -> list[Finding]:
+    """Contagion, dependency and attribution findings from an explanation (see :func:`build_findings`)."""
+    return [*_contagion_findings(a, x), *_dependency_findings(a, x), *_attribution_findings(a, x)]
 
 
 def _factor_of(x: Any, dec: pd.DataFrame | None = None) -> str:
@@ -421,45 +425,4 @@ def _attribution_findings(a: Any, x: Any) -> list[Finding]:
     out.append(Finding("attr_specific", "attribution", (SECTOR_COL,), ws, we, align, parts["specific"], "pp",
                        {"share": shares["specific"], "residual_pp": 100 * _f(row["residual"]), "alpha_pp": 100 * _f(row["alpha_part"])},
                        prov, importance=6.5 if dominant == "specific" else 5.5))
-    return out
-
-
-def scenario_findings(a: Any, x: Any, s: Any) -> list[Finding]:
-    """Findings of a computed :class:`~selloff.analytics.scenario.Scenario` (projection and liquidations)."""
-    from selloff.analytics.scenario import METHOD, factor_of
-
-    dec = x.tables.get("decomposition")
-    if s is None or dec is None or dec.empty:
-        return []
-    d0 = pd.Timestamp(a.date).tz_localize("UTC") + pd.Timedelta(days=1)
-    ws, we = d0, d0 + pd.Timedelta(days=1)
-    shocks_pct = {k: 100 * v for k, v in s.shocks.items()}
-    row = dec.loc[SECTOR_COL] if SECTOR_COL in dec.index else None
-    insignificant = [k for k in s.shocks if row is not None and f"beta_{k}_lo" in row
-                     and not judgement.beta_significant(_f(row[f"beta_{k}_lo"]), _f(row[f"beta_{k}_hi"]))]
-    align = ("hypothetical further one-day shock after the report date, projected through the pre-event factor betas "
-             f"(log returns, no drift); band = ±{s.band_z} residual standard deviations; {x.alignment}")
-    prov = {**_xprov(a, x, "decomposition"), "method": METHOD}
-    out: list[Finding] = []
-    for asset, r in s.projection.iterrows():
-        if not math.isfinite(_f(r["ret_pct"])):
-            continue
-        fid = "scen_sector" if asset == SECTOR_COL else f"scen_{asset}"
-        out.append(Finding(fid, "scenario", (str(asset),), ws, we, align, _f(r["ret_pct"]), "pct",
-                           {"lo_pct": _f(r["lo_pct"]), "hi_pct": _f(r["hi_pct"]), "shocks_pct": shocks_pct, "band_z": s.band_z,
-                            "resid_vol_pct": 100 * _f(r["resid_vol_log"]), "insignificant": insignificant}, prov,
-                           importance=(1.5 if asset == SECTOR_COL else 0.5 + abs(_f(r["ret_pct"])) / 40)))
-    if s.liquidations is not None and s.liq_model is not None:
-        med, lo, hi = s.liquidations
-        m = s.liq_model
-        L = a.liquidations or {}
-        partial = any("partial" in c for c in L.get("coverage", []))
-        out.append(Finding("scen_liq", "scenario", tuple(L.get("assets", ())), ws, we,
-                           f"{m.method}, {m.nobs} days to the report date; median and ±{s.band_z} prediction band",
-                           med, "usd", {"lo_usd": lo, "hi_usd": hi, "slope": m.slope, "r2": m.r2, "nobs": m.nobs,
-                                        "market_shock_pct": shocks_pct.get(factor_of(dec)), "partial": partial,
-                                        "fit_start": m.start, "fit_end": m.end, "max_usd": m.max_usd, "max_day": m.max_day,
-                                        "under_predicts": bool(m.max_usd is not None and hi < m.max_usd)},
-                           {**prov, "tables": ["derivatives", "bars"], "table": "derivatives+bars", "sources": a.provenance.get("sources")},
-                           importance=1.2))
     return out

@@ -9,7 +9,13 @@ a change of a statistic                called a rise/fall only when ``|after - b
 a test that does not reject            "no evidence of" (never "evidence against"; absence of a lead is not shown)
 a test verdict that flips              "fragile" when the p-value on the sample with one session left out (any
                                        one) or with the event session added falls on the other side of alpha
-a beta whose interval contains zero    shown, but flagged and not called a driver; a scenario names it as noise
+a beta whose interval contains zero    shown, but flagged and not called a driver
+a what-if shock                        propagated by the stress engine's conditional expectation (no betas); a shock
+                                       farther than ``[stress] extrapolation_sigma`` from the simulated centre is
+                                       named, in sigma, as an extrapolation beyond the sample
+a modelled liquidation figure          given with the range its calibration's holdout log errors (10-90 %) imply;
+                                       a caveat when the model under-predicts the top decile of recorded days
+                                       (median log error below ``[report] what_if_caveat_log_error``)
 a decomposition part                   leads the headline when its share of the move is at least ``headline_share``
                                        (and the part has the move's sign); else "several pressures"
 the kind of day                        fall / rebound by the sign of the sector move; "mixed" when ``|z| <

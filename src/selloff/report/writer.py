@@ -192,9 +192,11 @@ class _Lookup(dict):
         return self.get(k)
 
 
-def render_text(findings: list[Finding], a, lang: str, names: dict[str, str], *, markdown: bool = False) -> tuple[str, Formatter]:
+def render_text(findings: list[Finding], a, lang: str, names: dict[str, str], *, markdown: bool = False,
+                left_out: tuple[str, ...] = ()) -> tuple[str, Formatter]:
     """The narrative for ``lang``; with ``markdown`` every value the template prints is passed through
-    :func:`md_escape` (the HTML output escapes the plain text itself)."""
+    :func:`md_escape` (the HTML output escapes the plain text itself). ``left_out``: the sections the pipeline
+    could not compute (the keys of its notes, e.g. ``scenario``); the template says so in one sentence."""
     if lang not in LANGS:
         raise ConfigError(f"unknown language '{lang}'; use en, de or all")
     fmt = Formatter(lang)
@@ -203,7 +205,7 @@ def render_text(findings: list[Finding], a, lang: str, names: dict[str, str], *,
     sim_label = defaults("report")[f"simulated_label_{lang}"]
     ctx = _context(findings, a, lang, names)
     text = tpl.render(**ctx, fmt=fmt, date=a.date, simulated=a.simulated, sim_label=sim_label,
-                      sector=a.sector_name if lang == "en" else a.sector_name_de)
+                      sector=a.sector_name if lang == "en" else a.sector_name_de, left_out=tuple(left_out))
     return text, fmt
 
 
@@ -276,13 +278,13 @@ def write_report(a, findings: list[Finding], names: dict[str, str], out_dir: Pat
     if wait_figures():  # the forked writer failed: save those languages here
         all_figs = make_figures(a, langs, out_dir / "figures", findings, context, 1)
     for lang in langs:
-        text, fmt = render_text(findings, a, lang, names)
+        text, fmt = render_text(findings, a, lang, names, left_out=tuple(notes))
         figs = all_figs[lang]
         blocks = parse_blocks(text)
         rows = appendix_rows(findings, fmt)
         sim_label = defaults("report")[f"simulated_label_{lang}"]
         if "md" in formats:
-            md_text, _ = render_text(findings, a, lang, names, markdown=True)
+            md_text, _ = render_text(findings, a, lang, names, markdown=True, left_out=tuple(notes))
             md = [md_text.rstrip(), "", f"## {LABELS[lang]['figures']}", ""]
             for fg in figs:
                 md += [f"![{fg.alt}](figures/{fg.path.name})", f"*{md_escape(fg.title.replace(chr(10), ' — '))}*  ", md_escape(fg.source), ""]

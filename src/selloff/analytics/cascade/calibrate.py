@@ -19,6 +19,7 @@ is ``partial`` (an undercounting feed) is a lower bound, so the model's error ag
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,7 +29,7 @@ from selloff.analytics.cascade.book import Book, BookParams, estimate_book
 from selloff.analytics.cascade.model import fixed_point
 from selloff.errors import ConfigError, DataError
 
-__all__ = ["CalibParams", "Calibration", "accuracy", "calibrate", "day_books"]
+__all__ = ["CalibParams", "Calibration", "accuracy", "calibrate", "day_books", "error_range"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,17 @@ def accuracy(model_usd: np.ndarray, recorded_usd: np.ndarray, floor_usd: float) 
             "top_decile_median_log_error": float(np.median(top))}
 
 
+def error_range(model_usd: float, acc: dict, floor_usd: float) -> tuple[float, float]:
+    """The range of recorded liquidations consistent with a model figure and an :func:`accuracy` band: the log
+    error is ``e = ln((model + f)/(recorded + f))``, so the recorded figure lies between
+    ``(model + f)·exp(−p90) − f`` and ``(model + f)·exp(−p10) − f`` on 80 % of the measured days (floored at 0).
+    Assumes the new day's error is drawn like the measured days' (no regime change)."""
+    m = float(model_usd) + floor_usd
+    lo = max(0.0, m * math.exp(-float(acc["p90_log_error"])) - floor_usd)
+    hi = max(0.0, m * math.exp(-float(acc["p10_log_error"])) - floor_usd)
+    return lo, hi
+
+
 @dataclass(frozen=True)
 class Calibration:
     """Fitted ``k`` and ``scale``, the per-day fitted-vs-recorded frame and the accuracy figures."""
@@ -103,6 +115,7 @@ def day_books(daily: pd.DataFrame, params: BookParams, asset: str = "",
     close, shock_down, shock_up)`` with the shocks read off the day's low and high against the book's price."""
     d = daily.sort_index()
     out = []
+    need = max(params.lookback_days, params.vol_days) + 1  # estimate_book reads only the last `need` rows
     keep = None if dates is None else set(pd.DatetimeIndex(dates))
     for i in range(params.lookback_days, len(d)):
         if keep is not None and d.index[i] not in keep:
@@ -111,7 +124,7 @@ def day_books(daily: pd.DataFrame, params: BookParams, asset: str = "",
         if not (np.isfinite(row.get("low", np.nan)) and np.isfinite(row.get("high", np.nan))):
             continue
         try:
-            book = estimate_book(d.iloc[:i], params, asset)
+            book = estimate_book(d.iloc[max(0, i - need):i], params, asset)
         except DataError:
             continue
         if not (np.isfinite(book.sigma_d) and book.adv_usd > 0):

@@ -1,6 +1,6 @@
 """Liquidation totals: the one rule by which every figure of liquidated positions is summed.
 
-Report, claim check, ``explain``, the scenario's liquidation regression and (later) the dashboard all sum the
+Report, claim check, ``explain``, the cascade model's calibration and (later) the dashboard all sum the
 store's ``derivatives`` rows through :func:`usable_rows`, so they cannot disagree about the same window.
 
 Rule (:func:`usable_rows`)

@@ -2,7 +2,7 @@
 stress engine (FHS paths, conditional expectation), as one table per asset plus the sector.
 
 A pure function of a :class:`~selloff.analytics.stress.result.StressResult` computed with shocks: the table
-has the columns of :attr:`selloff.analytics.scenario.Scenario.projection` that the report reads — ``ret_pct``
+has the columns the report's "if it goes on" reads (:mod:`selloff.report.whatif_findings`) — ``ret_pct``
 (the conditional mean move), ``lo_pct`` / ``hi_pct`` (the central ``band`` of the conditional distribution,
 simulated, not a normal band) — plus ``kind`` (shocked / propagated); the sector row (``SECTOR_EW``) is the
 equal-weighted portfolio of the members that had enough history.
@@ -17,7 +17,7 @@ from selloff.errors import DataError
 __all__ = ["SECTOR_ROW", "what_if_table"]
 
 SECTOR_ROW = "SECTOR_EW"
-"""The sector's row (the same label as :data:`selloff.analytics.scenario.SECTOR_COL`)."""
+"""The sector's row (the same label as the explanation's equal-weighted sector column)."""
 
 
 def what_if_table(res: StressResult) -> pd.DataFrame:

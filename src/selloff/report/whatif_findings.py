@@ -1,0 +1,108 @@
+"""Findings of the report's "if it goes on": the stress engine's conditional moves given a further shock
+(``scen_sector``, ``scen_<member>``) and the leverage cascade's liquidations of such a day (``scen_liq``).
+
+Every value is read from the objects the pipeline computed (:class:`selloff.pipeline.report.WhatIf`): the
+what-if table of :func:`selloff.analytics.stress.whatif.what_if_table` and the
+:class:`~selloff.analytics.cascade.CascadeResult` of :func:`selloff.analytics.cascade.run_cascade`; the accuracy
+range comes from the cascade's own calibration (:func:`selloff.analytics.cascade.error_range` on its holdout).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from selloff.analytics.cascade import error_range
+from selloff.analytics.stress.whatif import SECTOR_ROW
+from selloff.config import defaults
+from selloff.report.findings import Finding
+
+__all__ = ["scenario_findings"]
+
+
+def _f(v: Any) -> float:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _liq_finding(a: Any, s: Any, ws: pd.Timestamp, we: pd.Timestamp, shock_pct: float) -> Finding | None:
+    rep = s.cascade
+    if rep is None or not math.isfinite(_f(rep.result.total_usd)):
+        return None
+    res, cal = rep.result, rep.calibration
+    total = float(res.total_usd)
+    comp: dict[str, Any] = {"long_usd": float(res.long_usd), "short_usd": float(res.short_usd),
+                            "extra_move_pp": float(res.extra_move_pct), "market_shock_pct": shock_pct,
+                            "asset": rep.asset, "k": float(res.k), "scale": float(res.scale), "k_source": rep.k_source,
+                            "calibrated": cal is not None, "partial": bool(rep.recorded_partial),
+                            "simulated": bool(rep.simulated), "iterations": len(res.path)}
+    if cal is not None:
+        h = cal.holdout
+        floor = float(defaults("cascade")["floor_usd"])
+        lo, hi = error_range(total, h, floor)
+        top = _f(h["top_decile_median_log_error"])
+        days = cal.days
+        big = days.loc[days["recorded_usd"].idxmax()] if len(days) else None
+        comp.update(lo_usd=lo, hi_usd=hi, median_abs_log_error=_f(h["median_abs_log_error"]),
+                    median_factor=math.exp(_f(h["median_abs_log_error"])), n_holdout=int(h["n_days"]),
+                    n_fit=int(cal.fit["n_days"]), top_decile_log_error=top,
+                    top_decile_factor=math.exp(-top) if math.isfinite(top) else float("nan"),
+                    under_predicts=bool(math.isfinite(top) and top < float(defaults("report")["what_if_caveat_log_error"])),
+                    max_day=None if big is None else pd.Timestamp(big["date"]),
+                    max_usd=None if big is None else float(big["recorded_usd"]),
+                    max_model_usd=None if big is None else float(big["model_usd"]))
+    else:
+        comp.update(under_predicts=False)
+    align = (f"leverage cascade of a further {shock_pct:+.1f} % {rep.asset} move on the day after the report date: book "
+             f"estimated at the report date's close, square-root impact iterated to its fixed point; "
+             + (f"range = the calibration's holdout 10-90 % log errors ({int(cal.holdout['n_days'])} days)"
+                if cal is not None else "not calibrated: no range"))
+    prov = {"tables": ["derivatives", "bars"], "table": "derivatives+bars", "sources": list(rep.sources),
+            "method": f"{rep.book.method}; {rep.note}"}
+    return Finding("scen_liq", "scenario", (rep.asset,), ws, we, align, total, "usd", comp, prov, importance=1.2)
+
+
+def scenario_findings(a: Any, s: Any) -> list[Finding]:
+    """Findings of a computed :class:`selloff.pipeline.report.WhatIf` (``None``: none)."""
+    if s is None:
+        return []
+    tab = s.table
+    d0 = pd.Timestamp(a.date).tz_localize("UTC") + pd.Timedelta(days=1) if pd.Timestamp(a.date).tzinfo is None \
+        else pd.Timestamp(a.date) + pd.Timedelta(days=1)
+    ws, we = d0, d0 + pd.Timedelta(days=1)
+    at = tab.attrs
+    shocks_pct = {k: 100 * v for k, v in s.shocks.items()}
+    chk = at.get("check") or {}
+    extreme = bool(chk.get("extreme"))
+    comp0 = {"shocks_pct": shocks_pct, "band": _f(at.get("band")), "band_pct": 100 * _f(at.get("band")),
+             "paths": int(at.get("paths") or 0), "seed": at.get("seed"), "horizon_days": int(at.get("horizon_days") or 1),
+             "extreme": extreme, "mahalanobis": _f(chk.get("mahalanobis")), "limit_sigma": _f(chk.get("limit_sigma")),
+             "shock_z": dict(zip(chk.get("assets", []), (float(z) for z in chk.get("z", [])))),
+             "warnings": list(at.get("warnings") or [])}
+    align = (f"hypothetical further {comp0['horizon_days']}-day shock after the report date, propagated by the stress "
+             f"engine's conditional expectation on {comp0['paths']} filtered-historical-simulation paths (seed "
+             f"{comp0['seed']}, history to the report date); band = central {comp0['band_pct']:g} % of the simulated "
+             f"conditional moves")
+    prov = {"tables": ["bars"], "table": "bars", "sources": a.provenance.get("sources"), "ranges": a.provenance.get("ranges"),
+            "method": str(at.get("model", ""))}
+    members = set(a.members.index) if getattr(a, "members", None) is not None else set()
+    out: list[Finding] = []
+    for asset, r in tab.iterrows():
+        if not math.isfinite(_f(r["ret_pct"])):
+            continue
+        if asset == SECTOR_ROW:
+            fid, imp = "scen_sector", 1.5
+        elif r["kind"] == "propagated" and asset in members:
+            fid, imp = f"scen_{asset}", 0.5 + abs(_f(r["ret_pct"])) / 40
+        else:  # the shocked factors are in shocks_pct; other propagated assets are not the sector's
+            continue
+        out.append(Finding(fid, "scenario", (str(asset),), ws, we, align, _f(r["ret_pct"]), "pct",
+                           {**comp0, "lo_pct": _f(r["lo_pct"]), "hi_pct": _f(r["hi_pct"]), "row_kind": str(r["kind"])},
+                           prov, importance=imp))
+    liq = _liq_finding(a, s, ws, we, shocks_pct.get(s.cascade.asset, float("nan")) if s.cascade is not None else float("nan"))
+    if liq is not None:
+        out.append(liq)
+    return out
