@@ -32,10 +32,11 @@ def store_error(path: str, exc: duckdb.Error, doing: str, *, unknown_is_corrupt:
     unknown_is_corrupt
         Call an error of no known kind a corrupt file (right while opening, wrong for a failed statement).
     """
-    text = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+    full = (str(exc).splitlines() or [type(exc).__name__])[0]
+    text = full[:200]
     where = f"store {path}"
     if "Could not set lock" in text or "Conflicting lock" in text:
-        pid = _PID.search(text)
+        pid = _PID.search(full)  # in the untruncated line: a long path pushes it past 200 characters
         who = f"another process (PID {pid.group(1)})" if pid else "another process"
         return StoreError(f"{where} is in use by {who}; wait for it to finish or close it, then retry ({doing})")
     if "No space left on device" in text or "Disk full" in text:
