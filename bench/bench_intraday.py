@@ -36,7 +36,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bench.bench_load import _in_child, _peak_mib
+from bench.common import in_child, peak_rss_mb
 from bench.market import IntradaySize, asset_id, minute_blocks, sector_of
 
 LOAD_TARGET = 1.5
@@ -71,7 +71,7 @@ def _load_baseline(path: str, d: str) -> dict:
     s.con.execute("BEGIN TRANSACTION")
     s.con.execute(f"INSERT INTO bars ({cols}) SELECT {cols} FROM {src}")
     s.con.execute("COMMIT")
-    out = {"seconds": time.perf_counter() - t0, "peak_mib": _peak_mib(), "check": _check(s)}
+    out = {"seconds": time.perf_counter() - t0, "peak_mib": peak_rss_mb(), "check": _check(s)}
     s.close()
     return out
 
@@ -83,7 +83,7 @@ def _load_store(path: str, files: list[str], commit_rows: int | None) -> dict:
     s = Store(path)
     t0 = time.perf_counter()
     res = s.upsert_many("bars", (pd.read_parquet(f) for f in files), what="bench minute bars", commit_rows=commit_rows)
-    out = {"seconds": time.perf_counter() - t0, "peak_mib": _peak_mib(), "check": _check(s), "inserted": res.inserted}
+    out = {"seconds": time.perf_counter() - t0, "peak_mib": peak_rss_mb(), "check": _check(s), "inserted": res.inserted}
     s.close()
     return out
 
@@ -104,7 +104,7 @@ def _scan_baseline(path: str) -> dict:
     secs, df = _best(lambda: s.con.execute(
         "SELECT asset, time_bucket(INTERVAL '1 hour', ts) AS hour, arg_max(close, ts) AS close "
         "FROM bars WHERE interval = '1m' GROUP BY ALL").df())
-    out = {"seconds": secs, "peak_mib": _peak_mib(), "hours": len(df)}
+    out = {"seconds": secs, "peak_mib": peak_rss_mb(), "hours": len(df)}
     s.close()
     return out
 
@@ -114,7 +114,7 @@ def _scan_store(path: str, sectors: dict[str, list[str]]) -> dict:
     from selloff.store import Store
     s = Store(path, read_only=True)
     secs, res = _best(lambda: scan_intraday(s, sectors, params=IntradayParams(), priority=["bench"]))
-    out = {"seconds": secs, "peak_mib": _peak_mib(), "hours": sum(r.hours for r in res.values()),
+    out = {"seconds": secs, "peak_mib": peak_rss_mb(), "hours": sum(r.hours for r in res.values()),
            "worst_sector": min(((k, r.worst_24h_pct) for k, r in res.items()), key=lambda kv: kv[1])}
     s.close()
     return out
@@ -129,7 +129,7 @@ def _phases(calls: list[tuple], quick: bool) -> list[dict]:
     (then each peak includes what ran before it), to stay within seconds on a loaded machine."""
     if quick:
         return _all(calls)
-    return [_in_child(fn, *args) for fn, *args in calls]
+    return [in_child(fn, *args) for fn, *args in calls]
 
 
 def run(quick: bool = False, assets: int = 200, days: int = 365, sectors: int = 10, block_assets: int = 10,

@@ -17,17 +17,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
-import resource
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from bench.common import in_child, peak_rss_mb
 from bench.market import MarketSize, blocks
 
 TARGET_RATIO = 1.5
@@ -42,10 +40,6 @@ def _write_parquet(size: MarketSize, block_assets: int, d: Path) -> tuple[list[P
         pq.write_table(pa.Table.from_pandas(b, preserve_index=False), bars[-1])
         pq.write_table(pa.Table.from_pandas(c, preserve_index=False), caps[-1])
     return bars, caps
-
-
-def _peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _check(store) -> tuple[int, int, float]:
@@ -75,7 +69,7 @@ def _baseline(path: str, d: str, memory_limit: str | None = None) -> dict:
         s.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {src}")
     s.con.execute("COMMIT")
     secs = time.perf_counter() - t0
-    out = {"seconds": secs, "peak_mib": _peak_mib(), "check": _check(s)}
+    out = {"seconds": secs, "peak_mib": peak_rss_mb(), "check": _check(s)}
     s.close()
     return out
 
@@ -89,15 +83,9 @@ def _store(path: str, bars: list[str], caps: list[str], memory_limit: str | None
         rb = s.upsert_many("bars", (pd.read_parquet(f) for f in bars), what="bench bars")
         rc = s.upsert_many("market_caps", (pd.read_parquet(f) for f in caps), what="bench caps")
     secs = time.perf_counter() - t0
-    out = {"seconds": secs, "peak_mib": _peak_mib(), "check": _check(s), "inserted": rb.inserted + rc.inserted}
+    out = {"seconds": secs, "peak_mib": peak_rss_mb(), "check": _check(s), "inserted": rb.inserted + rc.inserted}
     s.close()
     return out
-
-
-def _in_child(fn, *args) -> dict:
-    """Run ``fn`` in a fresh process (its peak RSS is its own); its exceptions come back here."""
-    with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn")) as ex:
-        return ex.submit(fn, *args).result()
 
 
 def run(quick: bool = False, assets: int = 2000, years: float = 10, block_assets: int = 200,
@@ -108,8 +96,8 @@ def run(quick: bool = False, assets: int = 2000, years: float = 10, block_assets
         t0 = time.perf_counter()
         bars, caps = _write_parquet(size, block_assets, d)
         t_gen = time.perf_counter() - t0
-        base = _in_child(_baseline, str(d / "baseline.duckdb"), str(d), memory_limit)
-        mine = _in_child(_store, str(d / "store.duckdb"), [str(p) for p in bars], [str(p) for p in caps],
+        base = in_child(_baseline, str(d / "baseline.duckdb"), str(d), memory_limit)
+        mine = in_child(_store, str(d / "store.duckdb"), [str(p) for p in bars], [str(p) for p in caps],
                          memory_limit)
     (nb, nc, sb), (mb, mc, sm) = base["check"], mine["check"]
     if (nb, nc) != (mb, mc) or abs(sb - sm) > 1e-9 * abs(sb):  # parallel sums differ in the last digits

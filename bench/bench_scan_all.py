@@ -1,6 +1,6 @@
 """``selloff scan --all`` (``api.scan_all``) on a seeded synthetic store, against a bare DuckDB aggregate.
 
-    .venv/bin/python bench/bench_scan_all.py [--assets 1000] [--years 5] [--sectors 50] [--repeat 3] [--seed 7]
+    .venv/bin/python -m bench.bench_scan_all [--assets 1000] [--years 5] [--sectors 50] [--repeat 3] [--seed 7]
     .venv/bin/python -m bench.bench_scan_all --quick --json     (200 assets x 2 years, 10 sectors; for python -m bench)
 
 Builds a store of ``--assets`` tokens x ``--years`` of daily bars and daily market caps (one source each), in
@@ -18,18 +18,11 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
-import resource
 import tempfile
 import time
 from pathlib import Path
 
-
-def peak_rss_mb() -> float:
-    """This process's peak resident set (VmHWM; ``ru_maxrss`` would include the parent's at fork)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from bench.common import peak_rss_mb
 
 
 def universe(n_assets: int, n_sectors: int):

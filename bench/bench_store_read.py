@@ -1,6 +1,6 @@
 """Store reads of one sector from a large store: the original query against ``Store.read(columns=..., order=False)``.
 
-    .venv/bin/python bench/bench_store_read.py [--assets 2000] [--days 730] [--sector 13] [--repeat 5]
+    .venv/bin/python -m bench.bench_store_read [--assets 2000] [--days 730] [--sector 13] [--repeat 5]
 
 Builds a store of ``--assets`` assets with ``--days`` daily bars each (random walks, written day block by day block
 as a daily fetch would, so one asset's rows are spread over the file), then reads one sector of ``--sector`` assets
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bench.common import peak_rss_mb
 from selloff.store import Store
 
 COLUMNS = ["asset", "ts", "close"]
@@ -43,16 +43,6 @@ def build(path: Path, n_assets: int, n_days: int) -> None:
                 "asset": np.repeat(ids, len(days)), "interval": "1d", "ts": np.tile(days, n_assets),
                 "source": "simulated", "open": c, "high": c * 1.02, "low": c * 0.98, "close": c, "volume": 1e6,
             }), what="bench")
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory: ``VmHWM`` on Linux (``ru_maxrss`` keeps the forking parent's peak)."""
-    status = Path("/proc/self/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def sector(n_assets: int, size: int) -> list[str]:
@@ -110,8 +100,9 @@ def main() -> None:
         res = {}
         for variant in ("old", "new", "in-list"):
             out = subprocess.run(
-                [sys.executable, __file__, "--assets", str(a.assets), "--days", str(a.days), "--sector", str(a.sector), "--repeat",
-                 str(a.repeat), "--child", str(path), variant], check=True, capture_output=True, text=True)
+                [sys.executable, "-m", "bench.bench_store_read", "--assets", str(a.assets), "--days", str(a.days), "--sector", str(a.sector), "--repeat",
+                 str(a.repeat), "--child", str(path), variant], check=True, capture_output=True, text=True,
+                cwd=Path(__file__).resolve().parents[1])
             res[variant] = json.loads(out.stdout.strip().splitlines()[-1])
     assert res["old"]["rows"] == res["new"]["rows"] == res["in-list"]["rows"] > 0
     print(f"store: {a.assets:,} assets x {a.days} days = {a.assets * a.days:,} bars, {size_mb:.0f} MB, built in {t_build:.1f} s")
