@@ -193,7 +193,7 @@ def rolling_spillover(
     data = validate_frame(data, "rolling_spillover")
     validate_var_args(lags, horizon, trend)
     check_identification(identification)
-    Engine(engine, scheduler, workers)  # a bad engine fails before any work
+    eng = Engine(engine, scheduler, workers)  # a bad engine fails before any work
     ends = window_ends(len(data), window, step)
     k = data.shape[1]
     check_enough_rows(window, k, lags, trend, "rolling_spillover")
@@ -208,7 +208,7 @@ def rolling_spillover(
         first = int(e[0]) - window + 1
         tasks.append((values[first : int(e[-1]) + 1], e - first, window, lags, horizon, trend, identification,
                       centre, trend_loc, trend_scale, first))
-    parts = run_tasks(_block_theta, tasks, Engine(engine, scheduler, workers))  # task order, any engine
+    parts = run_tasks(_block_theta, tasks, eng)  # task order, any engine
     return _rolling_frame(data.index[ends], list(data.columns), np.concatenate(parts))
 
 

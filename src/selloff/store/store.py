@@ -186,14 +186,13 @@ class Store:
         error, and a bad row in any slice leaves the store as it was.
         """
         t = self._writable(table)
-        if df is not None and len(df) > chunk_rows:
-            check_duplicates(df, t, what)
         if df is None or len(df) <= chunk_rows:
             return self._upsert_one(t, df, what, 0)
+        check_duplicates(df, t, what)  # across the slices, once; each slice then skips its own check
         total = UpsertResult(t.name, 0, 0, 0)
         with self.transaction():
             for first in range(0, len(df), chunk_rows):
-                total += self._upsert_one(t, df.iloc[first:first + chunk_rows], what, first)
+                total += self._upsert_one(t, df.iloc[first:first + chunk_rows], what, first, keys_checked=True)
         return total
 
     def upsert_many(self, table: str, frames: Iterable[pd.DataFrame], what: str = "input", *,
@@ -240,10 +239,11 @@ class Store:
             raise StoreError(f"store {self.path} is open read-only; reopen it writable to store {table}")
         return t
 
-    def _upsert_one(self, t: Table, df: pd.DataFrame | None, what: str, first_row: int) -> UpsertResult:
+    def _upsert_one(self, t: Table, df: pd.DataFrame | None, what: str, first_row: int,
+                    keys_checked: bool = False) -> UpsertResult:
         """One validated slice. The join with the stored rows is restricted to the slice's key ranges, so DuckDB
         prunes the row groups that cannot match (zone maps) instead of scanning the whole table per slice."""
-        clean = validate_frame(df, t, what, first_row=first_row)
+        clean = validate_frame(df, t, what, first_row=first_row, keys_checked=keys_checked)
         cols = t.column_names
         key_match = " AND ".join(f"t.{k} = n.{k}" for k in t.key)
         distinct = " OR ".join(f"t.{c} IS DISTINCT FROM n.{c}" for c in t.value_columns) or "FALSE"

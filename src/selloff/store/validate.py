@@ -46,12 +46,14 @@ def _as_utc(col: pd.Series, name: str, what: str, table: Table) -> pd.Series:
     return col.dt.tz_convert("UTC")
 
 
-def validate_frame(df: pd.DataFrame, table: Table, what: str = "input", first_row: int = 0) -> pd.DataFrame:
+def validate_frame(df: pd.DataFrame, table: Table, what: str = "input", first_row: int = 0,
+                   keys_checked: bool = False) -> pd.DataFrame:
     """Return a clean copy of ``df`` with exactly the table's columns, or raise :class:`DataError`.
 
     Unknown columns and missing non-nullable columns are errors (strict schema); optional columns that are
     absent are added as nulls. ``first_row`` is the position of ``df``'s first row in the caller's input (row
-    numbers in messages count from it).
+    numbers in messages count from it). ``keys_checked``: the caller already checked the whole input for duplicate
+    keys (a slice of it needs no second check).
     """
     if df is None or len(df) == 0:
         raise DataError(f"{what}: no rows for table {table.name}; check the window or the source's answer")
@@ -99,5 +101,6 @@ def validate_frame(df: pd.DataFrame, table: Table, what: str = "input", first_ro
                 f"{what}: {table.name}.{name} = {vals.iloc[i]} at {_row_label(out, i, table, first_row)} violates {rule}; "
                 f"fix or drop that row"
             )
-    check_duplicates(out, table, what, first_row)
+    if not keys_checked:
+        check_duplicates(out, table, what, first_row)
     return out
