@@ -7,6 +7,7 @@ A pure function of a wide frame of sector returns; :func:`sector_log_returns` bu
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -18,11 +19,12 @@ from selloff.analytics.fevd import IDENTIFICATIONS
 from selloff.analytics.panel import Panel
 from selloff.analytics.sector import sector_returns
 from selloff.analytics.spillover import SpilloverResult, spillover_table
+from selloff.analytics.spillover_bootstrap import SpilloverBootstrap, spillover_bootstrap
 from selloff.analytics.tvp_var import tvp_var_connectedness
 from selloff.config import defaults
 from selloff.errors import ConfigError, DataError
 
-__all__ = ["NetworkParams", "SectorNetwork", "sector_log_returns", "sector_network"]
+__all__ = ["NetworkParams", "SectorNetwork", "left_out_reason", "sector_log_returns", "sector_network"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class NetworkParams:
     tvp_prior_obs: int = 60
     episode_days: int = 7
     tvp_max_sectors: int = 20
+    bootstrap_reps: int = 400
+    bootstrap_seed: int = 20260206
 
     def __post_init__(self) -> None:
         checks = [("network_window", self.window > self.lags + 2), ("network_lags", self.lags >= 1),
@@ -47,7 +51,9 @@ class NetworkParams:
                   ("network_top_edges", self.top_edges >= 1), ("network_episode_days", self.episode_days >= 1),
                   ("network_identification", self.identification in IDENTIFICATIONS),
                   ("tvp_kappa1", 0 < self.tvp_kappa1 <= 1), ("tvp_kappa2", 0 < self.tvp_kappa2 <= 1),
-                  ("tvp_prior_obs", self.tvp_prior_obs > self.lags + 2), ("tvp_max_sectors", self.tvp_max_sectors >= 0)]
+                  ("tvp_prior_obs", self.tvp_prior_obs > self.lags + 2), ("tvp_max_sectors", self.tvp_max_sectors >= 0),
+                  ("network_bootstrap_reps", self.bootstrap_reps == 0 or self.bootstrap_reps >= 2),
+                  ("network_bootstrap_seed", self.bootstrap_seed >= 0)]
         for key, ok in checks:
             if not ok:
                 raise ConfigError(f"[connectedness] {key} = {getattr(self, _FIELD[key])!r} is out of range; see the "
@@ -63,7 +69,8 @@ class NetworkParams:
 _FIELD = {"network_window": "window", "network_lags": "lags", "network_horizon": "horizon",
           "network_identification": "identification", "network_min_obs": "min_obs", "network_top_edges": "top_edges",
           "network_episode_days": "episode_days", "tvp_kappa1": "tvp_kappa1", "tvp_kappa2": "tvp_kappa2",
-          "tvp_prior_obs": "tvp_prior_obs", "tvp_max_sectors": "tvp_max_sectors"}
+          "tvp_prior_obs": "tvp_prior_obs", "tvp_max_sectors": "tvp_max_sectors",
+          "network_bootstrap_reps": "bootstrap_reps", "network_bootstrap_seed": "bootstrap_seed"}
 
 
 def sector_log_returns(panel: Panel, sectors: Mapping[str, Sequence[str]], before: object = None,
@@ -101,7 +108,7 @@ def sector_log_returns(panel: Panel, sectors: Mapping[str, Sequence[str]], befor
         levels[sid] = (np.log1p(sr.where(valid, 0.0))).cumsum().where(valid)
     if len(levels) < 2:
         raise DataError(f"the sector network needs at least two sectors with prices, got {sorted(levels)}; "
-                        "fetch or import more sectors' members")
+                        "fetch or import more sectors' members", code="sectors", have=len(levels), need=2)
     lv = pd.DataFrame(levels)
     while before is not None and lv.shape[1] > 2 and (lv.dropna().index < pd.Timestamp(before)).sum() - 1 < min_obs:
         first = lv.apply(lambda c: c.first_valid_index())
@@ -110,15 +117,33 @@ def sector_log_returns(panel: Panel, sectors: Mapping[str, Sequence[str]], befor
         lv = lv.drop(columns=late)
     lv = lv.dropna()
     out = lv.diff().iloc[1:]
-    for i, a in enumerate(list(out.columns)):  # same index (e.g. a member without caps drops out of the weights)
-        for b in list(out.columns)[:i]:
-            if b in out.columns and a in out.columns and np.allclose(out[a], out[b], rtol=0.0, atol=1e-12):
-                skipped[a] = f"same index as {b}"
-                out = out.drop(columns=a)
+    kept: list[str] = []
+    for a in list(out.columns):  # same index (e.g. a member without caps drops out of the weights)
+        twin = next((b for b in kept if np.allclose(out[a], out[b], rtol=0.0, atol=1e-12)), None)
+        if twin is None:
+            kept.append(a)
+        else:  # compared with the sectors kept so far only: never with itself
+            skipped[a] = f"same index as {twin}"
+    out = out[kept]
     if out.shape[1] < 2:
         raise DataError(f"the sector network needs at least two distinct sector indices, got {list(out.columns)}; "
-                        "fetch or import more sectors' members")
+                        "fetch or import more sectors' members", code="sectors", have=out.shape[1], need=2)
     return out, skipped
+
+
+def left_out_reason(reason: str) -> dict:
+    """Why :func:`sector_log_returns` left a sector out, as data: ``{"code": ...}`` with ``no_prices``,
+    ``duplicate`` (``of``: the sector it equals) or ``short_history`` (``since``: its first common day, ``need``:
+    the sessions it lacked), else ``other`` (the reasons are worded here, so they are read back here)."""
+    m = re.fullmatch(r"history from (\d{4}-\d{2}-\d{2}) only, too short for (\d+) common sessions before the episode", reason)
+    if m:
+        return {"code": "short_history", "since": pd.Timestamp(m.group(1)), "need": int(m.group(2))}
+    m = re.fullmatch(r"same (?:index|members with prices) as (.+)", reason)
+    if m:
+        return {"code": "duplicate", "of": m.group(1)}
+    if reason in ("no prices for any member", "fewer than two returns"):
+        return {"code": "no_prices"}
+    return {"code": "other"}
 
 
 def _pre_and_episode(returns: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, window: int, min_obs: int):
@@ -127,14 +152,15 @@ def _pre_and_episode(returns: pd.DataFrame, start: pd.Timestamp, end: pd.Timesta
     for name, frame in (("pre-episode", pre), ("episode", epi)):
         if len(frame) < min_obs:
             raise DataError(f"only {len(frame)} common sessions of sector returns in the {name} window (need "
-                            f"{min_obs}); load more history or lower [connectedness] min_obs")
+                            f"{min_obs}); load more history or lower [connectedness] min_obs", code="history",
+                            have=len(frame), need=min_obs, window=name)
     if not (returns.index[(returns.index >= start) & (returns.index <= end)]).size:
         raise DataError(f"no common session of the sectors between {start.date()} and {end.date()}; pick an episode "
-                        "inside the data")
+                        "inside the data", code="episode")
     return pre, epi
 
 
-def _edges(pre: SpilloverResult, epi: SpilloverResult, top: int) -> pd.DataFrame:
+def _edges(pre: SpilloverResult, epi: SpilloverResult, top: int, se: pd.DataFrame | None = None) -> pd.DataFrame:
     names = list(epi.pairwise_net.index)
     rows = []
     for a in range(len(names)):
@@ -143,8 +169,8 @@ def _edges(pre: SpilloverResult, epi: SpilloverResult, top: int) -> pd.DataFrame
             e = float(epi.pairwise_net.loc[i, j])
             src, dst = (i, j) if e >= 0 else (j, i)
             rows.append({"from": src, "to": dst, "pre_pct": float(pre.pairwise_net.loc[src, dst]),
-                         "epi_pct": abs(e)})
-    df = pd.DataFrame(rows, columns=["from", "to", "pre_pct", "epi_pct"])
+                         "epi_pct": abs(e), "epi_se": float(se.loc[src, dst]) if se is not None else np.nan})
+    df = pd.DataFrame(rows, columns=["from", "to", "pre_pct", "epi_pct", "epi_se"])
     df["chg_pp"] = df["epi_pct"] - df["pre_pct"]
     return df.sort_values("epi_pct", ascending=False).head(top).reset_index(drop=True)
 
@@ -156,10 +182,11 @@ class SectorNetwork:
     ``pre`` and ``episode`` are Diebold–Yilmaz tables on the ``window`` common sessions before the episode's first
     day and to its last day; ``edges`` the strongest pairwise net spillovers of the episode window (``from``
     transmits ``epi_pct`` to ``to``; ``pre_pct`` the same direction before, negative when it ran the other way;
-    ``chg_pp`` the change in percentage points);
-    ``sectors`` per sector: net (to − from) before (``net_pre``) and with the episode (``net_epi``), its change
-    (``chg_pp``), and the TVP-VAR net averaged over the pre window (``tvp_pre``) and the episode's sessions
-    (``tvp_epi``) (to and from are in ``pre.table`` / ``episode.table``); ``tvp_total`` the TVP-VAR total connectedness per session.
+    ``chg_pp`` the change in percentage points; ``epi_se`` its bootstrap standard error);
+    ``sectors`` per sector: net (to − from) before (``net_pre``) and with the episode (``net_epi``), their bootstrap
+    standard errors (``net_pre_se``, ``net_epi_se``), the change (``chg_pp``), and the TVP-VAR net averaged over the pre window (``tvp_pre``) and the episode's sessions
+    (``tvp_epi``) (to and from are in ``pre.table`` / ``episode.table``); ``tvp_total`` the TVP-VAR total connectedness per session;
+    ``boot_pre`` / ``boot_episode`` the residual bootstraps of the two DY tables (None with ``bootstrap_reps = 0``).
     """
 
     episode_start: pd.Timestamp
@@ -174,12 +201,16 @@ class SectorNetwork:
     params: NetworkParams
     skipped: dict = field(default_factory=dict)
     method: str = ""
+    boot_pre: SpilloverBootstrap | None = None
+    boot_episode: SpilloverBootstrap | None = None
 
     def summary(self) -> dict:
         """Totals and the strongest transmitter, before and with the episode."""
         ep_days = self.tvp_total.loc[self.episode_start:self.episode_end]
         pre_days = self.tvp_total.loc[self.pre_window[0]:self.pre_window[1]]
         return {"total_pre_pct": self.pre.total, "total_episode_pct": self.episode.total,
+                "total_pre_se_pp": self.boot_pre.total_se if self.boot_pre is not None else None,
+                "total_episode_se_pp": self.boot_episode.total_se if self.boot_episode is not None else None,
                 "tvp_total_pre_pct": float(pre_days.mean()) if len(pre_days) else None,
                 "tvp_total_episode_pct": float(ep_days.mean()) if len(ep_days) else None,
                 "top_transmitter_pre": str(self.pre.net.idxmax()), "top_transmitter_episode": str(self.episode.net.idxmax())}
@@ -189,9 +220,10 @@ class SectorNetwork:
         tvp = (f"; TVP-VAR total {s['tvp_total_pre_pct']:.1f} % before, {s['tvp_total_episode_pct']:.1f} % on the episode's "
                "sessions" if s["tvp_total_episode_pct"] is not None and s["tvp_total_pre_pct"] is not None else "")
         skipped = f"; left out: {', '.join(f'{k} ({v})' for k, v in self.skipped.items())}" if self.skipped else ""
+        se = (f" (bootstrap SE {s['total_episode_se_pp']:.1f} pp)" if s["total_episode_se_pp"] is not None else "")
         return (f"{self.method}; total {s['total_pre_pct']:.1f} % in the {len(self.pre.fevd)}-sector VAR on the "
                 f"{self.pre.nobs + self.pre.lags} sessions to {self.pre_window[1].date()}, {s['total_episode_pct']:.1f} % "
-                f"to {self.episode_window[1].date()}; top net transmitter {s['top_transmitter_pre']} before, "
+                f"to {self.episode_window[1].date()}{se}; top net transmitter {s['top_transmitter_pre']} before, "
                 f"{s['top_transmitter_episode']} with the episode{tvp}{skipped}")
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -243,6 +275,10 @@ def sector_network(returns: pd.DataFrame, episode_start: object, episode_end: ob
     pre_in, epi_in = _pre_and_episode(r, start, end, p.window, p.min_obs)
     kw = dict(lags=p.lags, horizon=p.horizon, identification=p.identification)
     pre, epi = spillover_table(pre_in, **kw), spillover_table(epi_in, **kw)
+    boot_pre = boot_epi = None
+    if p.bootstrap_reps:  # the same replicate draws (seed) in both windows
+        bkw = dict(kw, reps=p.bootstrap_reps, seed=p.bootstrap_seed)
+        boot_pre, boot_epi = spillover_bootstrap(pre_in, **bkw), spillover_bootstrap(epi_in, **bkw)
     to_end = r.loc[:end]
     k = to_end.shape[1]
     skipped = dict(skipped or {})
@@ -256,14 +292,18 @@ def sector_network(returns: pd.DataFrame, episode_start: object, episode_end: ob
         tvp_total, tvp_net = pd.Series(dtype=float, name="total_pct"), pd.DataFrame(columns=to_end.columns, dtype=float)
     in_pre = tvp_net.loc[pre_in.index[0]:pre_in.index[-1]]
     in_epi = tvp_net.loc[start:end]
-    sectors = pd.DataFrame({"net_pre": pre.net, "net_epi": epi.net, "chg_pp": epi.net - pre.net,
+    nan = pd.Series(np.nan, index=epi.net.index)
+    sectors = pd.DataFrame({"net_pre": pre.net, "net_epi": epi.net,
+                            "net_pre_se": boot_pre.net_se if boot_pre is not None else nan,
+                            "net_epi_se": boot_epi.net_se if boot_epi is not None else nan, "chg_pp": epi.net - pre.net,
                             "tvp_pre": in_pre.mean(), "tvp_epi": in_epi.mean()})
     sectors.index.name = "sector"
     sectors = sectors.sort_values("net_epi", ascending=False)
     return SectorNetwork(
-        episode_start=start, episode_end=end, pre=pre, episode=epi, edges=_edges(pre, epi, p.top_edges),
+        episode_start=start, episode_end=end, pre=pre, episode=epi, edges=_edges(pre, epi, p.top_edges, boot_epi.pairwise_se if boot_epi is not None else None),
         sectors=sectors, tvp_total=tvp_total, pre_window=(pre_in.index[0], pre_in.index[-1]),
-        episode_window=(epi_in.index[0], epi_in.index[-1]), params=p, skipped=skipped,
-        method=(f"sector connectedness network: Diebold-Yilmaz VAR({p.lags}), {p.horizon}-step {p.identification} FEVD "
+        episode_window=(epi_in.index[0], epi_in.index[-1]), params=p, skipped=skipped, boot_pre=boot_pre,
+        boot_episode=boot_epi, method=(f"sector connectedness network: Diebold-Yilmaz VAR({p.lags}), {p.horizon}-step {p.identification} FEVD "
                 f"on {p.window} common sessions of sector log returns, before vs with the episode "
-                f"{start.date()}..{end.date()}; TVP-VAR (ACG 2020) {p.tvp_kappa1:g}/{p.tvp_kappa2:g}"))
+                f"{start.date()}..{end.date()}; TVP-VAR (ACG 2020) {p.tvp_kappa1:g}/{p.tvp_kappa2:g}"
+                + (f"; standard errors: {boot_epi.method}" if boot_epi is not None else "")))

@@ -12,6 +12,7 @@ from selloff.analytics.day import Analysis, analyse_day, sector_series, sector_w
 from selloff.analytics.explanation import Explanation, explain_day, with_network
 from selloff.analytics.panel import Panel
 from selloff.analytics.sector_network import SectorNetwork, sector_log_returns, sector_network
+from selloff.config import defaults
 from selloff.errors import DataError
 from selloff.pipeline import params as P
 from selloff.pipeline.load import load_panel
@@ -19,8 +20,8 @@ from selloff.store import Store
 from selloff.timeutil import day_start, end_of_day, parse_date
 from selloff.universe import Universe
 
-__all__ = ["ScanResult", "analyse", "context_of", "day_assets", "day_panel", "explain", "network", "network_of", "scan",
-           "scan_panel"]
+__all__ = ["ScanResult", "analyse", "context_of", "day_assets", "day_panel", "explain", "network", "network_around",
+           "network_assets", "network_of", "network_sectors", "scan", "scan_panel"]
 
 SCAN_COLUMNS = ["sector", "start", "end", "trough", "depth_pct", "worst_day", "worst_day_pct", "worst_day_z",
                 "max_breadth", "days"]
@@ -104,15 +105,17 @@ def day_assets(universe: Universe, sector: str) -> list[str]:
 def day_panel(store: Store, universe: Universe, sector: str, date: object, days: int, *, later: bool = False) -> Panel:
     """The panel for ``sector`` around ``date``: ``days`` of history to the end of the day, every table once.
 
-    ``later``: also every row after the day (the report's "since then" and context peers and indices); the
-    analyses narrow the panel back to the end of the day, so nothing after it enters them.
+    ``later``: also every row after the day (the report's "since then" and context peers and indices) and the
+    sector network's members (:func:`network_assets`, for :func:`network_around`); the analyses narrow the panel back to
+    the end of the day, so nothing after it enters them.
     """
     s = universe.sector(sector)
     d = parse_date(date, "date")
     assets = day_assets(universe, s.id)
     if later:
         cp = P.context_params()
-        assets = list(dict.fromkeys([*assets, *(a for a in (*cp.peers, *cp.indices) if a in universe.assets)]))
+        assets = list(dict.fromkeys([*assets, *(a for a in (*cp.peers, *cp.indices) if a in universe.assets),
+                                     *network_assets(universe, s.id)]))
     try:
         return load_panel(store, universe, assets, day_start(d) - pd.Timedelta(days=days), None if later else end_of_day(d),
                           intervals=("1d", "1h", "snapshot") if later else ("1d", "1h"))
@@ -194,25 +197,57 @@ def episode_around(panel: Panel, universe: Universe, sector: str, date: object, 
     return floor, d, f"the {days} days to {d.date()} (no detected episode contains it)"
 
 
-def network_of(panel: Panel, universe: Universe, start: pd.Timestamp, end: pd.Timestamp) -> SectorNetwork:
-    """The sector connectedness network of every sector of ``universe`` in a loaded panel (pure)."""
+def network_sectors(universe: Universe, sector: str) -> dict[str, list[str]]:
+    """The sectors of the network and the members that make each index: ``[connectedness] network_sectors`` (all
+    but ``[market] exclude_sectors`` when empty) that the universe has, plus ``sector`` itself in full; every other
+    sector from its first ``network_members`` members as the universe lists them (0: all)."""
+    want, n = P.network_selection()
+    excluded = set(defaults("market")["exclude_sectors"])
+    ids = [k for k in (want or universe.sectors) if k in universe.sectors and (want or k not in excluded)]
+    own = universe.sector(sector).id
+    ids = list(dict.fromkeys([own, *ids]))
+    return {k: list(universe.sector(k).members) if (k == own or n <= 0) else list(universe.sector(k).members)[:n]
+            for k in ids}
+
+
+def network_assets(universe: Universe, sector: str) -> list[str]:
+    """The assets the sector network reads: the members of :func:`network_sectors`."""
+    return sorted({m for v in network_sectors(universe, sector).values() for m in v})
+
+
+def network_around(panel: Panel, universe: Universe, sector: str, date: object) -> SectorNetwork:
+    """The sector network of ``explain`` from a panel already holding the network's members (pure): the panel
+    narrowed to the ``[pipeline] explain_days`` to the end of ``date``, the episode of ``sector`` around it."""
+    d = parse_date(date, "date")
+    daily = replace(panel, bars=panel.daily)  # the network reads daily closes only: narrow those, not the hourly bars
+    sub = daily.between(day_start(d) - pd.Timedelta(days=P.lookbacks()["explain_days"]), end_of_day(d))
+    start, end, how = episode_around(sub, universe, sector, d, P.network_params().episode_days)
+    net = network_of(sub, universe, sector, start, end)
+    return replace(net, method=f"{net.method} ({how})")
+
+
+def network_of(panel: Panel, universe: Universe, sector: str, start: pd.Timestamp, end: pd.Timestamp) -> SectorNetwork:
+    """The sector connectedness network of :func:`network_sectors` in a loaded panel (pure)."""
     p = P.network_params()
-    r, skipped = sector_log_returns(panel, {sid: list(s.members) for sid, s in universe.sectors.items()},
-                                    before=start, min_obs=p.min_obs)
-    return sector_network(r, start, end, p, skipped)
+    sectors = network_sectors(universe, sector)
+    r, skipped = sector_log_returns(panel, sectors, before=start, min_obs=p.min_obs)
+    net = sector_network(r, start, end, p, skipped)
+    _, n = P.network_selection()
+    how = (f"each index from the first {n} listed members of its sector, {universe.sector(sector).id} in full"
+           if n > 0 and any(len(v) < len(universe.sector(k).members) for k, v in sectors.items()) else "")
+    return replace(net, method=f"{net.method}; {how}" if how else net.method)
 
 
 def network(store: Store, universe: Universe, sector: str, date: object, sector_panel: Panel | None = None) -> SectorNetwork:
     """Is it spreading across the market: which sector transmits shocks to which, before ``sector``'s episode
-    around ``date`` and with it. Reads the daily bars and caps of every sector's members once, over the
-    ``[pipeline] explain_days`` to the date."""
+    around ``date`` and with it. Reads the daily bars and caps of the network's members (:func:`network_sectors`)
+    once, over the ``[pipeline] explain_days`` to the date."""
     d = parse_date(date, "date")
     days = P.lookbacks()["explain_days"]
     sp = sector_panel if sector_panel is not None else day_panel(store, universe, sector, date, days)
     p = P.network_params()
     start, end, how = episode_around(sp, universe, sector, d, p.episode_days)
-    assets = sorted({m for s in universe.sectors.values() for m in s.members})
-    panel = load_panel(store, universe, assets, day_start(d) - pd.Timedelta(days=days), end_of_day(d),
-                       tables=("bars", "market_caps"), intervals=("1d",))
-    net = network_of(panel, universe, start, end)
+    panel = load_panel(store, universe, network_assets(universe, sector), day_start(d) - pd.Timedelta(days=days),
+                       end_of_day(d), tables=("bars", "market_caps"), intervals=("1d",))
+    net = network_of(panel, universe, sector, start, end)
     return replace(net, method=f"{net.method} ({how})")

@@ -13,7 +13,7 @@ from selloff.config import defaults
 from selloff.universe import Universe
 
 __all__ = ["book_params", "calib_params", "context_params", "day_params", "detect_params", "equities_of", "explain_params",
-           "lookbacks", "network_params", "priority", "regime_params", "rolling_params"]
+           "lookbacks", "network_params", "network_selection", "priority", "regime_params", "rolling_params"]
 
 
 def priority() -> tuple[str, ...]:
@@ -142,6 +142,13 @@ def network_params():
     from selloff.analytics.sector_network import NetworkParams
 
     return NetworkParams.from_config()
+
+
+def network_selection() -> tuple[tuple[str, ...], int]:
+    """Which sectors the sector network holds and how many members make each index (``[connectedness]
+    network_sectors``, ``network_members``), with ``[market] exclude_sectors``."""
+    c = defaults("connectedness")
+    return tuple(c["network_sectors"]), int(c["network_members"])
 
 
 def rolling_params() -> dict:

@@ -11,19 +11,21 @@ from selloff.analytics.day import Analysis
 from selloff.analytics.explanation import Explanation
 from selloff.analytics import cascade as C
 from selloff.analytics.panel import Panel
+from selloff.analytics.sector_network import SectorNetwork
 from selloff.config import defaults
 from selloff.errors import ConfigError, SelloffError
 from selloff.pipeline import params as P
-from selloff.pipeline.analysis import analysis_of, context_of, day_panel, explanation_of
+from selloff.pipeline.analysis import analysis_of, context_of, day_panel, explanation_of, network_around
 from selloff.pipeline.cascade import CascadeReport, model_of
 from selloff.pipeline.stress import CASCADE_ASSET, what_if_of
 from selloff.report.findings import Finding, build_findings
 from selloff.report.writer import FORMATS, LANGS, write_report
 from selloff.store import Store
-from selloff.timeutil import parse_date
+from selloff.timeutil import end_of_day, parse_date
 from selloff.universe import Universe
 
-__all__ = ["ReportResult", "WhatIf", "langs_and_formats", "report", "report_from_panel", "scenario_of"]
+__all__ = ["NetworkView", "ReportResult", "WhatIf", "langs_and_formats", "network_view", "report", "report_from_panel",
+           "scenario_of"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,37 @@ class WhatIf:
 
 
 @dataclass(frozen=True)
+class NetworkView:
+    """The report's "Is it spreading across the market?": the sector network of ``explain`` computed on the
+    report's panel (``net``), or why it could not be (``error``), with the sectors' names and members and the
+    sources of their bars."""
+
+    date: pd.Timestamp
+    sector: str
+    net: SectorNetwork | None
+    error: SelloffError | None
+    sectors: dict[str, dict] = field(default_factory=dict)
+    sources: tuple[str, ...] = ()
+
+
+def network_view(panel: Panel, universe: Universe, sector: str, date: object) -> NetworkView:
+    """The sector network around ``date`` on a panel that holds every sector's members (``day_panel(...,
+    later=True)``); a network that cannot be computed gives the error instead, never a guess."""
+    d = parse_date(date, "date")
+    sid = universe.sector(sector).id
+    info = {k: {"en": s.name, "de": s.name_de or s.name, "members": list(s.members)} for k, s in universe.sectors.items()}
+    try:
+        net = network_around(panel, universe, sid, d)
+    except SelloffError as exc:
+        return NetworkView(d, sid, None, exc, info, ())
+    members = {m for k in net.sectors.index for m in universe.sector(k).members}
+    bars = panel.daily
+    bars = bars[bars["asset"].isin(members) & (bars["ts"] <= end_of_day(d))] if len(bars) else bars
+    srcs = tuple(sorted(bars["source"].unique())) if len(bars) else ()
+    return NetworkView(d, sid, net, None, info, srcs)
+
+
+@dataclass(frozen=True)
 class ReportResult:
     """What ``report`` computed and wrote: the files, the findings they draw every number from, and the
     analysis, explanation and scenario behind them (``None`` where a section was left out, with the reason in
@@ -63,6 +96,7 @@ class ReportResult:
     scenario: WhatIf | None
     notes: dict[str, str] = field(default_factory=dict)
     context: DayContext | None = None
+    network: NetworkView | None = None
 
     def to_frame(self) -> pd.DataFrame:
         from selloff.report.findings import findings_frame
@@ -132,10 +166,15 @@ def report_from_panel(panel: Panel, universe: Universe, sector: str, date: objec
         ctx = context_of(panel, universe, sector, a)
     except SelloffError as exc:  # the context block is left out, with the reason, never guessed
         notes["context"] = f"left out: {exc}"
-    findings = build_findings(a, x, scen, ctx)
+    nv = network_view(panel, universe, sector, date)
+    if nv.error is not None:  # said in the section in one sentence; the whole message in the notes
+        notes["sector network"] = f"left out: {nv.error}"
+    elif nv.net.skipped:
+        notes["sector network"] = "sectors left out: " + "; ".join(f"{k} ({v})" for k, v in nv.net.skipped.items())
+    findings = build_findings(a, x, scen, ctx, nv)
     names = {k: v.name for k, v in universe.assets.items()}
     paths = write_report(a, findings, names, Path(out), langs, fmts, notes=notes, context=ctx)
-    return ReportResult(tuple(paths), tuple(findings), a, x, scen, notes, ctx)
+    return ReportResult(tuple(paths), tuple(findings), a, x, scen, notes, ctx, nv)
 
 
 def report(store: Store, universe: Universe, sector: str, date: object, lang: str = "all",

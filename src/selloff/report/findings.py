@@ -18,7 +18,7 @@ from selloff.timeutil import day_window
 KINDS = (
     "sector_move", "asset_move", "sector_cap_change", "breadth", "equity_move", "liquidations", "trigger_event",
     "contagion", "stabilisation", "attribution", "scenario", "macro_move", "dependency", "coverage", "context",
-    "snapshot_move",
+    "snapshot_move", "network",
 )
 COMPUTED_BY = {
     "sector_move": "selloff.analytics.sector.sector_returns", "breadth": "selloff.analytics.detect.daily_signals",
@@ -92,7 +92,7 @@ def _jsonable(x: Any) -> Any:
     return x
 
 
-def build_findings(a: Any, x: Any = None, scenario: Any = None, context: Any = None) -> list[Finding]:
+def build_findings(a: Any, x: Any = None, scenario: Any = None, context: Any = None, network: Any = None) -> list[Finding]:
     """Turn an :class:`selloff.api.Analysis` (and, where given, an :class:`selloff.explain.Explanation`) into
     findings, most important first.
 
@@ -109,6 +109,9 @@ def build_findings(a: Any, x: Any = None, scenario: Any = None, context: Any = N
     context
         The day's :class:`~selloff.analytics.context.DayContext` (peers, volume, drawdown, slide, since then), or
         None: then the context block is left out.
+    network
+        The sector connectedness network around the day (:class:`selloff.pipeline.report.NetworkView`: the network
+        or why it could not be computed), or None: then the network section is left out.
 
     Importance: size in sigma for moves, scaled by the market cap involved (log10 of USD) for assets; breadth and
     sector-level findings rank with the sector's sigma; liquidations by their share of open interest is not known
@@ -220,6 +223,10 @@ def build_findings(a: Any, x: Any = None, scenario: Any = None, context: Any = N
         from selloff.report.context_findings import context_findings
 
         out.extend(context_findings(a, context))
+    if network is not None:
+        from selloff.report.network_findings import network_findings
+
+        out.extend(network_findings(a, network))
     return sorted(out, key=lambda f: -f.importance)
 
 

@@ -6,6 +6,12 @@ rule                                   verdict
 a change of a statistic                called a rise/fall only when ``|after - before| > change_se_multiple × SE``
                                        (SE of the later estimate, e.g. ``(1 - r²)/√(n - 1)`` for a correlation);
                                        otherwise "little changed" — never "rose" for a move inside its noise
+a change in connectedness             the same rule with the bootstrap SE of the later window's DY total; without
+                                       an SE both values are given side by side, without a verb of change
+a sector's net role in the network     "net transmitter" / "net receiver" only when ``|net| > change_se_multiple
+                                       × SE`` (bootstrap); otherwise neither (no role claimed without an SE)
+a short-history what-if                betas on the available sessions; a beta whose interval contains zero is
+                                       shown and not propagated (the factor is dropped and the model refitted)
 a test that does not reject            "no evidence of" (never "evidence against"; absence of a lead is not shown)
 a test verdict that flips              "fragile" when the p-value on the sample with one session left out (any
                                        one) or with the event session added falls on the other side of alpha
@@ -30,7 +36,7 @@ from typing import Iterable, Mapping
 
 from selloff.config import defaults
 
-__all__ = ["beta_significant", "change_word", "day_kind", "fragile", "lead"]
+__all__ = ["beta_significant", "change_word", "day_kind", "fragile", "lead", "net_role"]
 
 
 def _cfg() -> dict:
@@ -46,6 +52,16 @@ def change_word(before: float, after: float, se: float, multiple: float | None =
     if not math.isfinite(se) or abs(d) <= k * se:
         return "unchanged"
     return "rose" if d > 0 else "fell"
+
+
+def net_role(net: float, se: float, multiple: float | None = None) -> str:
+    """``"transmitter"``, ``"receiver"``, ``"neither"`` (inside ``multiple`` SEs of zero) or ``"unjudged"`` (no SE)."""
+    k = float(_cfg()["change_se_multiple"]) if multiple is None else multiple
+    if not (math.isfinite(net) and math.isfinite(se)):
+        return "unjudged"
+    if abs(net) <= k * se:
+        return "neither"
+    return "transmitter" if net > 0 else "receiver"
 
 
 def fragile(p: float, others: Iterable[float], alpha: float) -> bool:

@@ -130,7 +130,7 @@ def _context(findings: list[Finding], a, lang: str, names: dict[str, str]) -> di
                              "reason": g["reason"].iloc[0], "reason_de": g["reason_de"].iloc[0]})
     scen = sorted([f for f in findings if f.kind == "scenario" and f.unit == "pct" and f.id != "scen_sector"], key=lambda f: f.value)
     return {"F": _Lookup(F), "movers": movers, "eqs": eqs, "events": events, "deps": deps, "names": names,
-            **_context_block(findings, F, movers, lang),
+            **_context_block(findings, F, movers, lang), **_network_block(findings, F, a, lang),
             "scen_tokens": scen[: defaults("report")["scenario_movers"]] if "scenario_movers" in defaults("report") else scen[:SCENARIO_MOVERS]}
 
 
@@ -183,6 +183,20 @@ def _context_block(findings: list[Finding], F: dict, movers: list[Finding], lang
         "deps_partial_sig": any(f.comparison.get("partial_significant") for f in deps_partial),
         "snaps": snaps, "no_price": no_price, "ctx_missing": ctx_missing, "event_kinds_de": EVENT_KINDS_DE,
     }
+
+
+def _network_block(findings: list[Finding], F: dict, a, lang: str) -> dict:
+    """What the network section draws on: sector names in ``lang``, the largest net transmitter and receiver, the
+    other clear ones, the report's own sector (all findings; nothing computed here)."""
+    from selloff.report.network_findings import clear, extremes
+
+    nt = F.get("network_total")
+    names = {sid: v[lang] for sid, v in (nt.extra.get("names", {}) if nt else {}).items()}
+    top, bottom = extremes(findings)
+    return {"net_names": names, "net_top": top, "net_bottom": bottom,
+            "net_more_tx": [f for f in clear(findings, "transmitter") if f is not top],
+            "net_more_rx": [f for f in clear(findings, "receiver") if f is not bottom],
+            "net_own": F.get(f"netrole_{a.sector_id}")}
 
 
 class _Lookup(dict):
