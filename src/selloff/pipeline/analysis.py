@@ -105,7 +105,9 @@ def day_panel(store: Store, universe: Universe, sector: str, date: object, days:
     """The panel for ``sector`` around ``date``: ``days`` of history to the end of the day, every table once.
 
     ``later``: also every row after the day (the report's "since then" and context peers and indices); the
-    analyses narrow the panel back to the end of the day, so nothing after it enters them.
+    analyses narrow the panel back to the end of the day, so nothing after it enters them. Derivatives of assets
+    outside the request are read from the day's start only (the day's market-wide liquidations are all the
+    analyses use of them).
     """
     s = universe.sector(sector)
     d = parse_date(date, "date")
@@ -115,7 +117,7 @@ def day_panel(store: Store, universe: Universe, sector: str, date: object, days:
         assets = list(dict.fromkeys([*assets, *(a for a in (*cp.peers, *cp.indices) if a in universe.assets)]))
     try:
         return load_panel(store, universe, assets, day_start(d) - pd.Timedelta(days=days), None if later else end_of_day(d),
-                          intervals=("1d", "1h", "snapshot") if later else ("1d", "1h"))
+                          intervals=("1d", "1h", "snapshot") if later else ("1d", "1h"), wide_from=day_start(d))
     except DataError:
         raise DataError(f"date {d.date()} is outside the stored data: no daily bars for sector {s.id} in the {days} days "
                         f"to it; pick a date inside the data (selloff info) or fetch that window") from None
