@@ -9,6 +9,8 @@ and only when asked for.
 from __future__ import annotations
 
 import contextlib
+import os
+import pickle
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +18,7 @@ from typing import Any
 from selloff.errors import ConfigError
 
 ENGINES = ("local", "dask")
+__all__ = ["ENGINES", "Engine", "InChild", "LOCAL", "dask_client", "in_child", "run_tasks"]
 
 
 @dataclass(frozen=True)
@@ -79,3 +82,70 @@ def run_tasks(fn: Callable[..., Any], tasks: Sequence[tuple], engine: Engine = L
             if on_done is not None:
                 on_done(out[index[f.key]])
         return out
+
+
+class InChild:
+    """``fn(*args)`` computed in a forked child while the caller goes on; :meth:`result` returns its value or
+    raises its exception, as a call in the caller would. Where the platform cannot fork, the fork fails, the child
+    dies or its result cannot be pickled, :meth:`result` computes ``fn(*args)`` in the caller instead — the
+    outcome is the same, only later. The child must not touch open files or connections of the caller (it runs
+    pure code on data it inherited) and leaves by ``os._exit`` (no cleanup of the caller's objects)."""
+
+    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+        self._fn, self._args, self._pid, self._fd = fn, args, None, -1
+        if not hasattr(os, "fork"):
+            return
+        r, w = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(r), os.close(w)
+            return
+        if pid == 0:  # pragma: no cover - runs in the child, which leaves by os._exit
+            os.close(r)
+            code = 0
+            try:
+                try:
+                    payload = ("ok", fn(*args))
+                except BaseException as exc:  # noqa: BLE001 - handed to the caller, which raises it
+                    payload = ("err", exc)
+                with os.fdopen(w, "wb") as f:
+                    f.write(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+            except BaseException:  # noqa: BLE001 - unpicklable result: the caller computes it itself
+                code = 1
+            os._exit(code)
+        os.close(w)
+        self._pid, self._fd = pid, r
+
+    def cancel(self) -> None:
+        """Stop the child (if any) and forget its result."""
+        if self._pid is not None:
+            with contextlib.suppress(OSError):
+                os.kill(self._pid, 9)
+                os.waitpid(self._pid, 0)
+            os.close(self._fd)
+            self._pid = None
+        self._fn = None  # type: ignore[assignment]
+
+    def result(self) -> Any:
+        if self._pid is None:
+            return self._fn(*self._args)
+        with os.fdopen(self._fd, "rb") as f:  # read before waiting: a large result fills the pipe
+            data = f.read()
+        _, status = os.waitpid(self._pid, 0)
+        self._pid = None
+        if status != 0 or not data:
+            return self._fn(*self._args)
+        kind, value = pickle.loads(data)
+        if kind == "err":
+            raise value
+        return value
+
+
+def in_child(fn: Callable[..., Any], *args: Any, enabled: bool = True) -> InChild:
+    """:class:`InChild` of ``fn(*args)``; with ``enabled`` False it is computed in the caller at ``result()``."""
+    if enabled:
+        return InChild(fn, *args)
+    h = InChild.__new__(InChild)
+    h._fn, h._args, h._pid, h._fd = fn, args, None, -1
+    return h

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from hypothesis import example, given, settings, strategies as st
 
-from selloff.analytics.cascade import (Book, BookParams, CalibParams, calibrate, day_books, estimate_book,
+from selloff.analytics.cascade import (Book, BookParams, CalibParams, calibrate, day_books, estimate_book, estimate_books,
                                        expected_liquidations, fixed_point, liquidation_price, run_cascade)
 from selloff.errors import ConfigError, SelloffError
 
@@ -121,6 +121,56 @@ def test_book_flow_reconstruction_by_hand():
     assert longs["entry"].tolist() == [100.0, 100.0] and longs["qty"].sum() == pytest.approx(1200.0)
     assert shorts["entry"].tolist() == [100.0, 110.0] and shorts["qty"].tolist() == pytest.approx([800.0, 400.0])
     assert b.price == 100.0 and b.levered_usd["long"] == pytest.approx(120_000.0)
+
+
+def _obvious_book(d, p):
+    """The module docstring's recursion written the obvious way for one date: a Python list of cohorts per side,
+    grown only when a cohort opens (the reference for the batched :func:`estimate_books`)."""
+    d = d.iloc[-(max(p.lookback_days, p.vol_days) + 1):]
+    ok = d["close"].notna() & d["open_interest_usd"].notna() & (d["close"] > 0)
+    f = d[ok].iloc[-(p.lookback_days + 1):]
+    px, coins = f["close"].to_numpy(), (f["open_interest_usd"] / f["close"]).to_numpy()
+    lo, hi = f["low"].fillna(f["close"]).to_numpy(), f["high"].fillna(f["close"]).to_numpy()
+    lev, out = np.asarray(p.leverage), []
+    for side in (1, -1):
+        sh = p.shares(side)
+        fac = liquidation_price(np.ones_like(lev), lev, side, p.mmr)
+        cohorts = [(px[0], coins[0] * sh)]
+        for t in range(1, len(px)):
+            cohorts = [(e, np.where((e * fac >= lo[t]) if side > 0 else (e * fac <= hi[t]), 0.0, q) * (1 - p.daily_turnover))
+                       for e, q in cohorts]
+            have = sum(float(q.sum()) for _, q in cohorts)
+            if coins[t] * sh.sum() > have:
+                cohorts.append((px[t], (coins[t] * sh.sum() - have) * sh / sh.sum()))
+            elif have > 0:
+                cohorts = [(e, q * coins[t] * sh.sum() / have) for e, q in cohorts]
+        out += [(side, lv, e, q) for e, q in cohorts for lv, q in zip(lev, q) if q > 0]
+    return out
+
+
+def test_batched_books_equal_the_obvious_recursion_on_every_date_with_gaps():
+    d = _market(seed=3, n=120)
+    d.iloc[40:44, d.columns.get_loc("open_interest_usd")] = np.nan  # a hole in the OI: fewer flow rows
+    d.iloc[70:100, d.columns.get_loc("volume_usd")] = np.nan  # no volume: those dates have no book
+    d.iloc[5, d.columns.get_loc("low")] = np.nan
+    p = BookParams(lookback_days=10, vol_days=15, daily_turnover=0.2)
+    ends = list(range(2, len(d) + 1))
+    books = estimate_books(d, p, "X", ends)
+    n_err = 0
+    for end, b in zip(ends, books):
+        if isinstance(b, SelloffError):
+            n_err += 1
+            with pytest.raises(SelloffError):
+                estimate_book(d.iloc[:end], p, "X")
+            continue
+        ref = sorted(_obvious_book(d.iloc[:end], p))
+        got = sorted(zip(b.side.tolist(), b.leverage.tolist(), b.entry.tolist(), b.qty.tolist()))
+        assert [(s, lv, e) for s, lv, e, _ in got] == [(s, lv, e) for s, lv, e, _ in ref]
+        assert [q for *_, q in got] == pytest.approx([q for *_, q in ref], rel=1e-12)
+        win = d.iloc[max(0, end - 16):end]
+        assert b.adv_usd == pytest.approx(win["volume_usd"].iloc[-15:].mean(), rel=1e-12)
+        assert b.sigma_d == pytest.approx(np.diff(np.log(win["close"].to_numpy()))[-15:].std(ddof=1), rel=1e-12, nan_ok=True)
+    assert 10 <= n_err < len(ends)
 
 
 # -- calibration --------------------------------------------------------------------------------------------------

@@ -159,3 +159,16 @@ def test_values_are_never_sql(store):
     with pytest.raises(StoreError, match="unknown column"):
         store.read("bars", columns=["close FROM bars; DROP TABLE bars; --"])
     assert store.count("bars") == len(_bars())
+
+
+def test_others_from_keeps_the_assets_whole_and_the_other_assets_from_that_time(store):
+    """One scan for a long history of a few assets plus a short window of the rest: the union of two plain reads."""
+    cut = T0 + pd.Timedelta(hours=2)
+    got = store.read("derivatives", assets=["TAO"], others_from=cut, order=True)
+    tao = store.read("derivatives", assets=["TAO"])
+    near = store.read("derivatives", assets=["NEAR"], start=cut)
+    want = pd.concat([near, tao]).sort_values(["asset", "interval", "ts", "venue", "source"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), want)
+    assert len(near) == 4 and len(tao) == 8  # two of four hours × two venues of NEAR; all of TAO
+    # an empty asset list with others_from: every asset's rows from that time, none before
+    assert len(store.read("derivatives", assets=[], others_from=cut)) == 8

@@ -106,8 +106,9 @@ def day_panel(store: Store, universe: Universe, sector: str, date: object, days:
     """The panel for ``sector`` around ``date``: ``days`` of history to the end of the day, every table once.
 
     ``later``: also every row after the day (the report's "since then" and context peers and indices) and the
-    sector network's members (:func:`network_assets`, for :func:`network_around`); the analyses narrow the panel back to
-    the end of the day, so nothing after it enters them.
+    sector network's members (:func:`network_assets`, for :func:`network_around`); the analyses narrow the panel
+    back to the end of the day, so nothing after it enters them. Derivatives of assets outside the request are read
+    from the day's start only (the day's market-wide liquidations are all the analyses use of them).
     """
     s = universe.sector(sector)
     d = parse_date(date, "date")
@@ -118,7 +119,7 @@ def day_panel(store: Store, universe: Universe, sector: str, date: object, days:
                                      *network_assets(universe, s.id)]))
     try:
         return load_panel(store, universe, assets, day_start(d) - pd.Timedelta(days=days), None if later else end_of_day(d),
-                          intervals=("1d", "1h", "snapshot") if later else ("1d", "1h"))
+                          intervals=("1d", "1h", "snapshot") if later else ("1d", "1h"), wide_from=day_start(d))
     except DataError:
         raise DataError(f"date {d.date()} is outside the stored data: no daily bars for sector {s.id} in the {days} days "
                         f"to it; pick a date inside the data (selloff info) or fetch that window") from None
@@ -219,7 +220,8 @@ def network_around(panel: Panel, universe: Universe, sector: str, date: object) 
     """The sector network of ``explain`` from a panel already holding the network's members (pure): the panel
     narrowed to the ``[pipeline] explain_days`` to the end of ``date``, the episode of ``sector`` around it."""
     d = parse_date(date, "date")
-    daily = replace(panel, bars=panel.daily)  # the network reads daily closes only: narrow those, not the hourly bars
+    # the network reads daily closes and caps only: narrow those, not the hourly bars and derivatives
+    daily = replace(panel, bars=panel.daily, **{t: getattr(panel, t).iloc[:0] for t in ("derivatives", "events", "category_caps")})
     sub = daily.between(day_start(d) - pd.Timedelta(days=P.lookbacks()["explain_days"]), end_of_day(d))
     start, end, how = episode_around(sub, universe, sector, d, P.network_params().episode_days)
     net = network_of(sub, universe, sector, start, end)

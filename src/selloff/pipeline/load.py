@@ -23,11 +23,12 @@ COLUMNS = {
 """The columns the analytics use of each table (the others are not read)."""
 _PER_ASSET = {"bars", "market_caps"}
 """Tables read for the request's assets only; derivatives (liquidations are market-wide), events and category
-caps are read for every asset in the window."""
+caps are read for every asset in the window (derivatives of the other assets only from ``wide_from`` when given)."""
 
 
 def load_panel(store: Store, universe: Universe, assets: Sequence[str], start: pd.Timestamp | None,
-               end: pd.Timestamp | None, tables: Iterable[str] = TABLES, intervals: Sequence[str] | None = None) -> Panel:
+               end: pd.Timestamp | None, tables: Iterable[str] = TABLES, intervals: Sequence[str] | None = None,
+               wide_from: pd.Timestamp | None = None) -> Panel:
     """Read each of ``tables`` once for ``assets`` and ``[start, end]`` and build the panel.
 
     Parameters
@@ -40,6 +41,10 @@ def load_panel(store: Store, universe: Universe, assets: Sequence[str], start: p
         The tables the request needs (default: all five).
     intervals
         Bar intervals to read (default: all stored).
+    wide_from
+        Derivatives: ``assets``' rows over the whole window, every other asset's only from this time on (the
+        market-wide liquidations of the day; the long history is the request's own assets'). None: every asset's
+        over the whole window.
 
     Raises
     ------
@@ -52,6 +57,8 @@ def load_panel(store: Store, universe: Universe, assets: Sequence[str], start: p
     frames: dict[str, pd.DataFrame] = {}
     for t in tables:
         kw = {"assets": ids} if t in _PER_ASSET else {}
+        if t == "derivatives" and wide_from is not None:
+            kw = {"assets": ids, "others_from": wide_from}
         if t in COLUMNS:
             kw["columns"] = list(COLUMNS[t])
         f = store.read(t, start=start, end=None if end is None else end + slack.get(t, pd.Timedelta(0)), order=False, **kw)

@@ -12,11 +12,12 @@ from selloff.analytics.explanation import Explanation
 from selloff.analytics import cascade as C
 from selloff.analytics.panel import Panel
 from selloff.analytics.sector_network import SectorNetwork
+from selloff.compute import in_child
 from selloff.config import defaults
 from selloff.errors import ConfigError, SelloffError
 from selloff.pipeline import params as P
 from selloff.pipeline.analysis import analysis_of, context_of, day_panel, explanation_of, network_around
-from selloff.pipeline.cascade import CascadeReport, model_of
+from selloff.pipeline.cascade import CascadeModel, CascadeReport, model_of
 from selloff.pipeline.stress import CASCADE_ASSET, what_if_of
 from selloff.report.findings import Finding, build_findings
 from selloff.report.writer import FORMATS, LANGS, write_report
@@ -130,38 +131,50 @@ def scenario_of(panel: Panel, universe: Universe, sector: str, date: object) -> 
 
     Raises ``SelloffError`` when the engine cannot run (too little history); a cascade that cannot run leaves
     ``cascade`` None with the reason."""
+    return _what_if(what_if_table_of(panel, universe, sector, date), _cascade_of(panel, date), date)
+
+
+def what_if_table_of(panel: Panel, universe: Universe, sector: str, date: object) -> pd.DataFrame:
+    """The stress engine's part of :func:`scenario_of`: the what-if table (``[report] what_if_paths`` paths)."""
+    return what_if_of(panel, universe, sector, parse_date(date, "date"), paths=int(defaults("report")["what_if_paths"]))
+
+
+def _cascade_of(panel: Panel, date: object) -> CascadeModel | SelloffError:
+    """The cascade part of :func:`scenario_of`: the model for the day after ``date``, or why there is none (no
+    book: the liquidations are left out, never guessed)."""
+    try:
+        return model_of(panel, CASCADE_ASSET, parse_date(date, "date") + pd.Timedelta(days=1))
+    except SelloffError as exc:
+        return exc
+
+
+def _what_if(tab: pd.DataFrame, m: CascadeModel | SelloffError, date: object) -> WhatIf:
     d = parse_date(date, "date")
-    tab = what_if_of(panel, universe, sector, d, paths=int(defaults("report")["what_if_paths"]))
     shocks = {str(a): float(r["ret_pct"]) / 100 for a, r in tab.iterrows() if r["kind"] == "shocked"}
     move = shocks.get(CASCADE_ASSET)
     if move is None:
         return WhatIf(d, shocks, tab, None, f"{CASCADE_ASSET} is not shocked, so the cascade has no move to start from")
+    if isinstance(m, SelloffError):
+        return WhatIf(d, shocks, tab, None, str(m))
     try:
-        m = model_of(panel, CASCADE_ASSET, d + pd.Timedelta(days=1))
         return WhatIf(d, shocks, tab, CascadeReport(m, C.run_cascade(m.book, C.check_shock(move), m.k, m.scale)))
-    except SelloffError as exc:  # no book: the liquidations are left out, never guessed
+    except SelloffError as exc:
         return WhatIf(d, shocks, tab, None, str(exc))
 
 
-def report_from_panel(panel: Panel, universe: Universe, sector: str, date: object, lang: str = "all",
-                      formats: str | list[str] = "md,html", out: str | Path = "out") -> ReportResult:
-    """The report from a loaded panel (pure but for writing the files into ``out``)."""
-    langs, fmts = langs_and_formats(lang, formats)
+def _analyses(panel: Panel, universe: Universe, sector: str, date: object):
+    """The report's analysis, explanation, context and sector network from the panel, with the notes of what was
+    left out."""
     a = analysis_of(panel, universe, sector, date)
     notes: dict[str, str] = {}
     if a.weighting == "cap" and a.provenance.get("weights"):
         notes["index weights"] = a.provenance["weights"]
-    x = scen = None
+    x = ctx = None
     try:
         x = explanation_of(panel, universe, sector, date)
         notes.update({f"explain: {k}": v for k, v in x.notes.items() if k != "alignment"})
     except SelloffError as exc:  # e.g. not enough aligned history: the report goes out without those sections
         notes["contagion, dependency, attribution"] = f"left out: {exc}"
-    try:
-        scen = scenario_of(panel, universe, sector, date)
-    except SelloffError as exc:  # a scenario that cannot be computed is left out, never guessed
-        notes["scenario"] = f"left out: {exc}"
-    ctx = None
     try:
         ctx = context_of(panel, universe, sector, a)
     except SelloffError as exc:  # the context block is left out, with the reason, never guessed
@@ -171,6 +184,30 @@ def report_from_panel(panel: Panel, universe: Universe, sector: str, date: objec
         notes["sector network"] = f"left out: {nv.error}"
     elif nv.net.skipped:
         notes["sector network"] = "sectors left out: " + "; ".join(f"{k} ({v})" for k, v in nv.net.skipped.items())
+    return a, x, ctx, nv, notes
+
+
+def report_from_panel(panel: Panel, universe: Universe, sector: str, date: object, lang: str = "all",
+                      formats: str | list[str] = "md,html", out: str | Path = "out") -> ReportResult:
+    """The report from a loaded panel (pure but for writing the files into ``out``)."""
+    langs, fmts = langs_and_formats(lang, formats)
+    # the what-if's two parts (stress engine; cascade calibration), pure on the panel, run in forked children
+    # meanwhile (same result as in this process)
+    par = bool(defaults("report")["what_if_process"])
+    table, cascade = in_child(what_if_table_of, panel, universe, sector, date, enabled=par), in_child(_cascade_of, panel, date, enabled=par)
+    try:
+        a, x, ctx, nv, notes = _analyses(panel, universe, sector, date)
+    except BaseException:
+        table.cancel(), cascade.cancel()
+        raise
+    scen = None
+    try:
+        m = cascade.result()
+        scen = _what_if(table.result(), m, date)
+    except SelloffError as exc:  # a scenario that cannot be computed is left out, never guessed
+        notes["scenario"] = f"left out: {exc}"
+    if "context" in notes:  # the notes in the order of the sections
+        notes["context"] = notes.pop("context")
     findings = build_findings(a, x, scen, ctx, nv)
     names = {k: v.name for k, v in universe.assets.items()}
     paths = write_report(a, findings, names, Path(out), langs, fmts, notes=notes, context=ctx)

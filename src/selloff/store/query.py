@@ -66,18 +66,25 @@ def read_sql(
     sources: Sequence[str] | str | None = None,
     venues: Sequence[str] | str | None = None,
     order: bool = True,
+    others_from: object = None,
 ) -> tuple[str, list[object]]:
     """The parameterised ``SELECT`` of :meth:`selloff.store.Store.read` and its parameters.
 
     A filter on a column the table lacks is left out (``interval`` on ``market_caps``), as the store always did;
-    ``assets`` filters ``entity`` on ``events``. ``start`` and ``end`` are inclusive.
+    ``assets`` filters ``entity`` on ``events``. ``start`` and ``end`` are inclusive. ``others_from`` (with
+    ``assets``): rows of the other assets are kept too from this time on (``asset IN (...) OR ts >= ?``) — a long
+    history of a few assets and a short market-wide window in one scan.
     """
     cols = t.column_names
     where: list[str] = []
     params: list[object] = []
 
-    def one_of(col: str, values: Sequence[str] | str) -> None:
+    def one_of(col: str, values: Sequence[str] | str, since: object = None) -> None:
         names = _names(values)
+        if since is not None:
+            where.append(f"({col} IN (SELECT unnest(?::VARCHAR[])) OR ts >= ?::TIMESTAMPTZ)")
+            params.extend([names, as_utc(since).to_pydatetime()])
+            return
         if not names:
             where.append("FALSE")
             return
@@ -86,7 +93,7 @@ def read_sql(
 
     asset_col = "asset" if "asset" in cols else ("entity" if t.name == "events" else None)
     if assets is not None and asset_col:
-        one_of(asset_col, assets)
+        one_of(asset_col, assets, others_from if "ts" in cols else None)
     if "ts" in cols:
         for op, value in ((">=", start), ("<=", end)):
             if value is not None:

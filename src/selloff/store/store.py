@@ -326,6 +326,7 @@ class Store:
         sources: Sequence[str] | None = None,
         venues: Sequence[str] | None = None,
         order: bool = True,
+        others_from: object = None,
     ) -> pd.DataFrame:
         """Rows of ``table`` filtered by asset, ``start <= ts <= end``, interval, source and venue.
 
@@ -344,6 +345,9 @@ class Store:
             Keep rows of this bar interval (``"1d"``, ``"1h"``, ...).
         order
             Sort by the table's natural key (default). ``False`` skips the sort: rows come in storage order.
+        others_from
+            With ``assets``: also every other asset's rows from this time on (one scan for a long history of a
+            few assets plus a short window of all of them).
 
         Returns
         -------
@@ -365,7 +369,7 @@ class Store:
         t = self._table(table)
         sql, params = read_sql(
             t, columns=columns, assets=assets, start=start, end=end, interval=interval, sources=sources,
-            venues=venues, order=order,
+            venues=venues, order=order, others_from=others_from,
         )
         with self._guard(f"reading {t.name}"):
             df = self.con.execute(sql, params).df()

@@ -31,13 +31,14 @@ Book estimator (OI-flow reconstruction; ``shared/research/anchors.md`` §1.4)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
 from selloff.errors import ConfigError, DataError
 
-__all__ = ["Book", "BookParams", "estimate_book", "liquidation_price"]
+__all__ = ["Book", "BookParams", "estimate_book", "estimate_books", "liquidation_price"]
 
 
 def _check_lev_mmr(leverage: np.ndarray, mmr: float) -> None:
@@ -177,47 +178,86 @@ def estimate_book(daily: pd.DataFrame, params: BookParams, asset: str = "") -> B
     DataError
         Fewer than two days with both a close and an OI, or no volume for the impact law.
     """
+    d = daily.sort_index()
+    (book,) = estimate_books(d, params, asset, [len(d)])
+    if isinstance(book, DataError):
+        raise book
+    return book
+
+
+def estimate_books(daily: pd.DataFrame, params: BookParams, asset: str, ends: Sequence[int]) -> list[Book | DataError]:
+    """:func:`estimate_book` for many dates at once: for each ``end`` (a row position of the sorted ``daily``,
+    exclusive) the book at the close of row ``end − 1`` from the rows ``[end − need, end)``, or the
+    :class:`DataError` that date raises. Same rule as :func:`estimate_book` (which calls it), the cohort recursion
+    run for all dates together (one array step per day of the look-back instead of one Python loop per date)."""
+    d = daily.sort_index()
     need = max(params.lookback_days, params.vol_days) + 1
-    d = daily.sort_index().iloc[-need:]
-    ok = d["close"].notna() & d["open_interest_usd"].notna() & (d["close"] > 0)
-    flow = d[ok].iloc[-(params.lookback_days + 1):]
-    if len(flow) < 2:
-        raise DataError(f"{asset or 'asset'}: fewer than 2 days with a close and open interest up to "
-                        f"{d.index.max() if len(d) else 'the date'}; fetch derivatives with open interest first")
-    lo = (flow["low"] if "low" in flow else flow["close"]).fillna(flow["close"]).to_numpy(float)
-    hi = (flow["high"] if "high" in flow else flow["close"]).fillna(flow["close"]).to_numpy(float)
-    px, coins = flow["close"].to_numpy(float), (flow["open_interest_usd"] / flow["close"]).to_numpy(float)
+    close = d["close"].to_numpy(float)
+    oi = d["open_interest_usd"].to_numpy(float)
+    low = (d["low"] if "low" in d else d["close"]).fillna(d["close"]).to_numpy(float)
+    high = (d["high"] if "high" in d else d["close"]).fillna(d["close"]).to_numpy(float)
+    vol = d["volume_usd"].to_numpy(float) if "volume_usd" in d else np.full(len(d), np.nan)
+    ok = np.isfinite(close) & np.isfinite(oi) & (close > 0)
+    logc = np.log(np.where(close > 0, close, np.nan))
+    out: list[Book | DataError | None] = [None] * len(ends)
+    flows: dict[int, list[tuple[int, np.ndarray]]] = {}
+    for j, end in enumerate(ends):
+        lo_i = max(0, end - need)
+        rows = lo_i + np.flatnonzero(ok[lo_i:end])[-(params.lookback_days + 1):]
+        if len(rows) < 2:
+            out[j] = DataError(f"{asset or 'asset'}: fewer than 2 days with a close and open interest up to "
+                               f"{d.index[end - 1] if end > 0 else 'the date'}; fetch derivatives with open interest first")
+            continue
+        if not np.isfinite(vol[max(0, end - params.vol_days):end]).any():
+            out[j] = DataError(f"{asset or 'asset'}: no traded volume before {d.index[rows[-1]]:%Y-%m-%d} for the impact "
+                               "law; fetch daily bars with volume")
+            continue
+        flows.setdefault(len(rows), []).append((j, rows))
+    for group in flows.values():
+        idx = np.stack([r for _, r in group])  # (dates, T): the flow rows of each date
+        cohorts = _cohorts(close[idx], oi[idx] / close[idx], low[idx], high[idx], params)
+        for b, (j, rows) in enumerate(group):
+            end = ends[j]
+            side, lv, e, q = (np.concatenate([c[k][b] for c in cohorts]) for k in range(4))
+            keep = q > 0
+            side, lv, e, q = side[keep], lv[keep], e[keep], q[keep]
+            r = np.diff(logc[max(0, end - need):end])[-params.vol_days:]
+            r = r[np.isfinite(r)]
+            v = vol[max(0, end - params.vol_days):end]
+            out[j] = Book(asset=asset, asof=pd.Timestamp(d.index[rows[-1]]), price=float(close[rows[-1]]),
+                          open_interest_usd=float(oi[rows[-1]]),
+                          sigma_d=float(np.std(r, ddof=1)) if r.size > 1 else float("nan"),
+                          adv_usd=float(np.nanmean(v)), side=side, leverage=lv, entry=e, qty=q,
+                          liq_price=liquidation_price(e, lv, side, params.mmr) if e.size else e, mmr=float(params.mmr))
+    return out  # type: ignore[return-value]
+
+
+def _cohorts(px: np.ndarray, coins: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+             params: BookParams) -> list[tuple[np.ndarray, ...]]:
+    """The cohort recursion of the module docstring for ``B`` dates at once (arrays ``(B, T)``: each date's flow
+    rows). A cohort slot is kept for every day (quantity 0 when nothing opened), so the dates stay aligned; per
+    side the flattened ``(side, leverage, entry, qty)`` of each date, cohorts in time order, buckets within."""
     lev = np.asarray(params.leverage, float)
-    parts = []
+    B, T = px.shape
+    K = lev.size
+    res = []
     for side in (1, -1):
         shares = params.shares(side)
         total = shares.sum()
         factor = liquidation_price(np.ones_like(lev), lev, side, params.mmr)  # LP / EP per bucket
-        entries, qty = [px[0]], [coins[0] * shares]
-        for t in range(1, len(px)):
-            lp = np.asarray(entries)[:, None] * factor[None, :]
-            q = np.asarray(qty)
-            q = np.where((lp >= lo[t]) if side > 0 else (lp <= hi[t]), 0.0, q) * (1.0 - params.daily_turnover)
-            target, have = coins[t] * total, q.sum()
-            if target > have and total > 0:
-                entries.append(px[t])
-                q = np.vstack([q, (target - have) * shares / total])
-            elif have > 0:
-                q = q * (target / have)
-            qty = list(q)
-        e = np.repeat(np.asarray(entries), lev.size)
-        lv = np.tile(lev, len(entries))
-        q = np.asarray(qty).ravel()
-        keep = q > 0
-        parts.append((np.full(keep.sum(), side, dtype=np.int8), lv[keep], e[keep], q[keep]))
-    side, lv, e, q = (np.concatenate(x) for x in zip(*parts))
-    rets = np.diff(np.log(d["close"].where(d["close"] > 0).to_numpy(float)))[-params.vol_days:]
-    rets = rets[np.isfinite(rets)]
-    if "volume_usd" not in d or d["volume_usd"].iloc[-params.vol_days:].dropna().empty:
-        raise DataError(f"{asset or 'asset'}: no traded volume before {flow.index[-1]:%Y-%m-%d} for the impact law; "
-                        "fetch daily bars with volume")
-    return Book(asset=asset, asof=pd.Timestamp(flow.index[-1]), price=float(px[-1]),
-                open_interest_usd=float(flow["open_interest_usd"].iloc[-1]),
-                sigma_d=float(np.std(rets, ddof=1)) if rets.size > 1 else float("nan"),
-                adv_usd=float(d["volume_usd"].iloc[-params.vol_days:].mean()), side=side, leverage=lv, entry=e, qty=q,
-                liq_price=liquidation_price(e, lv, side, params.mmr) if e.size else e, mmr=float(params.mmr))
+        q = np.zeros((B, T, K))
+        q[:, 0, :] = coins[:, :1] * shares
+        for t in range(1, T):
+            lp = px[:, :t, None] * factor
+            hit = (lp >= lo[:, t, None, None]) if side > 0 else (lp <= hi[:, t, None, None])
+            qq = np.where(hit, 0.0, q[:, :t]) * (1.0 - params.daily_turnover)
+            target, have = coins[:, t] * total, qq.sum(axis=(1, 2))
+            grow = (target > have) & (total > 0)
+            shrink = ~grow & (have > 0)
+            ratio = np.where(shrink, target / np.where(have > 0, have, 1.0), 1.0)
+            q[:, :t] = qq * ratio[:, None, None]
+            if total > 0:
+                q[:, t] = np.where(grow[:, None], (target - have)[:, None] * shares / total, 0.0)
+        res.append((np.full((B, T * K), side, dtype=np.int8), np.broadcast_to(np.tile(lev, T), (B, T * K)),
+                    np.repeat(px, K, axis=1), q.reshape(B, T * K)))
+    return res

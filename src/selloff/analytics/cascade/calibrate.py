@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from selloff.analytics.cascade.book import Book, BookParams, estimate_book
+from selloff.analytics.cascade.book import Book, BookParams, estimate_books
 from selloff.analytics.cascade.model import fixed_point
 from selloff.errors import ConfigError, DataError
 
@@ -114,23 +114,16 @@ def day_books(daily: pd.DataFrame, params: BookParams, asset: str = "",
     """For each day after ``lookback_days`` of history (only ``dates`` when given): ``(date, book at the previous
     close, shock_down, shock_up)`` with the shocks read off the day's low and high against the book's price."""
     d = daily.sort_index()
-    out = []
-    need = max(params.lookback_days, params.vol_days) + 1  # estimate_book reads only the last `need` rows
     keep = None if dates is None else set(pd.DatetimeIndex(dates))
-    for i in range(params.lookback_days, len(d)):
-        if keep is not None and d.index[i] not in keep:
+    rows = [i for i in range(params.lookback_days, len(d)) if keep is None or d.index[i] in keep]
+    lo = d["low"].to_numpy(float) if "low" in d else np.full(len(d), np.nan)
+    hi = d["high"].to_numpy(float) if "high" in d else np.full(len(d), np.nan)
+    rows = [i for i in rows if np.isfinite(lo[i]) and np.isfinite(hi[i])]
+    out = []
+    for i, book in zip(rows, estimate_books(d, params, asset, rows)):  # each from the rows before day i
+        if isinstance(book, DataError) or not (np.isfinite(book.sigma_d) and book.adv_usd > 0):
             continue
-        row = d.iloc[i]
-        if not (np.isfinite(row.get("low", np.nan)) and np.isfinite(row.get("high", np.nan))):
-            continue
-        try:
-            book = estimate_book(d.iloc[max(0, i - need):i], params, asset)
-        except DataError:
-            continue
-        if not (np.isfinite(book.sigma_d) and book.adv_usd > 0):
-            continue
-        out.append((pd.Timestamp(d.index[i]), book, min(row["low"] / book.price - 1.0, 0.0),
-                    max(row["high"] / book.price - 1.0, 0.0)))
+        out.append((pd.Timestamp(d.index[i]), book, min(lo[i] / book.price - 1.0, 0.0), max(hi[i] / book.price - 1.0, 0.0)))
     return out
 
 

@@ -41,6 +41,17 @@ def _coverage(notes: pd.Series) -> str:
     return "; ".join(sorted({str(c) for c in notes.dropna()}))
 
 
+def _cell_coverage(rows: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """The distinct coverage notes of each cell, sorted and joined by ``; `` ("" for none), in the groupby's order.
+    With one distinct note in all the rows (the common case) this is a count per cell, not a Python call per cell."""
+    notes = rows["coverage"].dropna().astype(str)
+    if notes.nunique() <= 1:
+        note = notes.iloc[0] if len(notes) else ""
+        has = rows["coverage"].notna().groupby([rows[k] for k in keys], sort=True).any()
+        return has.map({True: note, False: ""})
+    return rows.groupby(keys, sort=True)["coverage"].agg(_coverage)
+
+
 def liquidation_breakdown(derivatives: pd.DataFrame, by: Sequence[str] = ("asset", "venue", "side", "day"),
                           start: object = None, end: object = None) -> pd.DataFrame:
     """Liquidated USD grouped by ``by`` (a subset of :data:`BY_KEYS`), coverage carried per cell.
@@ -73,8 +84,8 @@ def liquidation_breakdown(derivatives: pd.DataFrame, by: Sequence[str] = ("asset
         rows = rows[rows["liq_usd"].notna()]
     else:
         rows = u  # liq_usd = long + short per row (a row with one side missing counts the other)
-    out = rows.groupby(keys, sort=True).agg(liq_usd=("liq_usd", "sum"), n_rows=("liq_usd", "size"),
-                                            coverage=("coverage", _coverage)).reset_index()
+    out = rows.groupby(keys, sort=True).agg(liq_usd=("liq_usd", "sum"), n_rows=("liq_usd", "size"))
+    out = out.assign(coverage=_cell_coverage(rows, keys).reindex(out.index).to_numpy()).reset_index()
     out["partial"] = [is_partial(c.split("; ")) if c else False for c in out["coverage"]]
     out["n_rows"] = out["n_rows"].astype(int)
     return out[cols]
