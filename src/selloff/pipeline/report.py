@@ -182,7 +182,7 @@ def _analyses(panel: Panel, universe: Universe, sector: str, date: object):
     nv = network_view(panel, universe, sector, date)
     if nv.error is not None:  # said in the section in one sentence; the whole message in the notes
         notes["sector network"] = f"left out: {nv.error}"
-    elif nv.net.skipped:
+    elif nv.net is not None and nv.net.skipped:
         notes["sector network"] = "sectors left out: " + "; ".join(f"{k} ({v})" for k, v in nv.net.skipped.items())
     return a, x, ctx, nv, notes
 
