@@ -89,7 +89,7 @@ def sector_log_returns(panel: Panel, sectors: Mapping[str, Sequence[str]], befor
     levels, skipped, seen = {}, {}, {}
     close = panel.close
     # each asset's return between its own consecutive closes (an equity's Monday return spans the weekend)
-    own = close.apply(lambda c: c.dropna().pct_change(fill_method=None)).reindex(close.index) if not close.empty else close
+    own = (close / close.ffill().shift(1) - 1).where(close.notna()) if not close.empty else close
     for sid, members in sectors.items():
         tok = [m for m in members if m in close.columns and close[m].notna().any()]
         if not tok:

@@ -163,8 +163,7 @@ def _what_if(tab: pd.DataFrame, m: CascadeModel | SelloffError, date: object) ->
 
 
 def _analyses(panel: Panel, universe: Universe, sector: str, date: object):
-    """The report's analysis, explanation, context and sector network from the panel, with the notes of what was
-    left out."""
+    """The report's analysis, explanation and context from the panel, with the notes of what was left out."""
     a = analysis_of(panel, universe, sector, date)
     notes: dict[str, str] = {}
     if a.weighting == "cap" and a.provenance.get("weights"):
@@ -179,12 +178,7 @@ def _analyses(panel: Panel, universe: Universe, sector: str, date: object):
         ctx = context_of(panel, universe, sector, a)
     except SelloffError as exc:  # the context block is left out, with the reason, never guessed
         notes["context"] = f"left out: {exc}"
-    nv = network_view(panel, universe, sector, date)
-    if nv.error is not None:  # said in the section in one sentence; the whole message in the notes
-        notes["sector network"] = f"left out: {nv.error}"
-    elif nv.net is not None and nv.net.skipped:
-        notes["sector network"] = "sectors left out: " + "; ".join(f"{k} ({v})" for k, v in nv.net.skipped.items())
-    return a, x, ctx, nv, notes
+    return a, x, ctx, notes
 
 
 def report_from_panel(panel: Panel, universe: Universe, sector: str, date: object, lang: str = "all",
@@ -195,11 +189,17 @@ def report_from_panel(panel: Panel, universe: Universe, sector: str, date: objec
     # meanwhile (same result as in this process)
     par = bool(defaults("report")["what_if_process"])
     table, cascade = in_child(what_if_table_of, panel, universe, sector, date, enabled=par), in_child(_cascade_of, panel, date, enabled=par)
+    network = in_child(network_view, panel, universe, sector, date, enabled=par)  # the sector network likewise
     try:
-        a, x, ctx, nv, notes = _analyses(panel, universe, sector, date)
+        a, x, ctx, notes = _analyses(panel, universe, sector, date)
+        nv = network.result()
     except BaseException:
-        table.cancel(), cascade.cancel()
+        table.cancel(), cascade.cancel(), network.cancel()
         raise
+    if nv.error is not None:  # said in the section in one sentence; the whole message in the notes
+        notes["sector network"] = f"left out: {nv.error}"
+    elif nv.net is not None and nv.net.skipped:
+        notes["sector network"] = "sectors left out: " + "; ".join(f"{k} ({v})" for k, v in nv.net.skipped.items())
     scen = None
     try:
         m = cascade.result()

@@ -25,6 +25,10 @@ T = {
         "spill": "Spillover (Diebold–Yilmaz): % of forecast-error variance",
         "spill_from": "variance of", "spill_to": "due to shocks in", "basket_short": "AI-equity basket",
         "alt_spill": "Heatmap of the Diebold–Yilmaz spillover table among {labels} over the {n} NYSE sessions to {date}: each cell is the share of the row's forecast-error variance due to shocks in the column.",
+        "net": "Net spillover by sector, window to {date}", "net_x": "net spillover, to others − from others (pp)",
+        "net_epi": "window to {date} (whiskers ±1 bootstrap SE; pale: inside it)", "net_pre": "window to {date}, before the episode",
+        "net_what": "daily sector-index log returns, Diebold–Yilmaz VAR on {n} common sessions per window, {reps} bootstrap replicates",
+        "alt_net": "Horizontal bars of the net spillover of each of {n} sectors in the window to {date}, with bootstrap standard errors and the pre-episode value as hollow markers; positive = net transmitter.",
     },
     "de": {
         "index": "{sector}-Index ({weighting}) mit Bitcoin und Ether (Start = 100)", "cap": "nach Marktkap. gewichtet",
@@ -49,5 +53,9 @@ T = {
         "spill": "Spillover (Diebold–Yilmaz): % der Prognosefehlervarianz",
         "spill_from": "Varianz von", "spill_to": "durch Schocks in", "basket_short": "KI-Aktienkorb",
         "alt_spill": "Heatmap der Spillover-Tabelle nach Diebold und Yilmaz zwischen {labels} über die {n} NYSE-Handelstage bis zum {date}: jede Zelle ist der Anteil der Prognosefehlervarianz der Zeile, der auf Schocks in der Spalte zurückgeht.",
+        "net": "Netto-Spillover je Sektor, Fenster bis zum {date}", "net_x": "Netto-Spillover, an andere − von anderen (Pp.)",
+        "net_epi": "bis {date} (Striche ±1 Bootstrap-Standardfehler; blass: innerhalb)", "net_pre": "bis {date}, vor dem Ausverkauf",
+        "net_what": "tägliche Log-Renditen der Sektorindizes, Diebold-Yilmaz-VAR über {n} gemeinsame Handelstage je Fenster, {reps} Bootstrap-Wiederholungen",
+        "alt_net": "Waagerechte Balken: Netto-Spillover jedes der {n} Sektoren im Fenster bis zum {date}, mit Bootstrap-Standardfehlern, der Wert vor dem Ausverkauf als leerer Kreis; positiv = per saldo Sender.",
     },
 }

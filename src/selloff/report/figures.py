@@ -132,6 +132,7 @@ def make_figures(a, langs, out_dir: Path, findings=(), context=None, workers: in
         drawn += _drawdown_figure(a, context)
         drawn += _liq_figure(a)
         drawn += _spill_figure(a, findings)
+        drawn += _network_figure(a, findings)
         out: dict[str, list[Figure]] = {}
         forked = _fork_save(drawn, a, findings, list(langs)[1:], out_dir) if len(langs) > 1 and workers > 1 else set()
         for lang in langs:
@@ -393,3 +394,45 @@ def _spill_figure(a, findings) -> list[_Drawn]:
         alt = t["alt_spill"].format(labels=", ".join(labels), n=n, date=fmt.date(spill.window_end))
         return t["spill"], alt, src
     return [_Drawn("spillover", fig, ax, texts)]
+
+
+def _network_figure(a, findings) -> list[_Drawn]:
+    """Net spillover per sector in the episode window (bars, with the bootstrap SE as whiskers) and in the window
+    before (hollow markers), from the ``network_total`` finding."""
+    nt = next((f for f in findings if f.id == "network_total"), None)
+    if nt is None or not nt.extra.get("sectors"):
+        return []
+    rows = sorted(nt.extra["sectors"], key=lambda r: r["net_epi"])
+    ids = [r["sector"] for r in rows]
+    epi = np.array([r["net_epi"] for r in rows])
+    se = np.array([r["net_epi_se"] for r in rows])
+    pre = np.array([r["net_pre"] for r in rows])
+    k = float(nt.comparison.get("multiple", 1.0))
+    clear = np.isfinite(se) & (np.abs(epi) > k * se)
+    h = 0.34 * len(ids) + 2.0
+    fig, ax = _fig((8.0, h), {"left": 0.27, "right": 0.97, "top": 1 - 0.45 / h, "bottom": 1.45 / h})
+    _source_artist(fig)
+    y = np.arange(len(ids))
+    bars = ax.barh(y, epi, color=[(BLUE if v > 0 else RED) for v in epi], alpha=0.9)
+    for b, c in zip(bars, clear):
+        if not c:
+            b.set_alpha(0.35)
+    ax.errorbar(epi, y, xerr=np.where(np.isfinite(se), se, 0.0), fmt="none", ecolor=DARK, elinewidth=0.8, capsize=2)
+    before = ax.scatter(pre, y, facecolors="none", edgecolors=DARK, s=22, zorder=3)
+    ax.axvline(0, color=GREY, lw=0.8)
+    names = nt.extra.get("names", {})
+    c = nt.comparison
+
+    def texts(d, ctx):
+        t, fmt = ctx["t"], ctx["fmt"]
+        d.ax.set_yticks(y, [textwrap.fill(names.get(i, {}).get(ctx["lang"], i), 24) for i in ids])
+        d.ax.set_xlabel(t["net_x"])
+        d.ax.legend([bars, before], [t["net_epi"].format(date=fmt.short_date(c["episode_end"])),
+                                     t["net_pre"].format(date=fmt.short_date(c["pre_end"]))],
+                    loc="upper left", bbox_to_anchor=(-0.3, -0.16), ncol=2, frameon=False, fontsize=7)
+        src = t["source"].format(src=", ".join(nt.provenance.get("sources") or []),
+                                 what=t["net_what"].format(n=fmt.count(c["window_sessions"]), reps=fmt.count(c["reps"])),
+                                 window=f"{fmt.short_date(nt.window_start)} – {fmt.short_date(c['episode_end'])}")
+        alt = t["alt_net"].format(n=fmt.count(len(ids)), date=fmt.date(c["episode_end"]))
+        return t["net"].format(date=fmt.date(c["episode_end"])), alt, src
+    return [_Drawn("sector_network", fig, ax, texts)]
