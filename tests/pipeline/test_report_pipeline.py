@@ -26,6 +26,7 @@ def test_report_reads_each_table_once(demo_store_path, universe, tmp_path):
         res = report(db, universe, SECTOR, REPORT_DATE, "en", "json", tmp_path)
     assert counts == {"bars": 1, "market_caps": 1, "derivatives": 1, "events": 1, "category_caps": 1}
     assert len(res.paths) == 1 and res.explanation is not None and res.scenario is not None
+    assert res.network is not None and res.network.net is not None  # the sector network from the same reads
 
 
 def test_cli_and_api_write_identical_files(demo_store_path, universe, tmp_path):

@@ -41,12 +41,13 @@ def panel(demo_store_path, universe):
 
 def _findings(panel, universe, date):
     from selloff.pipeline.analysis import analysis_of, context_of, explanation_of
-    from selloff.pipeline.report import scenario_of
+    from selloff.pipeline.report import network_view, scenario_of
 
     a = analysis_of(panel, universe, SECTOR, date)
     x = explanation_of(panel, universe, SECTOR, date)
     ctx = context_of(panel, universe, SECTOR, a)
-    return a, build_findings(a, x, scenario_of(panel, universe, SECTOR, date), ctx)
+    nv = network_view(panel, universe, SECTOR, date)  # the sector network: its prose is under the orphan test too
+    return a, build_findings(a, x, scenario_of(panel, universe, SECTOR, date), ctx, nv)
 
 
 @pytest.fixture(scope="module")

@@ -227,7 +227,12 @@ def what_if_of(panel: Panel, universe: Universe, sector: str, date: object, shoc
                horizon: int = 1, paths: int | None = None, seed: int | None = None) -> pd.DataFrame:
     """The report's "what if it goes on" table on a loaded panel, with the history up to the end of ``date``
     (pure: no read). ``shocks`` default to ``[scenario]``'s market and equity shocks on BTC and the AI-equity
-    basket (:func:`selloff.analytics.stress.whatif.what_if_table`)."""
+    basket (:func:`selloff.analytics.stress.whatif.what_if_table`).
+
+    When no member has more than ``[stress] min_obs`` closes (the engine's GARCH fits would have none to fit), a
+    one-day what-if propagates the shocks through OLS factor betas on the sessions there are instead
+    (:func:`selloff.analytics.stress.betas.beta_what_if`, members with more than ``[report] what_if_short_min_obs``
+    closes; ``attrs["method"] == "beta"``)."""
     from selloff.analytics.stress.whatif import what_if_table
     from selloff.config import defaults
     from selloff.timeutil import end_of_day
@@ -237,4 +242,20 @@ def what_if_of(panel: Panel, universe: Universe, sector: str, date: object, shoc
         sc = defaults("scenario")
         shocks = {p.market_factor: float(sc["market_shock"]), BASKET: float(sc["equity_shock"])}
     sub = panel.between(None, end_of_day(parse_date(date, "date")))
-    return what_if_table(stress_of(sub, universe, sector, p, horizon, shocks=parse_shocks(shocks)))
+    sh = parse_shocks(shocks)
+    members = [m for m in universe.sector(sector).members if m in sub.close.columns]
+    closes = {m: int(sub.close[m].notna().sum()) for m in members}
+    short_min = int(defaults("report")["what_if_short_min_obs"])
+    if horizon == 1 and closes and max(closes.values()) <= p.min_obs:  # the engine would find no member to fit
+        if max(closes.values()) <= short_min:
+            raise DataError(f"no member of {sector} has more than {short_min} daily closes to {parse_date(date, 'date').date()} "
+                            f"({', '.join(f'{m} {n}' for m, n in closes.items())}); the what-if needs a longer history "
+                            "([report] what_if_short_min_obs)")
+        from selloff.analytics.stress.betas import beta_what_if
+
+        kinds = {a: universe.asset(a).kind if a in universe.assets else "token" for a in sub.close.columns}
+        tab = beta_what_if(sub.close, kinds, members, sh, p.equity_basket, min_obs=short_min,
+                           history_days=p.history_days, min_coverage=p.min_coverage, level=p.band_level)
+        tab.attrs.update(engine_min_obs=p.min_obs, simulated=sub.simulated, closes=closes)
+        return tab
+    return what_if_table(stress_of(sub, universe, sector, p, horizon, shocks=sh))

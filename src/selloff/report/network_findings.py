@@ -25,6 +25,7 @@ from selloff.analytics.sector_network import left_out_reason
 from selloff.config import defaults
 from selloff.report import judgement
 from selloff.report.findings import Finding
+from selloff.report.format import Formatter
 
 __all__ = ["clear", "extremes", "network_findings"]
 
@@ -62,7 +63,9 @@ def _unavailable(view: Any) -> list[Finding]:
                     "sector connectedness network: why it could not be computed", _f(have) if have is not None else float("nan"),
                     "count", {"code": code, "need": ctx.get("need"), "window": ctx.get("window")},
                     {"tables": ["bars", "market_caps"], "table": "bars+market_caps", "sources": list(view.sources),
-                     "method": str(err)}, importance=2.0, extra={"headline": str(err)}, computed_by=COMPUTED)]
+                     "method": str(err)}, importance=2.0,
+                    extra={"headline": str(err), "alignment_de": "Sektorverflechtungsnetzwerk: warum es sich nicht berechnen ließ"},
+                    computed_by=COMPUTED)]
 
 
 def network_findings(a: Any, view: Any) -> list[Finding]:
@@ -81,6 +84,12 @@ def network_findings(a: Any, view: Any) -> list[Finding]:
     align = (f"Diebold-Yilmaz VAR({p.lags}), {p.horizon}-step {p.identification} FEVD of daily sector-index log returns, "
              f"{p.window} common sessions per window (pre-episode window to {net.pre_window[1].date()}, episode window "
              f"to {net.episode_window[1].date()}); SE = residual bootstrap ({p.bootstrap_reps} replicates)")
+    de = Formatter("de")
+    ident = {"generalized": "generalisierte", "orthogonal": "orthogonalisierte"}.get(p.identification, p.identification)
+    align_de = (f"Diebold-Yilmaz-VAR({p.lags}), {ident} FEVD über {p.horizon} Schritte, tägliche Log-Renditen der "
+                f"Sektorindizes, {p.window} gemeinsame Handelstage je Fenster (Fenster vor dem Ausverkauf bis zum "
+                f"{de.date(net.pre_window[1])}, Fenster des Ausverkaufs bis zum {de.date(net.episode_window[1])}); "
+                f"Standardfehler per Residuen-Bootstrap ({p.bootstrap_reps} Wiederholungen)")
     s = net.summary()
     ids = list(net.sectors.index)
     se = _f(s["total_episode_se_pp"])
@@ -94,7 +103,8 @@ def network_findings(a: Any, view: Any) -> list[Finding]:
     rows = [{"sector": sid, "net_pre": _f(r["net_pre"]), "net_epi": _f(r["net_epi"]), "net_epi_se": _f(r["net_epi_se"])}
             for sid, r in net.sectors.iterrows()]
     out = [Finding("network_total", "network", tuple(ids), ws, we, align, float(net.episode.total), "pct", comp, prov,
-                   importance=4.2, extra={"sectors": rows, "names": _names(view), "method": net.method},
+                   importance=4.2, extra={"sectors": rows, "names": _names(view), "method": net.method,
+                                                   "alignment_de": align_de},
                    computed_by=COMPUTED)]
     for sid, r in net.sectors.iterrows():
         v, e = _f(r["net_epi"]), _f(r["net_epi_se"])
@@ -102,20 +112,22 @@ def network_findings(a: Any, view: Any) -> list[Finding]:
                            {"se_pp": e, "role": judgement.net_role(v, e, k), "before_pp": _f(r["net_pre"]),
                             "se_pre_pp": _f(r["net_pre_se"]), "role_before": judgement.net_role(_f(r["net_pre"]), _f(r["net_pre_se"]), k),
                             "multiple": k, "own": sid == view.sector},
-                           prov, importance=3.8 if sid == view.sector else 2.5 + min(abs(v) / 10, 1.0), computed_by=COMPUTED))
+                           prov, importance=3.8 if sid == view.sector else 2.5 + min(abs(v) / 10, 1.0),
+                           extra={"alignment_de": align_de}, computed_by=COMPUTED))
     if len(net.edges):
         e = net.edges.iloc[0]
         v, es = _f(e["epi_pct"]), _f(e["epi_se"])
         out.append(Finding("network_edge", "network", (str(e["from"]), str(e["to"])), epi_start, we, align, v, "pp",
                            {"from": str(e["from"]), "to": str(e["to"]), "se_pp": es, "before_pp": _f(e["pre_pct"]),
                             "clear": judgement.net_role(v, es, k) == "transmitter"}, prov, importance=3.0,
-                           computed_by=COMPUTED))
+                           extra={"alignment_de": align_de}, computed_by=COMPUTED))
     if view.sector not in ids:
         why = net.skipped.get(view.sector, "")
         reason = left_out_reason(why) if why else {"code": "no_prices"}
         out.append(Finding("network_left_out", "network", (view.sector,), ws, we, align, float("nan"), "text",
                            {k_: (v_ if not isinstance(v_, pd.Timestamp) else _utc(v_)) for k_, v_ in reason.items()},
-                           prov, importance=3.5, extra={"headline": why or "no prices"}, computed_by=COMPUTED))
+                           prov, importance=3.5, extra={"headline": why or "no prices", "alignment_de": align_de},
+                           computed_by=COMPUTED))
     return out
 
 

@@ -82,10 +82,22 @@ def scenario_findings(a: Any, s: Any) -> list[Finding]:
              "extreme": extreme, "mahalanobis": _f(chk.get("mahalanobis")), "limit_sigma": _f(chk.get("limit_sigma")),
              "shock_z": dict(zip(chk.get("assets", []), (float(z) for z in chk.get("z", [])))),
              "warnings": list(at.get("warnings") or [])}
-    align = (f"hypothetical further {comp0['horizon_days']}-day shock after the report date, propagated by the stress "
-             f"engine's conditional expectation on {comp0['paths']} filtered-historical-simulation paths (seed "
-             f"{comp0['seed']}, history to the report date); band = central {comp0['band_pct']:g} % of the simulated "
-             f"conditional moves")
+    beta = at.get("method") == "beta"
+    if beta:  # too short a history for the engine: OLS factor betas on the sessions there are
+        w = at.get("window") or (None, None, 0)
+        comp0.update(method="beta", n_obs=int(w[2]), window_start=w[0], window_end=w[1],
+                     engine_min_obs=int(at.get("engine_min_obs") or 0), closes=dict(at.get("closes") or {}),
+                     factors=list(at.get("factors") or []))
+        align = (f"hypothetical further 1-session shock after the report date, propagated through OLS factor betas on "
+                 f"{comp0['n_obs']} sessions of daily log returns to the report date (too short a history for the stress "
+                 f"engine); a beta whose {comp0['band_pct']:g} % interval contains zero is not propagated; band = "
+                 f"{comp0['band_pct']:g} % prediction interval")
+    else:
+        comp0["method"] = "engine"
+        align = (f"hypothetical further {comp0['horizon_days']}-day shock after the report date, propagated by the stress "
+                 f"engine's conditional expectation on {comp0['paths']} filtered-historical-simulation paths (seed "
+                 f"{comp0['seed']}, history to the report date); band = central {comp0['band_pct']:g} % of the simulated "
+                 f"conditional moves")
     prov = {"tables": ["bars"], "table": "bars", "sources": a.provenance.get("sources"), "ranges": a.provenance.get("ranges"),
             "method": str(at.get("model", ""))}
     members = set(a.members.index) if getattr(a, "members", None) is not None else set()
@@ -99,9 +111,13 @@ def scenario_findings(a: Any, s: Any) -> list[Finding]:
             fid, imp = f"scen_{asset}", 0.5 + abs(_f(r["ret_pct"])) / 40
         else:  # the shocked factors are in shocks_pct; other propagated assets are not the sector's
             continue
-        out.append(Finding(fid, "scenario", (str(asset),), ws, we, align, _f(r["ret_pct"]), "pct",
-                           {**comp0, "lo_pct": _f(r["lo_pct"]), "hi_pct": _f(r["hi_pct"]), "row_kind": str(r["kind"])},
-                           prov, importance=imp))
+        comp = {**comp0, "lo_pct": _f(r["lo_pct"]), "hi_pct": _f(r["hi_pct"]), "row_kind": str(r["kind"])}
+        if beta:
+            comp["betas"] = {f: {"beta": _f(r.get(f"beta_{f}")), "lo": _f(r.get(f"beta_{f}_lo")), "hi": _f(r.get(f"beta_{f}_hi")),
+                                 "significant": bool(r.get(f"sig_{f}"))} for f in comp0["factors"]}
+            comp["propagated"] = [f for f in str(r.get("propagated") or "").split(",") if f]
+        out.append(Finding(fid, "scenario", (str(asset),), ws, we, align, _f(r["ret_pct"]), "pct", comp, prov, importance=imp,
+                           computed_by="selloff.analytics.stress.betas.beta_what_if" if beta else ""))
     liq = _liq_finding(a, s, ws, we, shocks_pct.get(s.cascade.asset, float("nan")) if s.cascade is not None else float("nan"))
     if liq is not None:
         out.append(liq)

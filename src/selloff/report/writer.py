@@ -251,7 +251,9 @@ def appendix_rows(findings: list[Finding], fmt: Formatter) -> list[list[str]]:
             srcs = sorted({s for v_ in srcs.values() for s in (v_ or [])})
         window = f"{fmt.datetime_utc(f.window_start)} – {fmt.datetime_utc(f.window_end)}"
         measure = f.alignment
-        if fmt.lang == "de":
+        if fmt.lang == "de" and f.extra.get("alignment_de"):  # a finding that brings its own German measure
+            measure = str(f.extra["alignment_de"])
+        elif fmt.lang == "de":
             for en, de in MEASURE_DE:
                 measure = measure.replace(en, de)
         subj = ", ".join(f.subjects)
