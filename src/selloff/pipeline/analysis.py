@@ -201,14 +201,19 @@ def episode_around(panel: Panel, universe: Universe, sector: str, date: object, 
 def network_sectors(universe: Universe, sector: str) -> dict[str, list[str]]:
     """The sectors of the network and the members that make each index: ``[connectedness] network_sectors`` (all
     but ``[market] exclude_sectors`` when empty) that the universe has, plus ``sector`` itself in full; every other
-    sector from its first ``network_members`` members as the universe lists them (0: all)."""
+    sector from its first ``network_members`` members as the universe lists them (0: all), plus those of its
+    members the report reads anyway (the day's assets, the context's peers and indices: they cost no extra read)."""
     want, n = P.network_selection()
     excluded = set(defaults("market")["exclude_sectors"])
     ids = [k for k in (want or universe.sectors) if k in universe.sectors and (want or k not in excluded)]
     own = universe.sector(sector).id
-    ids = list(dict.fromkeys([own, *ids]))
-    return {k: list(universe.sector(k).members) if (k == own or n <= 0) else list(universe.sector(k).members)[:n]
-            for k in ids}
+    cp = P.context_params()
+    free = {*day_assets(universe, own), *cp.peers, *cp.indices}
+    out = {}
+    for k in dict.fromkeys([own, *ids]):
+        mem = list(universe.sector(k).members)
+        out[k] = mem if (k == own or n <= 0) else [m for i, m in enumerate(mem) if i < n or m in free]
+    return out
 
 
 def network_assets(universe: Universe, sector: str) -> list[str]:
@@ -235,7 +240,8 @@ def network_of(panel: Panel, universe: Universe, sector: str, start: pd.Timestam
     r, skipped = sector_log_returns(panel, sectors, before=start, min_obs=p.min_obs)
     net = sector_network(r, start, end, p, skipped)
     _, n = P.network_selection()
-    how = (f"each index from the first {n} listed members of its sector, {universe.sector(sector).id} in full"
+    how = (f"each index from the first {n} listed members of its sector and those the report reads anyway, "
+           f"{universe.sector(sector).id} in full"
            if n > 0 and any(len(v) < len(universe.sector(k).members) for k, v in sectors.items()) else "")
     return replace(net, method=f"{net.method}; {how}" if how else net.method)
 

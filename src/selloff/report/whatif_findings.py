@@ -114,7 +114,9 @@ def scenario_findings(a: Any, s: Any) -> list[Finding]:
         comp = {**comp0, "lo_pct": _f(r["lo_pct"]), "hi_pct": _f(r["hi_pct"]), "row_kind": str(r["kind"])}
         if beta:
             comp["betas"] = {f: {"beta": _f(r.get(f"beta_{f}")), "lo": _f(r.get(f"beta_{f}_lo")), "hi": _f(r.get(f"beta_{f}_hi")),
-                                 "significant": bool(r.get(f"sig_{f}"))} for f in comp0["factors"]}
+                                 "significant": bool(r.get(f"sig_{f}")), "used": _f(r.get(f"used_{f}")),
+                                 "used_lo": _f(r.get(f"used_{f}_lo")), "used_hi": _f(r.get(f"used_{f}_hi"))}
+                             for f in comp0["factors"]}
             comp["propagated"] = [f for f in str(r.get("propagated") or "").split(",") if f]
         out.append(Finding(fid, "scenario", (str(asset),), ws, we, align, _f(r["ret_pct"]), "pct", comp, prov, importance=imp,
                            computed_by="selloff.analytics.stress.betas.beta_what_if" if beta else ""))

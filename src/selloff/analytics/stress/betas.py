@@ -13,7 +13,8 @@ estimation error and the sector's own noise, at the sample's average volatility,
 Same grid as the engine (:func:`selloff.analytics.stress.run.return_grid`): equity sessions, a token's return
 between the UTC closes of consecutive session dates. The table has the columns of
 :func:`selloff.analytics.stress.whatif.what_if_table` (``ret_pct``, ``lo_pct``, ``hi_pct``, ``kind``) plus the
-betas; ``attrs["method"] = "beta"``.
+betas of the full fit (``beta_<f>``, ``_lo``, ``_hi``, ``sig_<f>``) and of the refitted model the propagated factors
+enter with (``used_<f>``, ``_lo``, ``_hi``; NaN for a factor left out); ``attrs["method"] = "beta"``.
 """
 from __future__ import annotations
 
@@ -111,9 +112,14 @@ def beta_what_if(close: pd.DataFrame, kinds: Mapping[str, str], members: Sequenc
             mean, lo, hi = used.predict(np.array([x0_all[factors.index(f)] for f in fit["keep"]]), level)
         row = {"ret_pct": 100 * math.expm1(mean), "lo_pct": 100 * math.expm1(lo), "hi_pct": 100 * math.expm1(hi),
                "kind": kind, "n_obs": fit["full"].n, "propagated": ",".join(fit["keep"])}
-        for i, f in enumerate(factors):
+        ulo, uhi = used.interval(level) if used is not None else ((), ())
+        for i, f in enumerate(factors):  # the full fit's beta; for a propagated factor the refitted one it enters with
+            j = fit["keep"].index(f) if f in fit["keep"] else None
             row.update({f"beta_{f}": float(fit["full"].beta[i]), f"beta_{f}_lo": float(fit["lo"][i]),
-                        f"beta_{f}_hi": float(fit["hi"][i]), f"sig_{f}": fit["sig"][i]})
+                        f"beta_{f}_hi": float(fit["hi"][i]), f"sig_{f}": fit["sig"][i],
+                        f"used_{f}": float(used.beta[j]) if j is not None else float("nan"),
+                        f"used_{f}_lo": float(ulo[j]) if j is not None else float("nan"),
+                        f"used_{f}_hi": float(uhi[j]) if j is not None else float("nan")})
         rows[name] = row
     tab = pd.DataFrame.from_dict(rows, orient="index")
     tab.index.name = "asset"
