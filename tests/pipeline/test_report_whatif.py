@@ -114,8 +114,8 @@ def test_too_little_history_leaves_the_section_out_with_one_sentence(day, univer
 
     panel, a = day
     cfg = tmp_path / "short.toml"
-    cfg.write_text("[stress]\nmin_obs = 100000\n", encoding="utf-8")
-    with use_config(cfg), pytest.raises(SelloffError):
+    cfg.write_text("[stress]\nmin_obs = 100000\n[report]\nwhat_if_short_min_obs = 100000\n", encoding="utf-8")
+    with use_config(cfg), pytest.raises(SelloffError, match="what_if_short_min_obs"):
         scenario_of(panel, universe, SECTOR, last_day)
     findings = build_findings(a, None, None)
     assert not [f for f in findings if f.kind == "scenario"]
@@ -127,3 +127,42 @@ def test_too_little_history_leaves_the_section_out_with_one_sentence(day, univer
         assert sentence in text and not any(ch.isdigit() for ch in section.split("\n\n")[1])
         plain, _ = render_text(findings, a, lang, names)
         assert sentence not in plain
+
+
+def test_demo_what_if_is_the_stress_engines_when_history_suffices(rep):
+    sc = next(f for f in rep.findings if f.id == "scen_sector")
+    assert sc.comparison["method"] == "engine" and "betas" not in sc.comparison
+    assert sc.computed_by == "selloff.analytics.stress.whatif.what_if_table"
+
+
+def test_short_history_what_if_uses_betas_labelled_with_method_and_sample(day, universe, last_day, tmp_path):
+    """No member with more than [stress] min_obs closes: the shocks go through OLS betas on the sessions there are,
+    and the text says so, with the sample size; every number of the section is a finding's."""
+    import re
+
+    from selloff.report.findings import build_findings
+
+    panel, a = day
+    cfg = tmp_path / "short.toml"
+    cfg.write_text("[stress]\nmin_obs = 100000\n", encoding="utf-8")
+    with use_config(cfg):
+        s = scenario_of(panel, universe, SECTOR, last_day)
+        findings = build_findings(a, None, s)
+    assert s.table.attrs["method"] == "beta" and set(s.shocks) == {"BTC", "EQ_BASKET"}
+    F = {f.id: f for f in findings}
+    c = F["scen_sector"].comparison
+    assert c["method"] == "beta" and c["n_obs"] == s.table.attrs["window"][2] > 30
+    assert F["scen_sector"].computed_by == "selloff.analytics.stress.betas.beta_what_if"
+    row = s.table.loc["SECTOR_EW"]
+    # the propagated move is exp(sum of the propagated betas x ln(1 + shock)) - 1
+    moved = sum(c["betas"][f]["used"] * math.log1p(s.shocks[f]) for f in c["propagated"])
+    assert F["scen_sector"].value == pytest.approx(100 * math.expm1(moved), rel=1e-9) == pytest.approx(row["ret_pct"])
+    names = {k: v.name for k, v in universe.assets.items()}
+    num = re.compile(r"\d+(?:[.,:]\d+)*")
+    for lang, head, sentence in (("en", "## If it goes on", "factor betas estimated by least squares on the"),
+                                 ("de", "## Wenn es weitergeht", "nach der Methode der kleinsten Quadrate geschätzt auf den")):
+        text, fmt = render_text(findings, a, lang, names)
+        section = text[text.index(head):]
+        assert sentence in section and fmt.count(c["n_obs"]) in section
+        allowed = {t for e in fmt.emitted for t in num.findall(e)} | {t for n in (*names, *names.values()) for t in num.findall(n)}
+        assert not [t for t in num.findall(section) if t not in allowed]
