@@ -16,7 +16,8 @@ from selloff.compute import in_child
 from selloff.config import defaults
 from selloff.errors import ConfigError, SelloffError
 from selloff.pipeline import params as P
-from selloff.pipeline.analysis import analysis_of, context_of, day_panel, explanation_of, network_around
+from selloff.pipeline.analysis import (analysis_of, context_of, day_panel, explanation_of, network_around,
+                                     network_sectors)
 from selloff.pipeline.cascade import CascadeModel, CascadeReport, model_of
 from selloff.pipeline.stress import CASCADE_ASSET, what_if_of
 from selloff.report.findings import Finding, build_findings
@@ -72,12 +73,14 @@ def network_view(panel: Panel, universe: Universe, sector: str, date: object) ->
     later=True)``); a network that cannot be computed gives the error instead, never a guess."""
     d = parse_date(date, "date")
     sid = universe.sector(sector).id
-    info = {k: {"en": s.name, "de": s.name_de or s.name, "members": list(s.members)} for k, s in universe.sectors.items()}
+    used = network_sectors(universe, sid)  # the members that make each index (shared ones link sectors by construction)
+    info = {k: {"en": s.name, "de": s.name_de or s.name, "members": used.get(k, list(s.members))}
+            for k, s in universe.sectors.items()}
     try:
         net = network_around(panel, universe, sid, d)
     except SelloffError as exc:
         return NetworkView(d, sid, None, exc, info, ())
-    members = {m for k in net.sectors.index for m in universe.sector(k).members}
+    members = {m for k in net.sectors.index for m in used.get(k, ())}
     bars = panel.daily
     bars = bars[bars["asset"].isin(members) & (bars["ts"] <= end_of_day(d))] if len(bars) else bars
     srcs = tuple(sorted(bars["source"].unique())) if len(bars) else ()
