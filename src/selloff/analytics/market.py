@@ -26,7 +26,7 @@ import pandas as pd
 
 from selloff.errors import DataError
 
-__all__ = ["DailyGrid", "SectorDaily", "build_grid", "close_moves", "scan_block", "sector_daily", "window_moves"]
+__all__ = ["DAY_MS", "HOUR_MS", "DailyGrid", "SectorDaily", "build_grid", "close_moves", "scan_block", "sector_daily", "window_moves"]
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
