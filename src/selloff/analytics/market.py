@@ -96,25 +96,28 @@ def _place(n: int, width: int, day: np.ndarray, col: np.ndarray, rank: np.ndarra
     """Values on the (n, width) grid and the rank of the source each came from: where several sources have one
     cell, the best (lowest) rank wins; two values of one source in one cell are an error when ``strict``, else the
     latest (``ms``) wins."""
-    out = np.full((n, width), np.nan)
-    src = np.full((n, width), -1, np.int16)
-    flat = (day - lo) * width + col
-    o, s_ = out.reshape(-1), src.reshape(-1)  # views: flat-index assignment without the .flat iterator
+    # column-major: the rows come asset by asset, so their cells are written (nearly) in memory order
+    out = np.full((n, width), np.nan, order="F")
+    src = np.full((n, width), -1, np.int16, order="F")
+    flat = col.astype(np.int64) * n + (day - lo)
+    o, s_ = out.reshape(-1, order="F"), src.reshape(-1, order="F")  # views: flat-index assignment without copies
     ranks = np.unique(rank)
     for r in ranks[::-1]:  # worst source first: better ones overwrite it
-        idx = np.flatnonzero(rank == r) if len(ranks) > 1 else np.arange(len(flat))
-        f = flat[idx]
+        one = len(ranks) == 1
+        idx = None if one else np.flatnonzero(rank == r)
+        f = flat if one else flat[idx]
         seen = np.zeros(n * width, bool)
         seen[f] = True
         if np.count_nonzero(seen) != len(f):  # two values of one source in one cell
             if strict:
                 u, c = np.unique(f, return_counts=True)
-                d, a = divmod(int(u[c > 1][0]), width)
+                a, d = divmod(int(u[c > 1][0]), n)
                 raise DataError(f"asset {assets[a]}: two daily bars for {pd.Timestamp(lo + d, unit='D').date()} "
                                 f"from one source; keep one bar per day in that source")
+            idx = np.arange(len(flat)) if idx is None else idx
             idx = idx[np.lexsort((ms[idx], f))]  # the latest snapshot of a cell is assigned last and wins
             f = flat[idx]
-        o[f] = v[idx]
+        o[f] = v if idx is None else v[idx]
         s_[f] = r
     return out, src
 

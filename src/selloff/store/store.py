@@ -456,7 +456,8 @@ class Store:
                f"ON t.asset = p.asset AND t.source = p.source WHERE " + " AND ".join(where))
         with self._guard(f"reading {t.name}"):
             out = self.con.execute(sql, params).fetchnumpy()
-        return {"i": out["i"].astype("int32"), "ms": out["ms"].astype("int64"), "v": out["v"].astype("float64")}
+        return {"i": out["i"].astype("int32", copy=False), "ms": out["ms"].astype("int64", copy=False),
+                "v": out["v"].astype("float64", copy=False)}
 
     def count(self, table: str) -> int:
         t = self._table(table) if table != "fetch_log" else None
