@@ -73,8 +73,13 @@ def _read(store: Store, table: str, value: str, pairs: list[tuple[str, str, int]
     arr = store.read_arrays(table, value, [(a, x) for a, x, _ in pairs], **kw)
     pc = np.array([col[a] for a, _, _ in pairs], "int32")
     pr = np.array([r for _, _, r in pairs], "int16")
-    return {"i": pc[arr["i"]] if len(pairs) else arr["i"], "rank": pr[arr["i"]] if len(pairs) else arr["i"].astype("int16"),
-            "ms": arr["ms"], "v": arr["v"]}
+    out = {"ms": arr["ms"], "v": arr["v"]}
+    # one pass less over every row where the pairs already are the columns in order and all of rank 0 (the common
+    # case: one source per asset); the grid reads a missing rank as 0
+    out["i"] = arr["i"] if np.array_equal(pc, np.arange(len(pc))) else pc[arr["i"]]
+    if pr.any():
+        out["rank"] = pr[arr["i"]]
+    return out
 
 
 def load_grid(store: Store, universe: Universe, assets: Sequence[str], end: pd.Timestamp | None = None) -> DailyGrid:
