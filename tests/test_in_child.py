@@ -57,3 +57,17 @@ def test_cancel_reaps_the_child():
     if pid is not None:
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
+
+
+def _hangs():
+    if os.getpid() != PARENT:
+        import time
+        time.sleep(60)  # a child stuck, e.g. on a lock inherited from another thread
+    return "computed in the caller"
+
+
+def test_a_child_that_hangs_is_stopped_and_replaced_by_a_call_in_the_caller():
+    import time
+    t = time.monotonic()
+    assert in_child(_hangs, timeout_s=0.5).result() == "computed in the caller"
+    assert time.monotonic() - t < 30

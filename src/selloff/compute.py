@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import select
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -87,12 +89,12 @@ def run_tasks(fn: Callable[..., Any], tasks: Sequence[tuple], engine: Engine = L
 class InChild:
     """``fn(*args)`` computed in a forked child while the caller goes on; :meth:`result` returns its value or
     raises its exception, as a call in the caller would. Where the platform cannot fork, the fork fails, the child
-    dies or its result cannot be pickled, :meth:`result` computes ``fn(*args)`` in the caller instead — the
+    dies, gives no result within ``timeout_s`` or its result cannot be pickled, :meth:`result` computes ``fn(*args)`` in the caller instead — the
     outcome is the same, only later. The child must not touch open files or connections of the caller (it runs
     pure code on data it inherited) and leaves by ``os._exit`` (no cleanup of the caller's objects)."""
 
-    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
-        self._fn, self._args, self._pid, self._fd = fn, args, None, -1
+    def __init__(self, fn: Callable[..., Any], *args: Any, timeout_s: float = 300.0) -> None:
+        self._fn, self._args, self._pid, self._fd, self._timeout_s = fn, args, None, -1, timeout_s
         if not hasattr(os, "fork"):
             return
         r, w = os.pipe()
@@ -130,10 +132,22 @@ class InChild:
     def result(self) -> Any:
         if self._pid is None:
             return self._fn(*self._args)
-        with os.fdopen(self._fd, "rb") as f:  # read before waiting: a large result fills the pipe
-            data = f.read()
+        chunks, deadline = [], time.monotonic() + self._timeout_s
+        with os.fdopen(self._fd, "rb", buffering=0) as f:  # read before waiting: a large result fills the pipe
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([f], [], [], left)[0]:  # a child stuck (e.g. on a lock it
+                    with contextlib.suppress(OSError):  # inherited from another thread): stop it, compute here
+                        os.kill(self._pid, 9)
+                    chunks = []
+                    break
+                b = f.read(1 << 20)
+                if not b:
+                    break
+                chunks.append(b)
         _, status = os.waitpid(self._pid, 0)
         self._pid = None
+        data = b"".join(chunks)
         if status != 0 or not data:
             return self._fn(*self._args)
         kind, value = pickle.loads(data)
@@ -142,10 +156,10 @@ class InChild:
         return value
 
 
-def in_child(fn: Callable[..., Any], *args: Any, enabled: bool = True) -> InChild:
+def in_child(fn: Callable[..., Any], *args: Any, enabled: bool = True, timeout_s: float = 300.0) -> InChild:
     """:class:`InChild` of ``fn(*args)``; with ``enabled`` False it is computed in the caller at ``result()``."""
     if enabled:
-        return InChild(fn, *args)
+        return InChild(fn, *args, timeout_s=timeout_s)
     h = InChild.__new__(InChild)
-    h._fn, h._args, h._pid, h._fd = fn, args, None, -1
+    h._fn, h._args, h._pid, h._fd, h._timeout_s = fn, args, None, -1, timeout_s
     return h

@@ -2,9 +2,12 @@
 the plain (pandas) version of the same rule."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from selloff.analytics.detect import DetectParams, Episode, StabiliseParams, stabilisation, stabilising
 from selloff.analytics.intraday import sector_hourly_level, worst_in_window
@@ -67,3 +70,45 @@ def test_grid_splices_sources_without_a_return_across_them():
     r = sd.ret.to_numpy()
     assert r[1] == pytest.approx(0.1) and np.isnan(r[5])  # day 5: first day of source 1, no return across sources
     assert r[6] == pytest.approx(0.5) and r[7] == pytest.approx(0.0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000))
+def test_slide_windows_equal_a_brute_force_over_every_day_and_length(seed):
+    """Each day's best window, found by testing every (day, length) with plain Python arithmetic, before merging:
+    the vectorised search (which computes the members' breadth only where the index move qualifies) keeps the
+    same windows."""
+    rng = np.random.default_rng(seed)
+    n, m = 60, 5
+    common = rng.normal(-0.01, 0.04, n)
+    member = pd.DataFrame(common[:, None] + rng.normal(0, 0.03, (n, m)), index=pd.date_range("2025-01-01", periods=n))
+    member = member.mask(rng.random((n, m)) < 0.05)  # gaps: a member without a return on some days
+    sector = member.mean(axis=1)
+    sigma = pd.Series(0.02 + 0.01 * rng.random(n), index=member.index)
+    p = DetectParams(slide_z=1.0, slide_move_pct=-5.0, slide_breadth=0.5)
+    lv = np.concatenate([[1.0], np.cumprod(1.0 + sector.fillna(0.0).to_numpy())])
+    best = {}
+    for t in range(n):
+        for k in range(p.slide_min_days, min(p.slide_max_days, t + 1) + 1):
+            f = t - k + 1
+            move = lv[t + 1] / lv[f] - 1.0
+            z = move / (sigma.iloc[f] * math.sqrt(k))
+            win = member.iloc[f:t + 1]
+            full = [c for c in win if win[c].notna().all()]
+            if not full:
+                continue
+            br = sum(float(np.prod(1.0 + win[c])) - 1.0 < p.slide_breadth_drop_pct / 100 for c in full) / len(full)
+            if move <= p.slide_move_pct / 100 and z <= -p.slide_z and br >= p.slide_breadth and z < best.get(t, (math.inf,))[0]:
+                best[t] = (z, k, br)
+    merged, span_end = [], -2  # overlapping windows are one slide, shown by its lowest-z window
+    for t in sorted(best):
+        z, k, br = best[t]
+        if merged and t - k + 1 <= span_end + 1:
+            if z < merged[-1][3]:
+                merged[-1] = [t - k + 1, t, k, z]
+        else:
+            merged.append([t - k + 1, t, k, z])
+        span_end = t
+    w = slide_windows(sector, sigma, member, p)
+    assert [(int(r.first), int(r.last), int(r.k)) for r in w.itertuples()] == [(a, b, k) for a, b, k, _ in merged]
+    assert w["z"].tolist() == pytest.approx([z for *_, z in merged], rel=1e-9)

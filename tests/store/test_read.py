@@ -172,3 +172,11 @@ def test_others_from_keeps_the_assets_whole_and_the_other_assets_from_that_time(
     assert len(near) == 4 and len(tao) == 8  # two of four hours × two venues of NEAR; all of TAO
     # an empty asset list with others_from: every asset's rows from that time, none before
     assert len(store.read("derivatives", assets=[], others_from=cut)) == 8
+
+
+def test_read_arrays_keeps_only_rows_near_midnight_when_asked(store):
+    """Hourly bars of TAO from one source: six hours from 00:00 UTC; below one hour after midnight only 00:00."""
+    all_ = store.read_arrays("bars", "close", [("TAO", "binance")], interval="1h")
+    near = store.read_arrays("bars", "close", [("TAO", "binance")], interval="1h", day_offset_below_ms=3_600_000)
+    assert len(all_["ms"]) == 6 and near["ms"].tolist() == [int(T0.value // 1_000_000)]
+    assert near["v"].tolist() == all_["v"][all_["ms"] == near["ms"][0]].tolist()

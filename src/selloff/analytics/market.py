@@ -26,7 +26,7 @@ import pandas as pd
 
 from selloff.errors import DataError
 
-__all__ = ["DailyGrid", "SectorDaily", "build_grid", "close_moves", "scan_block", "sector_daily", "window_moves"]
+__all__ = ["DAY_MS", "HOUR_MS", "DailyGrid", "SectorDaily", "build_grid", "close_moves", "scan_block", "sector_daily", "window_moves"]
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
@@ -91,30 +91,33 @@ def _labels(ms: np.ndarray, ny: np.ndarray) -> np.ndarray:
     return day
 
 
-def _place(n: int, width: int, day: np.ndarray, col: np.ndarray, rank: np.ndarray, v: np.ndarray, ms: np.ndarray,
+def _place(n: int, width: int, day: np.ndarray, col: np.ndarray, rank: np.ndarray | None, v: np.ndarray, ms: np.ndarray,
            assets: tuple[str, ...], lo: int, strict: bool) -> tuple[np.ndarray, np.ndarray]:
     """Values on the (n, width) grid and the rank of the source each came from: where several sources have one
     cell, the best (lowest) rank wins; two values of one source in one cell are an error when ``strict``, else the
-    latest (``ms``) wins."""
-    out = np.full((n, width), np.nan)
-    src = np.full((n, width), -1, np.int16)
-    flat = (day - lo) * width + col
-    o, s_ = out.reshape(-1), src.reshape(-1)  # views: flat-index assignment without the .flat iterator
-    ranks = np.unique(rank)
+    latest (``ms``) wins. ``rank`` None: every row of rank 0."""
+    # column-major: the rows come asset by asset, so their cells are written (nearly) in memory order
+    out = np.full((n, width), np.nan, order="F")
+    src = np.full((n, width), -1, np.int16, order="F")
+    flat = col.astype(np.int64) * n + (day - lo)
+    o, s_ = out.reshape(-1, order="F"), src.reshape(-1, order="F")  # views: flat-index assignment without copies
+    ranks = np.zeros(1, np.int16) if rank is None else np.unique(rank)
     for r in ranks[::-1]:  # worst source first: better ones overwrite it
-        idx = np.flatnonzero(rank == r) if len(ranks) > 1 else np.arange(len(flat))
-        f = flat[idx]
+        one = len(ranks) == 1
+        idx = None if one else np.flatnonzero(rank == r)
+        f = flat if one else flat[idx]
         seen = np.zeros(n * width, bool)
         seen[f] = True
         if np.count_nonzero(seen) != len(f):  # two values of one source in one cell
             if strict:
                 u, c = np.unique(f, return_counts=True)
-                d, a = divmod(int(u[c > 1][0]), width)
+                a, d = divmod(int(u[c > 1][0]), n)
                 raise DataError(f"asset {assets[a]}: two daily bars for {pd.Timestamp(lo + d, unit='D').date()} "
                                 f"from one source; keep one bar per day in that source")
+            idx = np.arange(len(flat)) if idx is None else idx
             idx = idx[np.lexsort((ms[idx], f))]  # the latest snapshot of a cell is assigned last and wins
             f = flat[idx]
-        o[f] = v[idx]
+        o[f] = v if idx is None else v[idx]
         s_[f] = r
     return out, src
 
@@ -140,13 +143,17 @@ def build_grid(assets: Sequence[str], kinds: Mapping[str, str], bars: Mapping[st
     bday = _labels(bars["ms"], ny[bars["i"]])
     caps = caps if caps is not None else {"i": np.zeros(0, "int32"), "ms": np.zeros(0, "int64"), "v": np.zeros(0)}
     at_close = (caps["ms"] % DAY_MS) < HOUR_MS
-    ci, cms, cv = caps["i"][at_close], caps["ms"][at_close], caps["v"][at_close]
-    crank = caps.get("rank", np.zeros(len(caps["i"]), np.int16))[at_close]
+    crank = caps.get("rank")
+    if at_close.all():  # the caller read only the caps at a close: no copy of every row
+        ci, cms, cv = caps["i"], caps["ms"], caps["v"]
+    else:
+        ci, cms, cv = caps["i"][at_close], caps["ms"][at_close], caps["v"][at_close]
+        crank = None if crank is None else crank[at_close]
     cday = cms // DAY_MS - 1
     lo = int(min(bday.min(), cday.min() if len(cday) else bday.min()))
     hi = int(max(bday.max(), cday.max() if len(cday) else bday.max()))
     n = hi - lo + 1
-    brank = bars.get("rank", np.zeros(len(bars["i"]), np.int16))
+    brank = bars.get("rank")
     close, src = _place(n, len(assets), bday, bars["i"], brank, bars["v"], bars["ms"], assets, lo, True)
     cap, _ = _place(n, len(assets), cday, ci, crank, cv, cms, assets, lo, False)
     days = pd.DatetimeIndex(pd.to_datetime(np.arange(lo, hi + 1), unit="D"), name="date")

@@ -59,15 +59,21 @@ def slide_windows(sector_ret: pd.Series, sigma: pd.Series, member_ret: pd.DataFr
         t = np.arange(k - 1, n)
         first = t - k + 1
         move = level[t + 1] / level[first] - 1.0
-        z = move / (sig[first] * np.sqrt(k))
-        full = (ccnt[t + 1] - ccnt[first]) == k  # members with a return on each of the k days
-        mcum = np.expm1(csum[t + 1] - csum[first])
-        n_full = full.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            br = np.where(n_full > 0, (full & (mcum < params.slide_breadth_drop_pct / 100.0)).sum(axis=1) / n_full, np.nan)
-        ok = ((move <= params.slide_move_pct / 100.0) & (z <= -params.slide_z) & (br >= params.slide_breadth)
-              & np.isfinite(z))
-        better = ok & (z < best[t])
+            z = move / (sig[first] * np.sqrt(k))
+        # the members' breadth only where the index move already qualifies and would improve the day's best window
+        # (a few days in a hundred): the same windows as testing every day, without a days x members pass per k
+        cand = np.flatnonzero((move <= params.slide_move_pct / 100.0) & (z <= -params.slide_z) & np.isfinite(z)
+                              & (z < best[t]))
+        tc, fc = t[cand], first[cand]
+        full = (ccnt[tc + 1] - ccnt[fc]) == k  # members with a return on each of the k days
+        mcum = np.expm1(csum[tc + 1] - csum[fc])
+        n_full = full.sum(axis=1)
+        br = np.full(len(t), np.nan)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            br[cand] = np.where(n_full > 0, (full & (mcum < params.slide_breadth_drop_pct / 100.0)).sum(axis=1) / n_full, np.nan)
+        better = np.zeros(len(t), bool)
+        better[cand] = br[cand] >= params.slide_breadth
         best[t[better]], best_k[t[better]] = z[better], k
         best_move[t[better]], best_b[t[better]] = 100.0 * move[better], br[better]
     ends = np.flatnonzero(np.isfinite(best))

@@ -16,7 +16,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from selloff.analytics.market import DailyGrid, build_grid
+from selloff.analytics.market import HOUR_MS, DailyGrid, build_grid
 from selloff.analytics.sources_priority import SIMULATED, choose_source, rank_sources
 from selloff.pipeline.params import priority as source_priority
 from selloff.store import Store
@@ -73,8 +73,13 @@ def _read(store: Store, table: str, value: str, pairs: list[tuple[str, str, int]
     arr = store.read_arrays(table, value, [(a, x) for a, x, _ in pairs], **kw)
     pc = np.array([col[a] for a, _, _ in pairs], "int32")
     pr = np.array([r for _, _, r in pairs], "int16")
-    return {"i": pc[arr["i"]] if len(pairs) else arr["i"], "rank": pr[arr["i"]] if len(pairs) else arr["i"].astype("int16"),
-            "ms": arr["ms"], "v": arr["v"]}
+    out = {"ms": arr["ms"], "v": arr["v"]}
+    # one pass less over every row where the pairs already are the columns in order and all of rank 0 (the common
+    # case: one source per asset); the grid reads a missing rank as 0
+    out["i"] = arr["i"] if np.array_equal(pc, np.arange(len(pc))) else pc[arr["i"]]
+    if pr.any():
+        out["rank"] = pr[arr["i"]]
+    return out
 
 
 def load_grid(store: Store, universe: Universe, assets: Sequence[str], end: pd.Timestamp | None = None) -> DailyGrid:
@@ -92,7 +97,7 @@ def load_grid(store: Store, universe: Universe, assets: Sequence[str], end: pd.T
     cend = None if end is None else end + pd.Timedelta(hours=1)  # the 00:00 UTC cap after the last day
     cpairs = ranked_pairs(store.series_summary("market_caps", order, end=cend), prio, order) if order else []
     bars = _read(store, "bars", "close", bpairs, col, interval="1d", end=end)
-    caps = _read(store, "market_caps", "market_cap_usd", cpairs, col, end=cend)
+    caps = _read(store, "market_caps", "market_cap_usd", cpairs, col, end=cend, day_offset_below_ms=HOUR_MS)  # the caps at a close only
     sources = {"bars": sorted({x for _, x, _ in bpairs}), "market_caps": sorted({x for _, x, _ in cpairs})}
     return build_grid(order or ids, asset_kinds(universe, order, store.registered_kinds()), bars, caps, sources)
 
