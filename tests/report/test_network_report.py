@@ -107,11 +107,16 @@ def test_net_role_rule_by_hand():
            "vorhanden waren sie für einen."),
 ])
 def test_cannot_compute_too_few_sectors(base, panel, universe, names, lang, sentence):
-    """Only the report's own sector's prices: one sentence says the network cannot be computed, and why."""
+    """Only prices of the report's own members that no other sector of the network holds: one sentence says the
+    network cannot be computed, and why."""
+    from selloff.pipeline.analysis import network_sectors
     from selloff.pipeline.report import network_view
 
     a, _ = base
-    own = set(universe.sector(SECTOR).members)
+    sel = network_sectors(universe, SECTOR)
+    elsewhere = {m for k, v in sel.items() if k != SECTOR for m in v}
+    own = set(universe.sector(SECTOR).members) - elsewhere
+    assert own
     only = dataclasses.replace(panel, bars=panel.bars[panel.bars["asset"].isin(own)],
                                market_caps=panel.market_caps[panel.market_caps["asset"].isin(own)])
     nv = network_view(only, universe, SECTOR, DAY)
