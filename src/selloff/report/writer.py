@@ -194,8 +194,9 @@ def _network_block(findings: list[Finding], F: dict, a, lang: str) -> dict:
     names = {sid: v[lang] for sid, v in (nt.extra.get("names", {}) if nt else {}).items()}
     top, bottom = extremes(findings)
     return {"net_names": names, "net_top": top, "net_bottom": bottom,
-            "net_more_tx": [f for f in clear(findings, "transmitter") if f is not top],
-            "net_more_rx": [f for f in clear(findings, "receiver") if f is not bottom],
+            # the report's own sector is said in its own sentence, not in these lists
+            "net_more_tx": [f for f in clear(findings, "transmitter") if f is not top and f.subjects[0] != a.sector_id],
+            "net_more_rx": [f for f in clear(findings, "receiver") if f is not bottom and f.subjects[0] != a.sector_id],
             "net_own": F.get(f"netrole_{a.sector_id}")}
 
 
