@@ -20,6 +20,7 @@ from selloff.pipeline.stress import CASCADE_ASSET, what_if_of
 from selloff.report.findings import Finding, build_findings
 from selloff.report.writer import FORMATS, LANGS, write_report
 from selloff.store import Store
+from selloff.texts import Text, reason_of
 from selloff.timeutil import parse_date
 from selloff.universe import Universe
 
@@ -109,6 +110,11 @@ def scenario_of(panel: Panel, universe: Universe, sector: str, date: object) -> 
         return WhatIf(d, shocks, tab, None, str(exc))
 
 
+def _left_out(exc: SelloffError) -> Text:
+    """The note of a section left out because of ``exc`` (its message kept as a :class:`Text` when it has one)."""
+    return Text("left_out", f"left out: {exc}", reason=reason_of(exc))
+
+
 def report_from_panel(panel: Panel, universe: Universe, sector: str, date: object, lang: str = "all",
                       formats: str | list[str] = "md,html", out: str | Path = "out") -> ReportResult:
     """The report from a loaded panel (pure but for writing the files into ``out``)."""
@@ -122,16 +128,16 @@ def report_from_panel(panel: Panel, universe: Universe, sector: str, date: objec
         x = explanation_of(panel, universe, sector, date)
         notes.update({f"explain: {k}": v for k, v in x.notes.items() if k != "alignment"})
     except SelloffError as exc:  # e.g. not enough aligned history: the report goes out without those sections
-        notes["contagion, dependency, attribution"] = f"left out: {exc}"
+        notes["contagion, dependency, attribution"] = _left_out(exc)
     try:
         scen = scenario_of(panel, universe, sector, date)
     except SelloffError as exc:  # a scenario that cannot be computed is left out, never guessed
-        notes["scenario"] = f"left out: {exc}"
+        notes["scenario"] = _left_out(exc)
     ctx = None
     try:
         ctx = context_of(panel, universe, sector, a)
     except SelloffError as exc:  # the context block is left out, with the reason, never guessed
-        notes["context"] = f"left out: {exc}"
+        notes["context"] = _left_out(exc)
     findings = build_findings(a, x, scen, ctx)
     names = {k: v.name for k, v in universe.assets.items()}
     paths = write_report(a, findings, names, Path(out), langs, fmts, notes=notes, context=ctx)
