@@ -391,7 +391,7 @@ def _spill_figure(a, findings) -> list[_Drawn]:
                 cells[i][j].set_text(fmt.num(mat[i, j]))
         n = fmt.count(spill.comparison["nobs"])
         src = t["source"].format(src=_sources(a, [*a.members.index, *(a.params.equity_basket if a.params else ()), "BTC"], fmt.lang),
-                                 what=t["sessions"].format(n=n), window=fmt.short_date(spill.window_end))
+                                 what=t["sessions"].format(n=n), window=t["until"] + fmt.short_date(spill.window_end))
         alt = t["alt_spill"].format(labels=", ".join(labels), n=n, date=fmt.date(spill.window_end))
         return t["spill"], alt, src
     return [_Drawn("spillover", fig, ax, texts)]
