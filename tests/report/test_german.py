@@ -23,6 +23,7 @@ from selloff.store import Store
 from selloff.texts import Text, reason_of
 
 from .conftest import SECTOR
+from .test_desk import BANNED_DE
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "selloff"
 ENGLISH = ("session", "close-to-close", "estimated", "left out", "only ", "needs", "correlation", "share of", "the day's",
@@ -31,7 +32,8 @@ ENGLISH = ("session", "close-to-close", "estimated", "left out", "only ", "needs
 
 
 def _english(text: str) -> list[str]:
-    return [w for w in ENGLISH if w.lower() in text.lower()]
+    """The English markers and the narrative's banned calques (test_desk.BANNED_DE) found in ``text``."""
+    return [w for w in ENGLISH if w.lower() in text.lower()] + [w for w in BANNED_DE if w in text]
 
 
 def _text_codes() -> dict[str, str]:

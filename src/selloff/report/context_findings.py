@@ -82,7 +82,7 @@ def context_findings(a: Any, c: Any) -> list[Finding]:
                                                                "recent_day": dd["recent_day"], "window_days": dd["window_days"]},
                            _prov(a, "bars", idx_src), importance=1.2, computed_by=CTX + "drawdowns"))
     else:
-        missing["drawdown"] = str(dd.get("reason", "no index level"))
+        missing["drawdown"] = dd.get("reason") or Text("ctx_no_index", "no index level")
     if len(c.slide) >= 2:
         rows = [{"day": d, "ret_pct": float(r["ret_pct"]), "cum_pct": float(r["cum_pct"])} for d, r in c.slide.iterrows()]
         out.append(Finding("ctx_slide", "context", (a.sector_id,), _ts(c.slide.index[0]), we,
@@ -91,7 +91,7 @@ def context_findings(a: Any, c: Any) -> list[Finding]:
                            float(c.slide["cum_pct"].iloc[-1]), "pct", {"days": len(rows)}, _prov(a, "bars", idx_src), importance=1.1,
                            extra={"rows": rows}, computed_by=CTX + "slide_table"))
     else:
-        missing["slide"] = "fewer than two index closes before the day"
+        missing["slide"] = Text("ctx_slide_short", "fewer than two index closes before the day")
     if len(c.catalysts):
         rows = [{"ts": r["ts"], "kind": r["kind"], "what": r["what"], "subject": r["subject"], "value_pct": r["value_pct"],
                  "source": r["source"], "event_kind": r["event_kind"]} for _, r in c.catalysts.iterrows()]
@@ -100,7 +100,7 @@ def context_findings(a: Any, c: Any) -> list[Finding]:
                            float(len(rows)), "count", {}, _prov(a, "events+bars"), importance=1.0, extra={"rows": rows},
                            computed_by=CTX + "catalysts"))
     else:
-        missing["catalysts"] = "no events and no equity moves in the data for the days before"
+        missing["catalysts"] = Text("ctx_no_catalysts", "no events and no equity moves in the data for the days before")
     for r in c.since:
         key = "latest" if r["days"] is None else f"{r['days']}d"
         if not _ok(r.get("value_pct")):

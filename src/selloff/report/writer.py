@@ -19,7 +19,8 @@ from selloff.errors import ConfigError
 from selloff.report.figures import Figure, make_figures, wait_figures
 from selloff.report.findings import Finding
 from selloff.report.format import Formatter
-from selloff.report.texts_de import in_lang, note_key, source_name
+from selloff.report.texts_de import DE, de, in_lang, note_key, source_name
+from selloff.texts import Text
 
 FORMATS = ("md", "html", "pdf", "json")
 SCENARIO_MOVERS = 3
@@ -151,9 +152,11 @@ def _context_block(findings: list[Finding], F: dict, movers: list[Finding], lang
     labels = MISSING_LABELS[lang]
     ctx_missing = {}
     for k, v in missing.items():
-        if lang == "de":
-            for en, de in REASONS_DE.items():
-                v = v.replace(en, de)
+        if lang == "de" and isinstance(v, Text) and v.code in DE:
+            v = de(v)
+        elif lang == "de":  # a reason without its German (the tests name such codes): the older phrase table
+            for en, de_ in REASONS_DE.items():
+                v = v.replace(en, de_)
         ctx_missing[labels.get(k, k)] = v
     return {
         "peers": ([btc] if btc else []) + peers_,
