@@ -172,3 +172,10 @@ def test_text_is_its_english_string():
         "Liquidationskaskade nach einer weiteren Bewegung von BTC um −10,0 %")
     assert de("plain English stays") == "plain English stays"  # the tests above find such strings
     assert not re.search(r"\d\.\d", de(Text("spillover_short", "", n=45, need=80)))
+    import datetime as dt
+
+    assert de(Text("weights_stale", "", stale=(("TAO", dt.date(2026, 1, 31)),), none=("WLD",))) == (
+        "letzte bekannte Marktkapitalisierung fortgeschrieben für TAO (Stand 31. Jan. 2026); noch keine "
+        "Marktkapitalisierung, daher nicht gewichtet: WLD")
+    assert de(Text("granger", "", lags=3, grid=Text("grid_utc_day", "", bar="", kind="simple"))).startswith(
+        "Granger-F-Tests, Verzögerungen von einem bis drei Handelstagen")
