@@ -15,7 +15,10 @@ class SelloffError(Exception):
     exit_code = 2
 
     def __init__(self, message: str, **context: object) -> None:
-        super().__init__(redact(message) if isinstance(message, str) else message)
+        if isinstance(message, str):  # a Text (selloff.texts) stays one when redaction changes nothing
+            red = redact(message)
+            message = message if red == message else red
+        super().__init__(message)
         self.context = context
 
     def __str__(self) -> str:  # keep it to one line whatever the caller passed

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from selloff.errors import DataError
+from selloff.texts import Text
 
 __all__ = ["FactorFit", "decompose_move", "equal_weight_basket", "factor_model", "rolling_betas",
            "rolling_betas_reference"]
@@ -247,7 +248,8 @@ def factor_model(
         factors=tuple(factors), window_start=win.index[0], window_end=win.index[-1], window=window,
         hac_lags=hac_lags, ci_level=ci_level, orthogonalised=orth_note, orth_coef=orth_coef,
         alignment=alignment,
-        method=f"OLS, Newey-West HAC (Bartlett, {hac_lags} lags, n/(n-k) correction), t-based {ci_level:.0%} CIs",
+        method=Text("ols_hac", f"OLS, Newey-West HAC (Bartlett, {hac_lags} lags, n/(n-k) correction), t-based {ci_level:.0%} CIs",
+                    hac_lags=hac_lags, ci_pct=round(100 * ci_level)),
     )
 
 

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from selloff.errors import DataError
+from selloff.texts import Text
 from selloff.calendar import (NY_TZ, NYSE, TimeWindow, calendar_day_window, equity_close_times, nyse_sessions,
                               session_dates, trading_day_window, window_24h)
 __all__ = [
@@ -229,11 +230,13 @@ def align_returns(
             cr_px = c.reindex(sess.index)
             desc = ("NYSE session grid: equity close-to-close; crypto from daily bars at the 00:00 UTC close that "
                     "follows each session (3-4 h after the NYSE close), compounded over weekends/holidays")
+            code, bar = "grid_session_daily", ""
         else:
             cr_px = crypto_at_equity_close(crypto, sess, bar_interval=step, max_staleness=max_staleness)
             desc = (f"NYSE session grid: equity close-to-close; crypto sampled at the last {_fmt(step)} bar closing at "
                     f"or before each NYSE close (16:00 New York, early closes respected), compounded over "
                     f"weekends/holidays")
+            code, bar = "grid_session_intraday", _fmt(step)
         period_end = sess["close_ts"]
         prices = pd.concat([cr_px, eq_px], axis=1)
         rets = _to_returns(prices, kind)
@@ -255,13 +258,14 @@ def align_returns(
         period_end = pd.Series((days + pd.Timedelta("1D")).tz_localize("UTC"), index=days, name="period_end")
         desc = ("UTC-day grid: crypto close-to-close at 00:00 UTC; equity session close-to-close on the session's "
                 "date, NaN on weekends/holidays")
+        code, bar = "grid_utc_day", ""
     rets = rets.iloc[1:] if len(rets) else rets
     rets.index.name = "session" if how == "equity_close" else "day"
     period_end = period_end.reindex(rets.index).rename("period_end")
     return AlignedReturns(
         returns=rets,
         how=how,
-        alignment=f"{desc} ({kind} returns)",
+        alignment=Text(code, f"{desc} ({kind} returns)", bar=bar, kind=kind),
         period_end=period_end,
         kind=kind,
         crypto=tuple(crypto.columns),

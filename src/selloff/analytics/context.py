@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from selloff.analytics.measures import close_to_close_day, intraday_low_change, snapshot_change
+from selloff.texts import Text
 
 __all__ = [
     "ContextParams", "DayContext", "breadth_split", "catalysts", "day_context", "drawdown_series", "drawdowns", "intraday_range",
@@ -105,7 +106,7 @@ def drawdowns(series: pd.Series, day: pd.Timestamp, window_days: int) -> dict:
     """
     s = series.loc[:day].dropna()
     if s.empty or day not in s.index:
-        return {"value_ath_pct": None, "reason": f"no level on {day.date()}"}
+        return {"value_ath_pct": None, "reason": Text("ctx_no_level", f"no level on {day.date()}", day=day.date())}
     last = float(s.loc[day])
     peak_all = s.idxmax()
     recent = s.loc[day - pd.Timedelta(days=window_days):]
@@ -245,10 +246,10 @@ def day_context(daily: pd.DataFrame, snapshots: pd.DataFrame, events: pd.DataFra
     indices = peer_moves(near, day, [a for a in p.indices], kinds)
     missing_idx = [r["asset"] for r in indices if r["value_pct"] is None]
     if missing_idx:
-        notes["indices"] = f"not in the data: {', '.join(missing_idx)}"
+        notes["indices"] = Text("ctx_not_in_data", f"not in the data: {', '.join(missing_idx)}", assets=", ".join(missing_idx))
     missing_peers = [r["asset"] for r in peers if r["value_pct"] is None]
     if missing_peers:
-        notes["peers"] = f"not in the data: {', '.join(missing_peers)}"
+        notes["peers"] = Text("ctx_not_in_data", f"not in the data: {', '.join(missing_peers)}", assets=", ".join(missing_peers))
     top = list(ret_1d.dropna().abs().sort_values(ascending=False).index[: p.movers])
     vol_assets = [*top, *[a for a in p.peers if a in have]]
     volume = [volume_multiple(near, a, day, p.volume_window_days) for a in dict.fromkeys(vol_assets)]
@@ -259,7 +260,7 @@ def day_context(daily: pd.DataFrame, snapshots: pd.DataFrame, events: pd.DataFra
     since = since_then(index_level, day, p.since_days)
     since_m = {m: since_then(member_close[m], day, p.since_days) for m in top if m in member_close}
     if not since or all(s.get("value_pct") is None for s in since):
-        notes["since"] = "no data after the report day"
+        notes["since"] = Text("ctx_no_later_data", "no data after the report day")
     snaps = snapshot_moves(snapshots, [m for m in members if m not in covered], day)
     coverage = {"members": list(members), "covered": list(covered), "n_members": len(members), "n_covered": len(covered)}
     level_to_day = index_level.loc[:day]

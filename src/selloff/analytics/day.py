@@ -24,6 +24,7 @@ from selloff.analytics.panel import Panel
 from selloff.analytics.sources_priority import select_series
 from selloff.analytics.volatility import ewma_volatility
 from selloff.errors import DataError
+from selloff.texts import Text
 from selloff.timeutil import day_start, end_of_day, utc_day
 from selloff.universe import Sector, Universe
 
@@ -150,10 +151,12 @@ def weights_note(panel: Panel, tok: Sequence[str], day: pd.Timestamp, max_stale_
         if s.empty:
             none.append(m)
         elif (prev - s.index[-1]).days > max_stale_days:
-            stale.append(f"{m} ({s.index[-1].date()})")
-    parts = ([f"last known cap carried forward for {', '.join(stale)}"] if stale else []) + \
+            stale.append((m, s.index[-1].date()))
+    if not stale and not none:
+        return None
+    parts = ([f"last known cap carried forward for {', '.join(f'{m} ({d})' for m, d in stale)}"] if stale else []) + \
             ([f"no cap yet, left out of the weights: {', '.join(none)}"] if none else [])
-    return "; ".join(parts) or None
+    return Text("weights_stale", "; ".join(parts), stale=tuple(stale), none=tuple(none))
 
 
 def sector_series(panel: Panel, members: Sequence[str]) -> tuple[pd.Series, list[str]]:

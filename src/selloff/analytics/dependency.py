@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from selloff.errors import DataError
+from selloff.texts import Text
 
 __all__ = ["DependencyExposure", "dependency_exposure"]
 
@@ -147,7 +148,7 @@ def dependency_exposure(
     deps = {t: [d for d in dependencies.get(t, ())] for t in tokens}
     all_deps = sorted({d for t in tokens for d in deps[t]})
     if not all_deps:
-        raise DataError("none of the tokens has a dependency; pass the universe's dependency edges")
+        raise DataError(Text("no_dependency", "none of the tokens has a dependency; pass the universe's dependency edges"))
     missing = sorted({c for c in [*tokens, *all_deps] if c not in frame.columns})
     if missing:
         raise DataError(f"columns {missing} are not in the returns frame; load their prices or drop the edges")

@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from selloff.errors import DataError
+from selloff.texts import Text
 
 __all__ = ["EventStudyResult", "event_day_zero", "event_study", "bmp_test"]
 
@@ -242,8 +243,8 @@ def event_study(
                                  "car": car, "se": se, "t": t, "p": p, "scar": t, "n_days": n_days})
 
     if not par_rows:
-        raise DataError(f"no (event, asset) pair had {min_est_obs} complete estimation rows; "
-                        f"shorten min_est_obs or load more history")
+        raise DataError(Text("event_study_short", f"no (event, asset) pair had {min_est_obs} complete estimation rows; "
+                             f"shorten min_est_obs or load more history", need=min_est_obs))
     car_df = pd.DataFrame(car_rows)
     tests = _cross_section_tests(car_df, list(events))
     return EventStudyResult(

@@ -17,6 +17,7 @@ from selloff.analytics.frames import pivot_daily, pivot_ts
 from selloff.analytics.panel import Panel
 from selloff.analytics.sector_network import SectorNetwork
 from selloff.errors import DataError
+from selloff.texts import Text, reason_of
 from selloff.timeutil import day_start, end_of_day, utc_day
 from selloff.universe import Universe
 
@@ -93,7 +94,8 @@ def aligned_returns(panel: Panel, tokens: list[str], equities: list[str], mkt: s
     hourly = panel.hourly[panel.hourly["asset"].isin(crypto)] if not panel.hourly.empty else panel.hourly
     eq_cols = [e for e in equities if e in panel.close.columns]
     if not eq_cols:
-        raise DataError(f"no daily bars for the equity basket {equities}; fetch them (selloff fetch --source yahoo)")
+        raise DataError(Text("no_basket_bars", f"no daily bars for the equity basket {equities}; fetch them (selloff fetch --source yahoo)",
+                             basket=", ".join(equities)))
     eq_close = panel.close[eq_cols].dropna(how="all")
     if not hourly.empty:
         crypto_close = pivot_ts(hourly, "close")
@@ -173,15 +175,16 @@ def explain_day(panel: Panel, universe: Universe, sector: str, date: object, par
                         f"explain a sector of other assets, or change [attribution] in the config")
     tokens = [t for t in s.members if t in r.columns and r[t].notna().sum() > p.min_obs and t not in factors]
     if not tokens:
-        raise DataError(f"not enough aligned history for the members of {sector} before {d.date()}; fetch more history")
+        raise DataError(Text("no_aligned_history", f"not enough aligned history for the members of {sector} before {d.date()}; "
+                             f"fetch more history", sector=sector, day=d.date()))
     eqs = [e for e in basket_ids if e in r.columns and e != market_eq]
     r[SECTOR] = attribution.equal_weight_basket(r, tokens, name=SECTOR)
     r[BASKET] = attribution.equal_weight_basket(r, eqs, name=BASKET)
     sessions = r.index
     after = sessions[sessions >= d]
     if len(after) == 0:
-        raise DataError(f"{d.date()} is not an NYSE session and explain works on sessions with data up to the end of "
-                        f"that day only (no look-ahead); pick the session before or after it")
+        raise DataError(Text("no_session_after", f"{d.date()} is not an NYSE session and explain works on sessions with data up "
+                             f"to the end of that day only (no look-ahead); pick the session before or after it", day=d.date()))
     ev = after[0]
     notes = {"alignment": al.alignment}
     nobs: dict[str, int] = {}
@@ -193,14 +196,16 @@ def explain_day(panel: Panel, universe: Universe, sector: str, date: object, par
                                        window=p.window_days if p.window_days < len(r) else len(r) - 5,
                                        hac_lags=p.hac_lags, alignment=al.alignment, min_obs=p.min_obs)
     except (ValueError, np.linalg.LinAlgError) as exc:  # collinear factors, too few distinct returns
-        raise DataError(f"the factor model of {sector} on {mkt} and the AI-equity basket cannot be estimated before "
-                        f"{ev.date()} ({' '.join(str(exc).split())[:80]}); fetch more history or pick another sector") from None
+        raise DataError(Text("factor_model_failed", f"the factor model of {sector} on {mkt} and the AI-equity basket cannot be "
+                             f"estimated before {ev.date()} ({' '.join(str(exc).split())[:80]}); fetch more history or pick "
+                             f"another sector", sector=sector, market=mkt, session=ev.date())) from None
     event_ret = r.loc[ev]
     dec = attribution.decompose_move(fit, event_ret)
     no_data = [a for a in dec.index if pd.isna(event_ret.get(a))]
     tables["decomposition"] = dec.drop(index=no_data)
-    notes["decomposition"] = f"{fit.method}; event session {ev.date()}" + (
-        f"; without a price on the event session: {', '.join(no_data)}" if no_data else "")
+    notes["decomposition"] = Text("decomposition", f"{fit.method}; event session {ev.date()}" + (
+        f"; without a price on the event session: {', '.join(no_data)}" if no_data else ""),
+        method=fit.method, session=ev.date(), no_data=", ".join(no_data))
 
     # 2. event study around stored announcements within the days before the date
     evs = panel.events
@@ -209,7 +214,8 @@ def explain_day(panel: Panel, universe: Universe, sector: str, date: object, par
     if not evs.empty:
         _event_studies(r, tokens, eqs, mkt, market_eq, evs, al, p, tables, notes)
     else:
-        notes["event_study"] = f"no stored announcement within {p.event_days_before} days before the date"
+        notes["event_study"] = Text("no_announcement", f"no stored announcement within {p.event_days_before} days before the date",
+                                    days=p.event_days_before)
 
     # 3. spillover (Diebold-Yilmaz 2012) among the sector, the equity basket and BTC, before and up to the event
     spill_in = r[[SECTOR, BASKET, mkt]].loc[:ev].dropna().tail(p.spillover_sessions)
@@ -220,9 +226,11 @@ def explain_day(panel: Panel, universe: Universe, sector: str, date: object, par
                                            lags=p.spillover_lags, horizon=p.spillover_horizon)
         tables["spillover_rolling_total"] = roll[["total"]].tail(p.spillover_rolling_rows)
         nobs["spillover"] = int(res.nobs)
-        notes["spillover"] = f"{res.method}; total {res.total:.1f} % over {res.nobs} sessions to {ev.date()}"
+        notes["spillover"] = Text("spillover", f"{res.method}; total {res.total:.1f} % over {res.nobs} sessions to {ev.date()}",
+                                  method=res.method, total=float(res.total), n=int(res.nobs), session=ev.date())
     else:
-        notes["spillover"] = f"only {len(spill_in)} aligned sessions; the spillover VAR needs {p.spillover_min_obs}"
+        notes["spillover"] = Text("spillover_short", f"only {len(spill_in)} aligned sessions; the spillover VAR needs "
+                                  f"{p.spillover_min_obs}", n=len(spill_in), need=p.spillover_min_obs)
 
     # 3b. spillover on volatilities (DY 2012 proper): log range variance of the sector (mean over members), the
     # basket (mean over members) and BTC on the same grid
@@ -238,11 +246,14 @@ def explain_day(panel: Panel, universe: Universe, sector: str, date: object, par
         vres = spillover.spillover_table(vol_in, lags=p.spillover_lags, horizon=p.spillover_horizon)
         tables["spillover_vol"] = vres.table
         nobs["spillover_vol"] = int(vres.nobs)
-        notes["spillover_vol"] = (f"{vres.method} on log range variance (Garman-Klass; crypto over each session-to-session "
-                                  f"period); total {vres.total:.1f} % over {vres.nobs} sessions to {ev.date()}{missing_note}")
+        notes["spillover_vol"] = Text("spillover_vol", f"{vres.method} on log range variance (Garman-Klass; crypto over each "
+                                      f"session-to-session period); total {vres.total:.1f} % over {vres.nobs} sessions to "
+                                      f"{ev.date()}{missing_note}", method=vres.method, total=float(vres.total),
+                                      n=int(vres.nobs), session=ev.date(), no_range=", ".join(no_range))
     else:
-        notes["spillover_vol"] = (f"only {len(vol_in)} sessions with high/low for the sector, the basket and {mkt}; "
-                                  f"the volatility spillover VAR needs {p.spillover_min_obs}{missing_note}")
+        notes["spillover_vol"] = Text("spillover_vol_short", f"only {len(vol_in)} sessions with high/low for the sector, the "
+                                      f"basket and {mkt}; the volatility spillover VAR needs {p.spillover_min_obs}{missing_note}",
+                                      n=len(vol_in), market=mkt, need=p.spillover_min_obs, no_range=", ".join(no_range))
 
     # 3c. rolling betas of the sector on BTC and the basket, each from the window before its session
     bw = p.window_days
@@ -250,9 +261,12 @@ def explain_day(panel: Panel, universe: Universe, sector: str, date: object, par
     betas = betas.dropna(subset=[mkt, BASKET]).tail(p.rolling_betas_rows)
     if len(betas):
         tables["rolling_betas"] = betas
-        notes["rolling_betas"] = f"OLS on the {bw} sessions before each row (at least {bw // 2}); last {len(betas)} sessions to {ev.date()}"
+        notes["rolling_betas"] = Text("rolling_betas", f"OLS on the {bw} sessions before each row (at least {bw // 2}); last "
+                                      f"{len(betas)} sessions to {ev.date()}", window=bw, least=bw // 2, rows=len(betas),
+                                      session=ev.date())
     else:
-        notes["rolling_betas"] = f"fewer than {bw // 2} complete sessions in a {bw}-session window before {ev.date()}"
+        notes["rolling_betas"] = Text("rolling_betas_short", f"fewer than {bw // 2} complete sessions in a {bw}-session window "
+                                      f"before {ev.date()}", window=bw, least=bw // 2, session=ev.date())
 
     # 4. contagion: Granger, lead-lag, tail co-movement before vs during
     pre = r.loc[:ev].iloc[:-1]
@@ -262,7 +276,8 @@ def explain_day(panel: Panel, universe: Universe, sector: str, date: object, par
         tables["lead_lag"] = contagion.lead_lag_xcorr(pre, BASKET, SECTOR, max_lag=p.granger_lags)
         tables["granger_sensitivity"] = contagion.granger_sensitivity(r.loc[:ev], BASKET, SECTOR, lags=p.granger_lags)
     else:
-        notes["granger"] = f"only {n_pre} aligned sessions before the event; Granger and lead-lag need {p.min_obs}"
+        notes["granger"] = Text("granger_short", f"only {n_pre} aligned sessions before the event; Granger and lead-lag need "
+                                f"{p.min_obs}", n=n_pre, need=p.min_obs)
     k = p.tail_during_sessions
     during_start = sessions[max(0, sessions.get_loc(ev) - k)]
     tables["tail_comovement"] = contagion.tail_comovement(
@@ -280,7 +295,7 @@ def explain_day(panel: Panel, universe: Universe, sector: str, date: object, par
                                               control=mkt if mkt in r.columns else None)
         tables["dependency"] = dep.per_token
     except DataError as exc:  # e.g. no member depends on a company: the other tables stand
-        notes["dependency"] = str(exc)
+        notes["dependency"] = reason_of(exc)
     return Explanation(s.id, d, ev, al.alignment, panel.simulated, tables, notes, nobs, p)
 
 
@@ -295,18 +310,20 @@ def _event_studies(r: pd.DataFrame, tokens: list[str], eqs: list[str], mkt: str,
         tables["event_study_tokens"] = es.car
         tables["event_study_tests"] = es.tests
     except DataError as exc:
-        notes["event_study"] = str(exc)
+        notes["event_study"] = reason_of(exc)
     # the AI-equity basket against the equity market (QQQ): did the announcement move the equities themselves?
     if market_eq in r.columns and r[market_eq].notna().sum() > p.min_obs and eqs:
         try:
             es_eq = event_study.event_study(r, [*eqs, BASKET], market_eq, events, est_window=(lo, hi), period_end=al.period_end,
                                             min_est_obs=p.min_obs, alignment=al.alignment)
             tables["event_study_equities"] = es_eq.car
-            notes["event_study_equities"] = f"market model against {market_eq}, estimation window sessions {lo}..{hi}"
+            notes["event_study_equities"] = Text("event_study_equities", f"market model against {market_eq}, estimation window "
+                                                 f"sessions {lo}..{hi}", market=market_eq, lo=lo, hi=hi)
         except DataError as exc:
-            notes["event_study_equities"] = str(exc)
+            notes["event_study_equities"] = reason_of(exc)
     else:
-        notes["event_study_equities"] = f"no {market_eq} prices stored; the equity event study needs them as the market"
+        notes["event_study_equities"] = Text("no_market_prices", f"no {market_eq} prices stored; the equity event study needs "
+                                             f"them as the market", market=market_eq)
 
 
 def with_network(x: Explanation, network: SectorNetwork | None, note: str) -> Explanation:
@@ -316,7 +333,7 @@ def with_network(x: Explanation, network: SectorNetwork | None, note: str) -> Ex
     tables = {**x.tables, **(network.tables() if network is not None else {})}
     notes = {**x.notes, "sector_network_edges" if network is not None else "sector_network": note}
     if network is not None:
-        notes["sector_network_sectors"] = ("per sector, per cent of one sector's forecast-error variance: net = to "
-                                           "others - from others (DY windows) and the TVP-VAR net averaged over the "
-                                           "pre-episode window and over the episode's sessions")
+        notes["sector_network_sectors"] = Text("network_sectors", "per sector, per cent of one sector's forecast-error "
+                                               "variance: net = to others - from others (DY windows) and the TVP-VAR net "
+                                               "averaged over the pre-episode window and over the episode's sessions")
     return replace(x, tables=tables, notes=notes, network=network)

@@ -32,6 +32,7 @@ from selloff.analytics.fevd import (cite, check_identification, fevd, generalize
 from selloff.analytics.rangevol import range_volatility
 from selloff.analytics.spillover_rolling import rolling_spillover, rolling_spillover_reference
 from selloff.analytics.var_checks import check_enough_rows, validate_frame, validate_var_args
+from selloff.texts import Text
 
 __all__ = [
     "DEFAULT_HORIZON",
@@ -125,12 +126,11 @@ class SpilloverResult:
 
 def _method(lags: int, horizon: int, identification: str = "generalized") -> str:
     if identification == "orthogonal":
-        return (f"Diebold-Yilmaz (2009) spillover index: VAR({lags}) by OLS, {horizon}-step Cholesky-orthogonalised "
-                "FEVD in the column order")
-    return (
-        f"Diebold-Yilmaz (2012) spillover index: VAR({lags}) by OLS, {horizon}-step generalized "
-        "(Pesaran-Shin 1998) FEVD, rows normalised to 1"
-    )
+        return Text("dy_orthogonal", f"Diebold-Yilmaz (2009) spillover index: VAR({lags}) by OLS, {horizon}-step "
+                    "Cholesky-orthogonalised FEVD in the column order", lags=lags, horizon=horizon)
+    return Text("dy_generalized",
+                f"Diebold-Yilmaz (2012) spillover index: VAR({lags}) by OLS, {horizon}-step generalized "
+                "(Pesaran-Shin 1998) FEVD, rows normalised to 1", lags=lags, horizon=horizon)
 
 
 def _result_from_fevd(

@@ -23,6 +23,7 @@ from selloff.pipeline.stress import CASCADE_ASSET, what_if_of
 from selloff.report.findings import Finding, build_findings
 from selloff.report.writer import FORMATS, LANGS, write_report
 from selloff.store import Store
+from selloff.texts import Text, reason_of
 from selloff.timeutil import end_of_day, parse_date
 from selloff.universe import Universe
 
@@ -165,6 +166,11 @@ def _what_if(tab: pd.DataFrame, m: CascadeModel | SelloffError, date: object) ->
         return WhatIf(d, shocks, tab, None, str(exc))
 
 
+def _left_out(exc: SelloffError) -> Text:
+    """The note of a section left out because of ``exc`` (its message kept as a :class:`Text` when it has one)."""
+    return Text("left_out", f"left out: {exc}", reason=reason_of(exc))
+
+
 def _analyses(panel: Panel, universe: Universe, sector: str, date: object):
     """The report's analysis, explanation and context from the panel, with the notes of what was left out."""
     a = analysis_of(panel, universe, sector, date)
@@ -176,11 +182,11 @@ def _analyses(panel: Panel, universe: Universe, sector: str, date: object):
         x = explanation_of(panel, universe, sector, date)
         notes.update({f"explain: {k}": v for k, v in x.notes.items() if k != "alignment"})
     except SelloffError as exc:  # e.g. not enough aligned history: the report goes out without those sections
-        notes["contagion, dependency, attribution"] = f"left out: {exc}"
+        notes["contagion, dependency, attribution"] = _left_out(exc)
     try:
         ctx = context_of(panel, universe, sector, a)
     except SelloffError as exc:  # the context block is left out, with the reason, never guessed
-        notes["context"] = f"left out: {exc}"
+        notes["context"] = _left_out(exc)
     return a, x, ctx, notes
 
 
@@ -200,7 +206,7 @@ def report_from_panel(panel: Panel, universe: Universe, sector: str, date: objec
         table.cancel(), cascade.cancel(), network.cancel()
         raise
     if nv.error is not None:  # said in the section in one sentence; the whole message in the notes
-        notes["sector network"] = f"left out: {nv.error}"
+        notes["sector network"] = _left_out(nv.error)
     elif nv.net is not None and nv.net.skipped:
         notes["sector network"] = "sectors left out: " + "; ".join(f"{k} ({v})" for k, v in nv.net.skipped.items())
     scen = None
@@ -208,7 +214,7 @@ def report_from_panel(panel: Panel, universe: Universe, sector: str, date: objec
         m = cascade.result()
         scen = _what_if(table.result(), m, date)
     except SelloffError as exc:  # a scenario that cannot be computed is left out, never guessed
-        notes["scenario"] = f"left out: {exc}"
+        notes["scenario"] = _left_out(exc)
     if "context" in notes:  # the notes in the order of the sections
         notes["context"] = notes.pop("context")
     findings = build_findings(a, x, scen, ctx, nv)

@@ -27,6 +27,7 @@ from matplotlib.ticker import Formatter as TickFormatter  # noqa: E402
 
 from selloff.report.figure_text import T  # noqa: E402
 from selloff.report.format import LOCALES, Formatter  # noqa: E402
+from selloff.report.texts_de import source_name  # noqa: E402
 
 STYLE = {
     "figure.dpi": 110, "axes.spines.top": False, "axes.spines.right": False,
@@ -86,10 +87,11 @@ def _dates(ax, lang: str) -> None:
     ax.xaxis.set_major_formatter(LocalDateFormatter(lang))
 
 
-def _sources(a, assets) -> str:
+def _sources(a, assets, lang: str = "en") -> str:
     src = a.provenance.get("asset_sources", {})
-    return ", ".join(sorted({src[x] for x in assets if x in src})) or ", ".join(
-        sorted({s for v in (a.provenance.get("sources") or {}).values() for s in (v or [])}))
+    names = sorted({src[x] for x in assets if x in src}) or sorted(
+        {s for v in (a.provenance.get("sources") or {}).values() for s in (v or [])})
+    return ", ".join(source_name(s, lang) for s in names)
 
 
 class _Drawn:
@@ -254,7 +256,7 @@ def _index_figure(a, context) -> list[_Drawn]:
         d.ax.legend(handles, lab, loc="best", frameon=False)
         w = t[a.weighting if a.weighting in ("cap", "equal") else "cap"]
         title = t["index"].format(sector=name, weighting=w) + (f"\n{c['proxy']}" if c["proxy"] else "")
-        src = t["source"].format(src=_sources(a, [*members, *(k for k, _ in peers)]), what=t["daily_utc"], window=_window(fmt, idx.index))
+        src = t["source"].format(src=_sources(a, [*members, *(k for k, _ in peers)], fmt.lang), what=t["daily_utc"], window=_window(fmt, idx.index))
         alt = t["alt_index"].format(sector=c["sector"], start=fmt.date(idx.index[0]), end=fmt.date(idx.index[-1]))
         return title, alt, src
     return [_Drawn("sector_index", fig, ax, texts)]
@@ -284,7 +286,7 @@ def _moves_figure(a, findings) -> list[_Drawn]:
         d.ax.set_xlabel(t["moves_x"])
         title = t["moves"].format(sector=c["sector"], date=c["date"]) + (f"\n{c['proxy']}" if c["proxy"] else "")
         note = t["snap_note"].format(members=", ".join(snaps)) if snaps else ""
-        src = t["source"].format(src=_sources(a, list(allm.index)), what=t["daily_utc"] + note, window=c["date"])
+        src = t["source"].format(src=_sources(a, list(allm.index), fmt.lang), what=t["daily_utc"] + note, window=c["date"])
         return title, t["alt_moves"].format(sector=c["sector"], date=c["date"]), src
     return [_Drawn("member_moves", fig, ax, texts)]
 
@@ -314,7 +316,7 @@ def _basket_figure(a) -> list[_Drawn]:
         d.ax.legend([l1, l2], [t["tokens"].format(sector=c["sector"]), t["basket"].format(members=", ".join(members))],
                     loc="best", frameon=False)
         title = t["vs"] + (f"\n{c['proxy']}" if c["proxy"] else "")
-        src = t["source"].format(src=_sources(a, [*a.members.index, *members]), what=t["daily_both"], window=_window(fmt, tok.index))
+        src = t["source"].format(src=_sources(a, [*a.members.index, *members], fmt.lang), what=t["daily_both"], window=_window(fmt, tok.index))
         return title, t["alt_vs"].format(sector=c["sector"], n=n), src
     return [_Drawn("tokens_vs_basket", fig, ax, texts)]
 
@@ -336,7 +338,7 @@ def _drawdown_figure(a, context) -> list[_Drawn]:
         t, fmt = c["t"], c["fmt"]
         _dates(d.ax, c["lang"])
         d.ax.set_ylabel(t["dd_y"])
-        src = t["source"].format(src=_sources(a, list(a.members.index)), what=t["daily_utc"], window=_window(fmt, dd.index))
+        src = t["source"].format(src=_sources(a, list(a.members.index), fmt.lang), what=t["daily_utc"], window=_window(fmt, dd.index))
         return t["dd"].format(sector=c["sector"]) + (f"\n{c['proxy']}" if c["proxy"] else ""), t["alt_dd"].format(sector=c["sector"], start=fmt.date(dd.index[0]), end=c["date"]), src
     return [_Drawn("drawdown", fig, ax, texts)]
 
@@ -351,14 +353,14 @@ def _liq_figure(a) -> list[_Drawn]:
     b1 = ax.bar(x, h["liq_long_usd"], color=RED)
     b2 = ax.bar(x, h["liq_short_usd"], bottom=h["liq_long_usd"], color=BLUE)
     ax.set_xticks(x[::3], [ts.strftime("%H:%M") for ts in h.index[::3]])
-    srcs = ", ".join((a.liquidations or {}).get("sources", []) or [])
+    srcs = list((a.liquidations or {}).get("sources", []) or [])
 
     def texts(d, c):
         t = c["t"]
         d.ax.set_ylabel(t["usd_m"])
         d.ax.legend([b1, b2], [t["long"], t["short"]], frameon=False)
         title = t["liq"].format(date=c["date"])
-        src = t["source"].format(src=srcs, what=t["hourly"], window=c["date"])
+        src = t["source"].format(src=", ".join(source_name(s, c["fmt"].lang) for s in srcs), what=t["hourly"], window=c["date"])
         return title, t["alt_liq"].format(date=c["date"]), src
     return [_Drawn("liquidations_by_hour", fig, ax, texts)]
 
@@ -389,8 +391,8 @@ def _spill_figure(a, findings) -> list[_Drawn]:
             for j in range(len(order)):
                 cells[i][j].set_text(fmt.num(mat[i, j]))
         n = fmt.count(spill.comparison["nobs"])
-        src = t["source"].format(src=_sources(a, [*a.members.index, *(a.params.equity_basket if a.params else ()), "BTC"]),
-                                 what=t["sessions"].format(n=n), window=fmt.short_date(spill.window_end))
+        src = t["source"].format(src=_sources(a, [*a.members.index, *(a.params.equity_basket if a.params else ()), "BTC"], fmt.lang),
+                                 what=t["sessions"].format(n=n), window=t["until"] + fmt.short_date(spill.window_end))
         alt = t["alt_spill"].format(labels=", ".join(labels), n=n, date=fmt.date(spill.window_end))
         return t["spill"], alt, src
     return [_Drawn("spillover", fig, ax, texts)]

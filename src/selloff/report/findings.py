@@ -13,6 +13,7 @@ from selloff.analytics.contagion import correlation_se
 from selloff.config import defaults
 from selloff.report import judgement
 from selloff.errors import DataError
+from selloff.texts import Text
 from selloff.timeutil import day_window
 
 KINDS = (
@@ -34,6 +35,10 @@ COMPUTED_BY = {
     "scen_liq": "selloff.analytics.cascade.run_cascade", "scen_": "selloff.analytics.stress.whatif.what_if_table",
 }
 """Finding id (or id prefix ending in ``_``) -> dotted path of the analytics function that computed its value."""
+
+
+UTC_DAY = Text("utc_day", "close-to-close, UTC day (00:00-24:00 UTC)")
+"""The measure of a UTC-day move (shared by the day's and the context's findings)."""
 
 
 def computed_by(fid: str) -> str:
@@ -121,13 +126,14 @@ def build_findings(a: Any, x: Any = None, scenario: Any = None, context: Any = N
     prov = {k: a.provenance.get(k) for k in ("tables", "sources", "ranges")}  # no store path: outputs stay byte-stable
     asrc = a.provenance.get("asset_sources", {})
     ws, we = day_window(a.date)
-    daily = "close-to-close, UTC day (00:00-24:00 UTC)"
+    daily = UTC_DAY
     sector_members = tuple(a.provenance.get("sector_members", ()))
     weighting = getattr(a, "weighting", "cap")
     split = breadth_split(a.members["ret_1d"], abs(a.breadth_threshold_pct))
     kind = judgement.day_kind(100 * a.sector_ret_1d, a.sector_z_1d, split["down"], split["up"], split["n"])
     out.append(Finding("sector_move", "sector_move", (a.sector_id,), ws, we,
-                       daily + (", cap-weighted index" if weighting == "cap" else ", equal-weighted index (no market caps stored)"),
+                       Text("utc_day_index", daily + (", cap-weighted index" if weighting == "cap" else
+                                                      ", equal-weighted index (no market caps stored)"), weighting=weighting),
                        100 * a.sector_ret_1d, "pct", {"z": a.sector_z_1d, "sigma_method": "EWMA lambda=0.94, data to the day before",
                                                       "day_kind": kind, **{f"n_{k}": v for k, v in split.items()},
                                                       "equal_weighted_pct": 100 * a.sector_ret_equal_1d, "weighting": weighting,
@@ -151,7 +157,7 @@ def build_findings(a: Any, x: Any = None, scenario: Any = None, context: Any = N
     if a.cap_change is not None:
         c = a.cap_change
         out.append(Finding("sector_cap", "sector_cap_change", c.members, pd.Timestamp(c.start).tz_localize("UTC") + pd.Timedelta(days=1),
-                           pd.Timestamp(c.end).tz_localize("UTC") + pd.Timedelta(days=1), "market cap at 00:00 UTC, same members at both ends",
+                           pd.Timestamp(c.end).tz_localize("UTC") + pd.Timedelta(days=1), Text("cap_same_members", "market cap at 00:00 UTC, same members at both ends"),
                            c.change_pct, "pct", {"missing_members": list(c.missing)},
                            {**prov, "table": "market_caps"}, importance=abs(a.sector_z_1d) * 11,
                            extra={"cap_start_usd": c.cap_start_usd, "cap_end_usd": c.cap_end_usd}))
@@ -159,7 +165,8 @@ def build_findings(a: Any, x: Any = None, scenario: Any = None, context: Any = N
     if cc is not None:
         start = cc.provider_start if cc.provider_start is not None else cc.provider_end - pd.Timedelta(hours=24)
         out.append(Finding("provider_cap", "sector_cap_change", (cc.category,), start, cc.provider_end,
-                           f"{cc.provider} category market cap, {cc.provider_method}", cc.provider_change_pct, "pct",
+                           Text("provider_cap", f"{cc.provider} category market cap, {cc.provider_method}",
+                                provider=cc.provider, method=cc.provider_method), cc.provider_change_pct, "pct",
                            {"provider": cc.provider, "diff_pp": cc.diff_pp, "only_ours": list(cc.only_ours),
                             "only_provider": list(cc.only_provider), "ours_without_data": list(cc.ours_without_data),
                             "members_stored": cc.provider_members_stored, "exceeds": cc.gap_exceeds_tolerance,
@@ -169,7 +176,7 @@ def build_findings(a: Any, x: Any = None, scenario: Any = None, context: Any = N
     for asset, row in a.equities.iterrows():
         s_end = pd.Timestamp(row["session"]).tz_localize("UTC")
         out.append(Finding(f"eq5_{asset}", "equity_move", (asset,), pd.Timestamp(row["window_start"]).tz_localize("UTC"), s_end,
-                           "5 NYSE sessions, close-to-close (16:00 New York)", 100 * row["ret_5td"], "pct", {"ret_1d_pct": 100 * row["ret_1d"]},
+                           Text("nyse_5", "5 NYSE sessions, close-to-close (16:00 New York)"), 100 * row["ret_5td"], "pct", {"ret_1d_pct": 100 * row["ret_1d"]},
                            {**prov, "table": "bars", "sources": [asrc[asset]] if asset in asrc else prov.get("sources")},
                            importance=abs(100 * row["ret_5td"]) / 2))
     if a.btc:
@@ -180,21 +187,21 @@ def build_findings(a: Any, x: Any = None, scenario: Any = None, context: Any = N
     if a.liquidations:
         L = a.liquidations
         partial = any(not c.startswith("simulated") for c in L["coverage"]) and any("partial" in c for c in L["coverage"])
-        out.append(Finding("liquidations", "liquidations", tuple(L["assets"]), ws, we, "sum of hourly liquidations, UTC day",
+        out.append(Finding("liquidations", "liquidations", tuple(L["assets"]), ws, we, Text("liq_day", "sum of hourly liquidations, UTC day"),
                            L["total_usd"], "usd", {"long_usd": L["long_usd"], "short_usd": L["short_usd"], "partial": partial,
                                                    "coverage": L["coverage"], "venues": L["venues"]},
                            {**prov, "table": "derivatives", "sources": L["sources"]}, importance=math.log10(max(L["total_usd"], 10.0))))
     if a.events is not None and len(a.events):
         ev = a.events.sort_values("ts")
         for i, (_, e) in enumerate(ev.iterrows()):
-            out.append(Finding(f"event_{i}", "trigger_event", (e["entity"],), e["ts"], e["ts"], "event time", float("nan"), "text",
+            out.append(Finding(f"event_{i}", "trigger_event", (e["entity"],), e["ts"], e["ts"], Text("event_time", "event time"), float("nan"), "text",
                                {"kind": e["kind"]}, {"table": "events", "source": e["source"], "url": e.get("url")},
                                importance=5.0 if e["kind"] in ("capex_guidance", "earnings") else 2.0,
                                extra={"headline": e["headline"], "ts": e["ts"]}))
     if a.stabilisation is not None:
         s = a.stabilisation
         out.append(Finding("stabilisation", "stabilisation", (a.sector_id,), pd.Timestamp(s.trough).tz_localize("UTC"),
-                           pd.Timestamp(s.asof).tz_localize("UTC") + pd.Timedelta(days=1), "daily, after the trough",
+                           pd.Timestamp(s.asof).tz_localize("UTC") + pd.Timedelta(days=1), Text("after_trough", "daily, after the trough"),
                            s.recovered_share, "share",
                            {"verdict": s.verdict, "no_new_low": s.no_new_low, "days_since_trough": s.days_since_trough,
                             "vol_ratio": s.vol_ratio, "vol_normal": s.vol_normal, "recovered": s.recovered},
@@ -202,12 +209,12 @@ def build_findings(a: Any, x: Any = None, scenario: Any = None, context: Any = N
     if a.episode is not None:
         e = a.episode
         out.append(Finding("episode", "sector_move", (a.sector_id,), pd.Timestamp(e.start).tz_localize("UTC"),
-                           pd.Timestamp(e.trough).tz_localize("UTC") + pd.Timedelta(days=1), "cumulative from the close before the first sell-off day to the trough",
+                           pd.Timestamp(e.trough).tz_localize("UTC") + pd.Timedelta(days=1), Text("episode_cum", "cumulative from the close before the first sell-off day to the trough"),
                            e.depth_pct, "pct", {"days": e.days, "worst_day_z": e.worst_day_z, "max_breadth": e.max_breadth},
                            {**prov, "table": "bars"}, importance=abs(e.worst_day_z) * 9))
     without = list(a.provenance.get("members_without_data", []))
     n_all = len(sector_members) + len(without)
-    out.append(Finding("coverage", "coverage", sector_members, ws, we, "members with a daily close that day, of the sector's members",
+    out.append(Finding("coverage", "coverage", sector_members, ws, we, Text("coverage_members", "members with a daily close that day, of the sector's members"),
                        float(len(sector_members)), "count", {"n_members": n_all, "covered": list(sector_members), "without": without,
                                                              "proxy": len(sector_members) < n_all},
                        {**prov, "table": "bars"}, importance=abs(a.sector_z_1d) * 11.5))
@@ -303,7 +310,8 @@ def _contagion_findings(a: Any, x: Any) -> list[Finding]:
         nobs = int(x.nobs["spillover"])
         ws, we = _session_closes(ev, nobs)
         names = [c for c in sp.columns if c != "From others"]
-        align = f"Diebold-Yilmaz total spillover, VAR on the {nobs} NYSE sessions to the event session; {al}"
+        align = Text("spill_total", f"Diebold-Yilmaz total spillover, VAR on the {nobs} NYSE sessions to the event session; {al}",
+                     n=nobs, grid=al)
         out.append(Finding("spill_total", "contagion", tuple(names), ws, we, align, _f(sp.loc["To incl. own", "From others"]), "pct",
                            {"nobs": nobs}, _xprov(a, x, "spillover"), importance=5.0,
                            extra={"matrix": {r: {c: _f(sp.loc[r, c]) for c in names} for r in names}, "order": names}))
@@ -319,7 +327,8 @@ def _contagion_findings(a: Any, x: Any) -> list[Finding]:
         _, we = _session_closes(pd.Timestamp(rt.index[-1]), 0)
         r0, r1 = _f(rt.iloc[0]), _f(rt.iloc[-1])
         out.append(Finding("spill_rolling", "contagion", (SECTOR_COL, BASKET_COL, mkt), ws, we,
-                           f"Diebold-Yilmaz total spillover in rolling VAR windows, each ending at the session shown; {al}", r1, "pct",
+                           Text("spill_rolling", f"Diebold-Yilmaz total spillover in rolling VAR windows, each ending at the "
+                                f"session shown; {al}", grid=al), r1, "pct",
                            {"before_pct": r0, "before_session": pd.Timestamp(rt.index[0]), "now_session": pd.Timestamp(rt.index[-1]),
                             "sessions": len(rt) - 1, "change_pp": r1 - r0},
                            _xprov(a, x, "spillover_rolling_total", "spillover"), importance=4.0 + min(abs(r1 - r0) / 5.0, 3.0)))
@@ -328,7 +337,8 @@ def _contagion_findings(a: Any, x: Any) -> list[Finding]:
         c = rc.iloc[:, 0].dropna()
         ws, we = _session_closes(pd.Timestamp(c.index[-1]), 30)
         out.append(Finding("corr_30s", "contagion", (SECTOR_COL, BASKET_COL), ws, we,
-                           f"Pearson correlation of session returns over the 30 sessions to the session shown; {al}", _f(c.iloc[-1]), "corr",
+                           Text("corr_window", f"Pearson correlation of session returns over the 30 sessions to the session "
+                                f"shown; {al}", n=30, grid=al), _f(c.iloc[-1]), "corr",
                            {"before": _f(c.iloc[0]), "before_session": pd.Timestamp(c.index[0]), "now_session": pd.Timestamp(c.index[-1]),
                             "sessions": len(c) - 1, "window_sessions": 30, "se": correlation_se(_f(c.iloc[-1]), 30),
                             "change": judgement.change_word(_f(c.iloc[0]), _f(c.iloc[-1]), correlation_se(_f(c.iloc[-1]), 30))},
@@ -339,7 +349,8 @@ def _contagion_findings(a: Any, x: Any) -> list[Finding]:
         ws = pd.Timestamp(d["start"]).tz_localize("UTC") if pd.Timestamp(d["start"]).tzinfo is None else pd.Timestamp(d["start"])
         _, we = _session_closes(pd.Timestamp(d["end"]), 0)
         out.append(Finding("tail_co", "contagion", (SECTOR_COL, BASKET_COL), ws, we,
-                           f"share of sessions in which the sector fell into its lowest decile when the basket did, during the episode's last sessions vs before; {al}",
+                           Text("tail_co", "share of sessions in which the sector fell into its lowest decile when the basket "
+                                f"did, during the episode's last sessions vs before; {al}", grid=al),
                            _f(d["p_token_fall_given_basket_fall"]), "share",
                            {"before": _f(b["p_token_fall_given_basket_fall"]), "n_basket_falls_before": int(b["n_basket_falls"]),
                             "n_joint_before": int(b["n_joint_falls"]), "n_basket_falls_during": int(d["n_basket_falls"]),
@@ -363,7 +374,8 @@ def _contagion_findings(a: Any, x: Any) -> list[Finding]:
                       "p_loo_max": _f(sens["p_loo_max"].min())}
                 sv["fragile"] = judgement.fragile(p, [sv["p_with_event"], sv["p_loo_min"], sv["p_loo_max"]], granger_alpha)
             out.append(Finding("granger", "contagion", (BASKET_COL, SECTOR_COL), ws, we,
-                               f"Granger F tests, lags 1 to {int(fwd['lag'].max())} sessions, on the sessions before the event; {al}", p, "p",
+                               Text("granger", f"Granger F tests, lags 1 to {int(fwd['lag'].max())} sessions, on the sessions "
+                                    f"before the event; {al}", lags=int(fwd["lag"].max()), grid=al), p, "p",
                                {"significant": bool(p < granger_alpha), "alpha_pct": 100 * granger_alpha, "min_lag": int(fwd["lag"].min()), "max_lag": int(fwd["lag"].max()),
                                 "reverse_p": prev, "reverse_significant": bool(prev < granger_alpha), "nobs": n, **sv},
                                _xprov(a, x, "granger"), importance=5.0 if p < granger_alpha else 3.5))
@@ -379,7 +391,8 @@ def _dependency_findings(a: Any, x: Any) -> list[Finding]:
     dpd = dep[dep["group"] == "dependent"]["corr"].astype(float)
     n = int(dep["n"].max())
     ws, we = _session_closes(pd.Timestamp(x.event_session), n)
-    align = f"Pearson correlation and OLS beta of session returns on an equal-weighted basket of the named companies, {n} sessions to the event session; {x.alignment}"
+    align = Text("dependency", "Pearson correlation and OLS beta of session returns on an equal-weighted basket of the named "
+                 f"companies, {n} sessions to the event session; {x.alignment}", n=n, grid=x.alignment)
     no_mean = _f(nodep.mean()) if len(nodep) else float("nan")
     if len(dpd):
         out.append(Finding("dep_groups", "dependency", tuple(dep.index), ws, we, align, _f(dpd.mean()), "corr",
@@ -410,7 +423,8 @@ def _attribution_findings(a: Any, x: Any) -> list[Finding]:
     row = dec.loc[SECTOR_COL]
     ev = pd.Timestamp(x.event_session)
     ws, we = _session_closes(ev, 1)
-    align = f"NYSE session {ev.date()}, close-to-close log return of the equal-weighted sector (per cent); factor model estimated on the sessions before; {x.alignment}"
+    align = Text("attribution", f"NYSE session {ev.date()}, close-to-close log return of the equal-weighted sector (per cent); "
+                 f"factor model estimated on the sessions before; {x.alignment}", session=ev.date(), grid=x.alignment)
     prov = _xprov(a, x, "decomposition")
     total = 100 * _f(row["total"])
     parts = {"market": 100 * _f(row[f"{mkt}_part"]), "equity": 100 * _f(row[f"{BASKET_COL}_part"])}

@@ -17,6 +17,7 @@ from selloff.analytics.cascade import error_range
 from selloff.analytics.stress.whatif import SECTOR_ROW
 from selloff.config import defaults
 from selloff.report.findings import Finding
+from selloff.texts import Text
 
 __all__ = ["scenario_findings"]
 
@@ -56,10 +57,11 @@ def _liq_finding(a: Any, s: Any, ws: pd.Timestamp, we: pd.Timestamp, shock_pct: 
                     max_model_usd=None if big is None else float(big["model_usd"]))
     else:
         comp.update(under_predicts=False)
-    align = (f"leverage cascade of a further {shock_pct:+.1f} % {rep.asset} move on the day after the report date: book "
-             f"estimated at the report date's close, square-root impact iterated to its fixed point; "
-             + (f"range = the calibration's holdout 10-90 % log errors ({int(cal.holdout['n_days'])} days)"
-                if cal is not None else "not calibrated: no range"))
+    align = Text("scen_liq", f"leverage cascade of a further {shock_pct:+.1f} % {rep.asset} move on the day after the report date: "
+                 f"book estimated at the report date's close, square-root impact iterated to its fixed point; "
+                 + (f"range = the calibration's holdout 10-90 % log errors ({int(cal.holdout['n_days'])} days)"
+                    if cal is not None else "not calibrated: no range"),
+                 shock_pct=shock_pct, asset=rep.asset, holdout_days=int(cal.holdout["n_days"]) if cal is not None else None)
     prov = {"tables": ["derivatives", "bars"], "table": "derivatives+bars", "sources": list(rep.sources),
             "method": f"{rep.book.method}; {rep.note}"}
     return Finding("scen_liq", "scenario", (rep.asset,), ws, we, align, total, "usd", comp, prov, importance=1.2)
@@ -94,10 +96,11 @@ def scenario_findings(a: Any, s: Any) -> list[Finding]:
                  f"{comp0['band_pct']:g} % prediction interval")
     else:
         comp0["method"] = "engine"
-        align = (f"hypothetical further {comp0['horizon_days']}-day shock after the report date, propagated by the stress "
-                 f"engine's conditional expectation on {comp0['paths']} filtered-historical-simulation paths (seed "
-                 f"{comp0['seed']}, history to the report date); band = central {comp0['band_pct']:g} % of the simulated "
-                 f"conditional moves")
+        align = Text("scen_whatif", f"hypothetical further {comp0['horizon_days']}-day shock after the report date, propagated by "
+                     f"the stress engine's conditional expectation on {comp0['paths']} filtered-historical-simulation paths (seed "
+                     f"{comp0['seed']}, history to the report date); band = central {comp0['band_pct']:g} % of the simulated "
+                     f"conditional moves", days=comp0["horizon_days"], paths=comp0["paths"], seed=comp0["seed"],
+                     band_pct=comp0["band_pct"])
     prov = {"tables": ["bars"], "table": "bars", "sources": a.provenance.get("sources"), "ranges": a.provenance.get("ranges"),
             "method": str(at.get("model", ""))}
     members = set(a.members.index) if getattr(a, "members", None) is not None else set()

@@ -19,6 +19,8 @@ from selloff.errors import ConfigError
 from selloff.report.figures import Figure, make_figures, wait_figures
 from selloff.report.findings import Finding
 from selloff.report.format import Formatter
+from selloff.report.texts_de import DE, de, in_lang, note_key, source_name
+from selloff.texts import Text
 
 FORMATS = ("md", "html", "pdf", "json")
 SCENARIO_MOVERS = 3
@@ -34,24 +36,6 @@ LABELS = {
            "cols": ["Befund", "Wert", "Zeitfenster (UTC)", "Messung", "Quellen", "berechnet von"],
            "notes": "Ausgelassen oder eingeschränkt, und warum", "methods": "Methoden"},
 }
-MEASURE_DE = (
-    ("close-to-close, UTC day (00:00-24:00 UTC)", "Schluss gegen Vortagesschluss, UTC-Tag (00:00–24:00 UTC)"),
-    ("5 NYSE sessions, close-to-close (16:00 New York)", "fünf NYSE-Handelstage, Schlusskurs gegen Schlusskurs (16:00 Uhr New York)"),
-    ("close-to-close, NYSE session (16:00 New York)", "Schlusskurs gegen Vortag, NYSE-Handelstag (16:00 Uhr New York)"),
-    (", equal-weighted index (no market caps stored)", ", gleichgewichteter Index (keine Marktkapitalisierungen)"),
-    (", cap-weighted index", ", marktkapitalisierungsgewichteter Index"),
-    ("sum of hourly liquidations, UTC day", "Summe der stündlichen Liquidationen, UTC-Tag"),
-    ("market cap at 00:00 UTC, same members at both ends", "Marktkapitalisierung um 00:00 UTC, an beiden Enden dieselben Werte"),
-    ("cumulative from the close before the first sell-off day to the trough", "kumuliert vom Schluss vor dem ersten Verlusttag bis zum Tief"),
-    ("event time", "Zeitpunkt der Meldung"), ("daily, after the trough", "täglich, nach dem Tief"),
-    ("members with a daily close that day, of the sector's members", "Werte mit Tagesschlusskurs, von allen Sektorwerten"),
-    ("intraday low and high of the UTC day's bar", "Tagestief und Tageshoch des UTC-Tages"),
-    ("from the day's close to the latest close in the data", "vom Schlusskurs des Tages bis zum letzten Schlusskurs"),
-    ("sector index, from the day's close to the close of the later day", "Sektorindex, vom Schlusskurs des Tages bis zum späteren Schlusskurs"),
-    ("provider snapshot to snapshot (about 10:00 UTC each), not a close-to-close move",
-     "Momentaufnahme zu Momentaufnahme des Anbieters (jeweils gegen 10:00 UTC), keine Schlusskursbewegung"),
-)
-"""German for the recurring measure descriptions of the appendix (the rest is shown as computed)."""
 
 
 def md_escape(value: object) -> object:
@@ -168,9 +152,11 @@ def _context_block(findings: list[Finding], F: dict, movers: list[Finding], lang
     labels = MISSING_LABELS[lang]
     ctx_missing = {}
     for k, v in missing.items():
-        if lang == "de":
-            for en, de in REASONS_DE.items():
-                v = v.replace(en, de)
+        if lang == "de" and isinstance(v, Text) and v.code in DE:
+            v = de(v)
+        elif lang == "de":  # a reason without its German (the tests name such codes): the older phrase table
+            for en, de_ in REASONS_DE.items():
+                v = v.replace(en, de_)
         ctx_missing[labels.get(k, k)] = v
     return {
         "peers": ([btc] if btc else []) + peers_,
@@ -244,25 +230,37 @@ def appendix_rows(findings: list[Finding], fmt: Formatter) -> list[list[str]]:
         elif f.unit == "count":
             v = fmt.count(int(f.value))
         elif f.unit == "text":
-            v = str(f.extra.get("headline", ""))
+            v = _headline(f, fmt.lang)
         else:
             v = fmt.num(f.value)
         srcs = f.provenance.get("sources")
         if isinstance(srcs, dict):
             srcs = sorted({s for v_ in srcs.values() for s in (v_ or [])})
         window = f"{fmt.datetime_utc(f.window_start)} – {fmt.datetime_utc(f.window_end)}"
-        measure = f.alignment
         if fmt.lang == "de" and f.extra.get("alignment_de"):  # a finding that brings its own German measure
             measure = str(f.extra["alignment_de"])
-        elif fmt.lang == "de":
-            for en, de in MEASURE_DE:
-                measure = measure.replace(en, de)
+        else:
+            measure = in_lang(f.alignment, fmt.lang)
         subj = ", ".join(f.subjects)
         fid = f.id if not subj or len(subj) > 40 or subj in f.id else f"{f.id} ({subj})"
-        src = ", ".join(srcs or [f.provenance.get("source", "")])
+        src = ", ".join(source_name(s, fmt.lang) for s in (srcs or [f.provenance.get("source", "")]))
         table = str(f.provenance.get("table", ""))
         rows.append([fid, v, window, measure, f"{src} · {table}" if table else src, f.computed_by.replace("selloff.analytics.", "")])
     return rows
+
+
+def _headline(f: Finding, lang: str) -> str:
+    """An event's headline; in German a simulated event (English test data) is named by its kind and entity."""
+    h = str(f.extra.get("headline", ""))
+    if lang == "de" and f.kind == "trigger_event" and f.provenance.get("source") == "simulated":
+        kind = f.comparison.get("kind")
+        return f"{f.subjects[0]}: {EVENT_KINDS_DE.get(kind, kind)} (simuliertes Ereignis)"
+    return h
+
+
+def notes_in(notes: dict[str, str], lang: str) -> dict[str, str]:
+    """The notes (section -> what was left out or limited) with keys and texts in ``lang`` (English unchanged)."""
+    return {note_key(k, lang): in_lang(v, lang) for k, v in notes.items()}
 
 
 def write_report(a, findings: list[Finding], names: dict[str, str], out_dir: Path, langs: list[str], formats: list[str],
@@ -300,6 +298,7 @@ def write_report(a, findings: list[Finding], names: dict[str, str], out_dir: Pat
         blocks = parse_blocks(text)
         rows = appendix_rows(findings, fmt)
         sim_label = defaults("report")[f"simulated_label_{lang}"]
+        shown = notes_in(notes, lang)
         if "md" in formats:
             md_text, _ = render_text(findings, a, lang, names, markdown=True, left_out=tuple(notes))
             md = [md_text.rstrip(), "", f"## {LABELS[lang]['figures']}", ""]
@@ -309,7 +308,7 @@ def write_report(a, findings: list[Finding], names: dict[str, str], out_dir: Pat
                    "|" + "---|" * len(LABELS[lang]["cols"])]
             md += ["| " + " | ".join(md_escape(c).replace("|", "/") for c in r) + " |" for r in rows]
             if notes:
-                md += ["", f"### {LABELS[lang]['notes']}", ""] + [f"- {md_escape(k)}: {md_escape(v)}" for k, v in notes.items()]
+                md += ["", f"### {LABELS[lang]['notes']}", ""] + [f"- {md_escape(k)}: {md_escape(v)}" for k, v in shown.items()]
             md += ["", (f"**{sim_label}** · " if a.simulated else "") + LABELS[lang]["footer"], ""]
             p = out_dir / f"{stem}.{lang}.md"
             p.write_text("\n".join(md), encoding="utf-8")
@@ -319,7 +318,7 @@ def write_report(a, findings: list[Finding], names: dict[str, str], out_dir: Pat
             html = html_env.get_template("report.html.j2").render(
                 lang=lang, title=blocks[0].text if blocks else stem, blocks=blocks, simulated=a.simulated, sim_label=sim_label,
                 figures=[{"src": _data_uri(fg), "alt": fg.alt, "title": fg.title.replace("\n", " — "), "source": fg.source} for fg in figs],
-                labels=LABELS[lang], appendix_header=LABELS[lang]["cols"], appendix=rows, notes=notes)
+                labels=LABELS[lang], appendix_header=LABELS[lang]["cols"], appendix=rows, notes=shown)
         if "html" in formats:
             p = out_dir / f"{stem}.{lang}.html"
             p.write_text(html, encoding="utf-8")
@@ -333,7 +332,7 @@ def write_report(a, findings: list[Finding], names: dict[str, str], out_dir: Pat
         if "json" in formats:
             p = out_dir / f"{stem}.{lang}.json"
             p.write_text(json.dumps({"lang": lang, "simulated": a.simulated, "sector": a.sector_id, "date": a.date.date().isoformat(),
-                                     "text": text, "findings": [f.as_dict() for f in findings], "notes": notes,
+                                     "text": text, "findings": [f.as_dict() for f in findings], "notes": shown,
                                      "figures": [{"file": f"figures/{fg.path.name}", "alt": fg.alt, "source": fg.source} for fg in figs]},
                                     ensure_ascii=False, indent=2), encoding="utf-8")
             written.append(p)

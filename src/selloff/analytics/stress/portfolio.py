@@ -21,6 +21,7 @@ from typing import Iterable, Mapping
 import numpy as np
 
 from selloff.errors import ConfigError
+from selloff.texts import Text
 
 __all__ = ["Portfolio", "Position", "equal_weight", "margin_call_move", "portfolio_from_records"]
 
@@ -135,7 +136,8 @@ def equal_weight(assets: Iterable[str], source: str = "") -> Portfolio:
     """Equal weights summing to 1, unlevered (the default portfolio: a sector's members)."""
     ids = list(dict.fromkeys(assets))
     if not ids:
-        raise ConfigError(f"portfolio {source} is empty; the sector has no member with enough history")
+        raise ConfigError(Text("portfolio_empty", f"portfolio {source} is empty; the sector has no member with enough history",
+                               source=source))
     return Portfolio(tuple(Position(a, 1.0 / len(ids), 1.0) for a in ids), source)
 
 

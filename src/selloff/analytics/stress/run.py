@@ -24,6 +24,7 @@ from selloff.analytics.stress.reverse import reverse_result
 from selloff.analytics.stress.scenarios import Scenario
 from selloff.analytics.stress.shocks import shock_map
 from selloff.errors import ConfigError, DataError
+from selloff.texts import Text
 
 __all__ = ["BASKET", "return_grid", "stress_run", "with_basket"]
 
@@ -245,7 +246,7 @@ def stress_run(close: pd.DataFrame, kinds: Mapping[str, str], sector: str, membe
     if len(lr) < p.short_history_rows:
         warnings.append(f"short history: {len(lr)} rows of returns ({lr.index[0].date()}..{lr.index[-1].date()}); "
                         f"GARCH estimates are imprecise and the simulated tails are bounded by these days")
-    port = portfolio or equal_weight([a for a in members if a in lr.columns], f"equal-weight {sector}")
+    port = portfolio or equal_weight([a for a in members if a in lr.columns], Text("portfolio_equal", f"equal-weight {sector}", sector=sector))
     sc_days = max(1, min(scenario.days, 10)) if scenario else None
     H = tuple(sorted({*p.risk_horizons, horizon, *([sc_days] if sc_days else [])}))
     ep = EngineParams(p.paths, p.seed, p.batch_paths, p.block_paths, p.levels, H, p.ci_level, p.max_memory_mb,
