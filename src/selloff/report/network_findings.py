@@ -26,6 +26,7 @@ from selloff.config import defaults
 from selloff.report import judgement
 from selloff.report.findings import Finding
 from selloff.report.format import Formatter
+from selloff.texts import Text
 
 __all__ = ["clear", "extremes", "network_findings"]
 
@@ -60,7 +61,7 @@ def _unavailable(view: Any) -> list[Finding]:
     d = _utc(view.date)
     have = ctx.get("have")
     return [Finding("network_unavailable", "network", (view.sector,), d, d + pd.Timedelta(days=1),
-                    "sector connectedness network: why it could not be computed", _f(have) if have is not None else float("nan"),
+                    Text("network_why", "sector connectedness network: why it could not be computed"), _f(have) if have is not None else float("nan"),
                     "count", {"code": code, "need": ctx.get("need"), "window": ctx.get("window")},
                     {"tables": ["bars", "market_caps"], "table": "bars+market_caps", "sources": list(view.sources),
                      "method": str(err)}, importance=2.0,
@@ -81,15 +82,16 @@ def network_findings(a: Any, view: Any) -> list[Finding]:
     prov = {"tables": ["bars", "market_caps"], "table": "bars+market_caps", "sources": list(view.sources),
             "method": net.method}
     p = net.params
-    align = (f"Diebold-Yilmaz VAR({p.lags}), {p.horizon}-step {p.identification} FEVD of daily sector-index log returns, "
-             f"{p.window} common sessions per window (pre-episode window to {net.pre_window[1].date()}, episode window "
-             f"to {net.episode_window[1].date()}); SE = residual bootstrap ({p.bootstrap_reps} replicates)")
     de = Formatter("de")
     ident = {"generalized": "generalisierte", "orthogonal": "orthogonalisierte"}.get(p.identification, p.identification)
     align_de = (f"Diebold-Yilmaz-VAR({p.lags}), {ident} FEVD über {p.horizon} Schritte, tägliche Log-Renditen der "
                 f"Sektorindizes, {p.window} gemeinsame Handelstage je Fenster (Fenster vor dem Ausverkauf bis zum "
                 f"{de.date(net.pre_window[1])}, Fenster des Ausverkaufs bis zum {de.date(net.episode_window[1])}); "
                 f"Standardfehler per Residuen-Bootstrap ({p.bootstrap_reps} Wiederholungen)")
+    align = Text("network_dy", (f"Diebold-Yilmaz VAR({p.lags}), {p.horizon}-step {p.identification} FEVD of daily sector-index log returns, "
+             f"{p.window} common sessions per window (pre-episode window to {net.pre_window[1].date()}, episode window "
+             f"to {net.episode_window[1].date()}); SE = residual bootstrap ({p.bootstrap_reps} replicates)"), lags=p.lags, horizon=p.horizon, ident=ident, window=p.window,
+                 pre_end=de.date(net.pre_window[1]), epi_end=de.date(net.episode_window[1]), reps=p.bootstrap_reps)
     s = net.summary()
     ids = list(net.sectors.index)
     se = _f(s["total_episode_se_pp"])

@@ -228,6 +228,11 @@ DE: dict[str, str | Callable[[dict], str]] = {
                         "(Fenster nach Diebold und Yilmaz) und der TVP-VAR-Nettowert, gemittelt über das Fenster vor dem "
                         "Ausverkauf und über dessen Handelstage"),
     "weights_stale": _weights_stale,
+    "network_dy": lambda a: (f"Diebold-Yilmaz-VAR({a['lags']}), {a['ident']} FEVD über {a['horizon']} Schritte, tägliche "
+                             f"Log-Renditen der Sektorindizes, {a['window']} gemeinsame Handelstage je Fenster (Fenster vor "
+                             f"dem Ausverkauf bis zum {a['pre_end']}, Fenster des Ausverkaufs bis zum {a['epi_end']}); "
+                             f"Standardfehler per Residuen-Bootstrap ({a['reps']} Wiederholungen)"),
+    "network_why": lambda a: "Sektorverflechtungsnetzwerk: warum es sich nicht berechnen ließ",
     "left_out": lambda a: "entfällt – " + _quoted(a["reason"]),
     # messages of the errors that leave a section out
     "portfolio_empty": "das Portfolio ({source}) ist leer: kein Wert des Sektors hat eine ausreichend lange Kurshistorie",
