@@ -233,6 +233,16 @@ DE: dict[str, str | Callable[[dict], str]] = {
                              f"dem Ausverkauf bis zum {a['pre_end']}, Fenster des Ausverkaufs bis zum {a['epi_end']}); "
                              f"Standardfehler per Residuen-Bootstrap ({a['reps']} Wiederholungen)"),
     "network_why": lambda a: "Sektorverflechtungsnetzwerk: warum es sich nicht berechnen ließ",
+    "scen_whatif_beta": lambda a: (f"angenommener weiterer Schock über einen Handelstag nach dem Berichtstag, übertragen über "
+                                   f"OLS-Faktorbetas aus {a['n']} Handelstagen täglicher Log-Renditen bis zum Berichtstag (zu "
+                                   f"kurze Kurshistorie für die Stress-Engine); ein Beta, dessen {a['band_pct']:g}-%-Intervall "
+                                   f"die Null enthält, wird nicht übertragen; Band = {a['band_pct']:g}-%-Prognoseintervall"),
+    "network_skipped": lambda a: "Sektoren ausgelassen: " + "; ".join(
+        f"{k} (" + ({"short_history": lambda r: f"Kurse erst ab {r['since']:%d.%m.%Y}, zu kurz für {r['need']} gemeinsame "
+                                                 "Handelstage vor dem Ausverkauf",
+                     "duplicate": lambda r: f"derselbe Index wie {r['of']}",
+                     "no_prices": lambda r: "keine Kurse"}.get(r["code"], lambda r: "aus den Daten nicht berechenbar"))(r) + ")"
+        for k, r in a["items"]),
     "left_out": lambda a: "entfällt – " + _quoted(a["reason"]),
     # messages of the errors that leave a section out
     "portfolio_empty": "das Portfolio ({source}) ist leer: kein Wert des Sektors hat eine ausreichend lange Kurshistorie",

@@ -90,10 +90,11 @@ def scenario_findings(a: Any, s: Any) -> list[Finding]:
         comp0.update(method="beta", n_obs=int(w[2]), window_start=w[0], window_end=w[1],
                      engine_min_obs=int(at.get("engine_min_obs") or 0), closes=dict(at.get("closes") or {}),
                      factors=list(at.get("factors") or []))
-        align = (f"hypothetical further 1-session shock after the report date, propagated through OLS factor betas on "
-                 f"{comp0['n_obs']} sessions of daily log returns to the report date (too short a history for the stress "
-                 f"engine); a beta whose {comp0['band_pct']:g} % interval contains zero is not propagated; band = "
-                 f"{comp0['band_pct']:g} % prediction interval")
+        align = Text("scen_whatif_beta", f"hypothetical further 1-session shock after the report date, propagated through "
+                     f"OLS factor betas on {comp0['n_obs']} sessions of daily log returns to the report date (too short a "
+                     f"history for the stress engine); a beta whose {comp0['band_pct']:g} % interval contains zero is not "
+                     f"propagated; band = {comp0['band_pct']:g} % prediction interval", n=comp0["n_obs"],
+                     band_pct=comp0["band_pct"])
     else:
         comp0["method"] = "engine"
         align = Text("scen_whatif", f"hypothetical further {comp0['horizon_days']}-day shock after the report date, propagated by "
