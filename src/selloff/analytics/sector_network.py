@@ -23,6 +23,7 @@ from selloff.analytics.spillover_bootstrap import SpilloverBootstrap, spillover_
 from selloff.analytics.tvp_var import tvp_var_connectedness
 from selloff.config import defaults
 from selloff.errors import ConfigError, DataError
+from selloff.texts import Text
 
 __all__ = ["NetworkParams", "SectorNetwork", "left_out_reason", "sector_log_returns", "sector_network"]
 
@@ -93,17 +94,17 @@ def sector_log_returns(panel: Panel, sectors: Mapping[str, Sequence[str]], befor
     for sid, members in sectors.items():
         tok = [m for m in members if m in close.columns and close[m].notna().any()]
         if not tok:
-            skipped[sid] = "no prices for any member"
+            skipped[sid] = Text("net_no_prices", "no prices for any member")
             continue
         sr = sector_returns(own, tok, sector_weights(panel, tok))
         key = frozenset(tok)
         if key in seen:
-            skipped[sid] = f"same members with prices as {seen[key]}"
+            skipped[sid] = Text("net_same_members", f"same members with prices as {seen[key]}", of=seen[key])
             continue
         seen[key] = sid
         valid = sr.notna()
         if valid.sum() < 2:
-            skipped[sid] = "fewer than two returns"
+            skipped[sid] = Text("net_few_returns", "fewer than two returns")
             continue
         levels[sid] = (np.log1p(sr.where(valid, 0.0))).cumsum().where(valid)
     if len(levels) < 2:
@@ -113,7 +114,8 @@ def sector_log_returns(panel: Panel, sectors: Mapping[str, Sequence[str]], befor
     while before is not None and lv.shape[1] > 2 and (lv.dropna().index < pd.Timestamp(before)).sum() - 1 < min_obs:
         first = lv.apply(lambda c: c.first_valid_index())
         late = first.idxmax()  # the shortest history cuts the common window of all the others
-        skipped[late] = f"history from {first[late].date()} only, too short for {min_obs} common sessions before the episode"
+        skipped[late] = Text("net_short_history", f"history from {first[late].date()} only, too short for {min_obs} common sessions "
+                             "before the episode", since=pd.Timestamp(first[late]), need=min_obs)
         lv = lv.drop(columns=late)
     lv = lv.dropna()
     out = lv.diff().iloc[1:]
@@ -123,7 +125,7 @@ def sector_log_returns(panel: Panel, sectors: Mapping[str, Sequence[str]], befor
         if twin is None:
             kept.append(a)
         else:  # compared with the sectors kept so far only: never with itself
-            skipped[a] = f"same index as {twin}"
+            skipped[a] = Text("net_same_index", f"same index as {twin}", of=twin)
     out = out[kept]
     if out.shape[1] < 2:
         raise DataError(f"the sector network needs at least two distinct sector indices, got {list(out.columns)}; "

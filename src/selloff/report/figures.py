@@ -411,8 +411,8 @@ def _network_figure(a, findings) -> list[_Drawn]:
     pre = np.array([r["net_pre"] for r in rows])
     k = float(nt.comparison.get("multiple", 1.0))
     clear = np.isfinite(se) & (np.abs(epi) > k * se)
-    h = 0.25 * len(ids) + 1.6  # about the other figures' height (3.6 in) for nine sectors: the PNG's cost grows with its area
-    fig, ax = _fig((8.0, h), {"left": 0.32, "right": 0.97, "top": 1 - 0.45 / h, "bottom": 1.05 / h})
+    h = 0.25 * len(ids) + 1.9  # about the other figures' height (3.6 in) for nine sectors: the PNG's cost grows with its area
+    fig, ax = _fig((8.0, h), {"left": 0.32, "right": 0.97, "top": 1 - 0.45 / h, "bottom": 1.3 / h})
     _source_artist(fig)
     y = np.arange(len(ids))
     bars = ax.barh(y, epi, color=[(BLUE if v > 0 else RED) for v in epi], alpha=0.9)
@@ -429,9 +429,11 @@ def _network_figure(a, findings) -> list[_Drawn]:
         t, fmt = ctx["t"], ctx["fmt"]
         d.ax.set_yticks(y, [textwrap.fill(names.get(i, {}).get(ctx["lang"], i), 34) for i in ids])
         d.ax.set_xlabel(t["net_x"])
+        # below the axis label and above the source line (figure inches from the bottom), whatever the height
         d.ax.legend([bars, before], [t["net_epi"].format(date=fmt.short_date(c["episode_end"])),
                                      t["net_pre"].format(date=fmt.short_date(c["pre_end"]))],
-                    loc="upper left", bbox_to_anchor=(-0.4, -0.15), ncol=2, frameon=False, fontsize=7)
+                    loc="lower left", bbox_to_anchor=(0.01, 0.42 / h), bbox_transform=d.fig.transFigure, ncol=2,
+                    frameon=False, fontsize=7)
         src = t["source"].format(src=", ".join(nt.provenance.get("sources") or []),
                                  what=t["net_what"].format(n=fmt.count(c["window_sessions"]), reps=fmt.count(c["reps"])),
                                  window=f"{fmt.short_date(nt.window_start)} – {fmt.short_date(c['episode_end'])}")

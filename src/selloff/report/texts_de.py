@@ -244,6 +244,12 @@ DE: dict[str, str | Callable[[dict], str]] = {
                      "no_prices": lambda r: "keine Kurse"}.get(r["code"], lambda r: "aus den Daten nicht berechenbar"))(r) + ")"
         for k, r in a["items"]),
     "left_out": lambda a: "entfällt – " + _quoted(a["reason"]),
+    # why the sector network left a sector out (analytics.sector_network)
+    "net_no_prices": "keine Kurse für einen der Werte",
+    "net_same_members": "dieselben Werte mit Kursen wie {of}",
+    "net_few_returns": "weniger als zwei Renditen",
+    "net_short_history": "Kurse erst ab {since}, zu kurz für {need} gemeinsame Handelstage vor dem Ausverkauf",
+    "net_same_index": "derselbe Index wie {of}",
     # messages of the errors that leave a section out
     "portfolio_empty": "das Portfolio ({source}) ist leer: kein Wert des Sektors hat eine ausreichend lange Kurshistorie",
     "portfolio_equal": "gleichgewichtet aus den Werten von {sector}",

@@ -251,7 +251,7 @@ def appendix_rows(findings: list[Finding], fmt: Formatter) -> list[list[str]]:
 
 def _headline(f: Finding, lang: str) -> str:
     """An event's headline; in German a simulated event (English test data) is named by its kind and entity."""
-    h = str(f.extra.get("headline", ""))
+    h = in_lang(f.extra.get("headline", ""), lang)  # a Text (e.g. why a sector is left out) in the report's language
     if lang == "de" and f.kind == "trigger_event" and f.provenance.get("source") == "simulated":
         kind = f.comparison.get("kind")
         return f"{f.subjects[0]}: {EVENT_KINDS_DE.get(kind, kind)} (simuliertes Ereignis)"
