@@ -7,7 +7,6 @@ A pure function of a wide frame of sector returns; :func:`sector_log_returns` bu
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -115,7 +114,7 @@ def sector_log_returns(panel: Panel, sectors: Mapping[str, Sequence[str]], befor
         first = lv.apply(lambda c: c.first_valid_index())
         late = first.idxmax()  # the shortest history cuts the common window of all the others
         skipped[late] = Text("net_short_history", f"history from {first[late].date()} only, too short for {min_obs} common sessions "
-                             "before the episode", since=pd.Timestamp(first[late]), need=min_obs)
+                             "before the episode", since=pd.Timestamp(first[late].date()), need=min_obs)
         lv = lv.drop(columns=late)
     lv = lv.dropna()
     out = lv.diff().iloc[1:]
@@ -133,19 +132,16 @@ def sector_log_returns(panel: Panel, sectors: Mapping[str, Sequence[str]], befor
     return out, skipped
 
 
+_REASONS = {"net_short_history": "short_history", "net_same_members": "duplicate", "net_same_index": "duplicate",
+            "net_no_prices": "no_prices", "net_few_returns": "no_prices"}
+
+
 def left_out_reason(reason: str) -> dict:
     """Why :func:`sector_log_returns` left a sector out, as data: ``{"code": ...}`` with ``no_prices``,
     ``duplicate`` (``of``: the sector it equals) or ``short_history`` (``since``: its first common day, ``need``:
-    the sessions it lacked), else ``other`` (the reasons are worded here, so they are read back here)."""
-    m = re.fullmatch(r"history from (\d{4}-\d{2}-\d{2}) only, too short for (\d+) common sessions before the episode", reason)
-    if m:
-        return {"code": "short_history", "since": pd.Timestamp(m.group(1)), "need": int(m.group(2))}
-    m = re.fullmatch(r"same (?:index|members with prices) as (.+)", reason)
-    if m:
-        return {"code": "duplicate", "of": m.group(1)}
-    if reason in ("no prices for any member", "fewer than two returns"):
-        return {"code": "no_prices"}
-    return {"code": "other"}
+    the sessions it lacked), else ``other`` — read off the reason's :class:`~selloff.texts.Text` code and args."""
+    code = _REASONS.get(getattr(reason, "code", None), "other")
+    return {"code": code, **(reason.args if code != "other" else {})}
 
 
 def _pre_and_episode(returns: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, window: int, min_obs: int):
