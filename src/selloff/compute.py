@@ -93,9 +93,9 @@ class InChild:
     outcome is the same, only later. The child must not touch open files or connections of the caller (it runs
     pure code on data it inherited) and leaves by ``os._exit`` (no cleanup of the caller's objects)."""
 
-    def __init__(self, fn: Callable[..., Any], *args: Any, timeout_s: float = 300.0) -> None:
+    def __init__(self, fn: Callable[..., Any], *args: Any, timeout_s: float = 300.0, fork: bool = True) -> None:
         self._fn, self._args, self._pid, self._fd, self._timeout_s = fn, args, None, -1, timeout_s
-        if not hasattr(os, "fork"):
+        if not fork or not hasattr(os, "fork"):
             return
         r, w = os.pipe()
         try:
@@ -158,8 +158,4 @@ class InChild:
 
 def in_child(fn: Callable[..., Any], *args: Any, enabled: bool = True, timeout_s: float = 300.0) -> InChild:
     """:class:`InChild` of ``fn(*args)``; with ``enabled`` False it is computed in the caller at ``result()``."""
-    if enabled:
-        return InChild(fn, *args, timeout_s=timeout_s)
-    h = InChild.__new__(InChild)
-    h._fn, h._args, h._pid, h._fd, h._timeout_s = fn, args, None, -1, timeout_s
-    return h
+    return InChild(fn, *args, timeout_s=timeout_s, fork=enabled)
