@@ -286,7 +286,8 @@ def sector_network(returns: pd.DataFrame, episode_start: object, episode_end: ob
                                     prior_size=min(max(p.tvp_prior_obs, p.lags * k + p.lags + 2), len(to_end)))
         tvp_total, tvp_net = tvp.total, tvp.net
     else:
-        skipped["TVP-VAR"] = f"{k} sectors > [connectedness] tvp_max_sectors = {p.tvp_max_sectors}"
+        skipped["TVP-VAR"] = Text("net_tvp_sectors", f"{k} sectors > [connectedness] tvp_max_sectors = {p.tvp_max_sectors}",
+                                  k=k, limit=p.tvp_max_sectors)
         tvp_total, tvp_net = pd.Series(dtype=float, name="total_pct"), pd.DataFrame(columns=to_end.columns, dtype=float)
     in_pre = tvp_net.loc[pre_in.index[0]:pre_in.index[-1]]
     in_epi = tvp_net.loc[start:end]

@@ -11,7 +11,7 @@ from selloff.analytics.day import Analysis
 from selloff.analytics.explanation import Explanation
 from selloff.analytics import cascade as C
 from selloff.analytics.panel import Panel
-from selloff.analytics.sector_network import SectorNetwork, left_out_reason
+from selloff.analytics.sector_network import SectorNetwork
 from selloff.compute import in_child
 from selloff.config import defaults
 from selloff.errors import ConfigError, SelloffError
@@ -209,7 +209,7 @@ def report_from_panel(panel: Panel, universe: Universe, sector: str, date: objec
         notes["sector network"] = _left_out(nv.error)
     elif nv.net is not None and nv.net.skipped:
         notes["sector network"] = Text("network_skipped", "sectors left out: " + "; ".join(f"{k} ({v})" for k, v in nv.net.skipped.items()),
-                                       items=[(k, left_out_reason(v)) for k, v in nv.net.skipped.items()])
+                                       items=list(nv.net.skipped.items()))
     scen = None
     try:
         m = cascade.result()

@@ -237,19 +237,15 @@ DE: dict[str, str | Callable[[dict], str]] = {
                                    f"OLS-Faktorbetas aus {a['n']} Handelstagen täglicher Log-Renditen bis zum Berichtstag (zu "
                                    f"kurze Kurshistorie für die Stress-Engine); ein Beta, dessen {a['band_pct']:g}-%-Intervall "
                                    f"die Null enthält, wird nicht übertragen; Band = {a['band_pct']:g}-%-Prognoseintervall"),
-    "network_skipped": lambda a: "Sektoren ausgelassen: " + "; ".join(
-        f"{k} (" + ({"short_history": lambda r: f"Kurse erst ab {r['since']:%d.%m.%Y}, zu kurz für {r['need']} gemeinsame "
-                                                 "Handelstage vor dem Ausverkauf",
-                     "duplicate": lambda r: f"derselbe Index wie {r['of']}",
-                     "no_prices": lambda r: "keine Kurse"}.get(r["code"], lambda r: "aus den Daten nicht berechenbar"))(r) + ")"
-        for k, r in a["items"]),
+    "network_skipped": lambda a: "Sektoren ausgelassen: " + "; ".join(f"{k} ({de(r)})" for k, r in a["items"]),
     "left_out": lambda a: "entfällt – " + _quoted(a["reason"]),
     # why the sector network left a sector out (analytics.sector_network)
-    "net_no_prices": "keine Kurse für einen der Werte",
+    "net_no_prices": "für keinen seiner Werte Kurse",
     "net_same_members": "dieselben Werte mit Kursen wie {of}",
     "net_few_returns": "weniger als zwei Renditen",
     "net_short_history": "Kurse erst ab {since}, zu kurz für {need} gemeinsame Handelstage vor dem Ausverkauf",
     "net_same_index": "derselbe Index wie {of}",
+    "net_tvp_sectors": "{k} Sektoren, mehr als [connectedness] tvp_max_sectors = {limit}",
     # messages of the errors that leave a section out
     "portfolio_empty": "das Portfolio ({source}) ist leer: kein Wert des Sektors hat eine ausreichend lange Kurshistorie",
     "portfolio_equal": "gleichgewichtet aus den Werten von {sector}",
