@@ -82,8 +82,8 @@ def test_scan_all_finds_the_crash_and_the_slide_in_one_read_per_table(market):
     path, u, _, _, _ = market
     with Store(path, read_only=True) as db:
         calls = []
-        orig = db.read_arrays
-        db.read_arrays = lambda table, value, picks, **kw: calls.append((table, kw.get("interval"))) or orig(table, value, picks, **kw)
+        orig = db._arrays  # every array read (read_arrays, read_cells) goes through it
+        db._arrays = lambda table, value, picks, **kw: calls.append((table, kw.get("interval"))) or orig(table, value, picks, **kw)
         res = api.scan_all(db, universe=u)
     assert sorted(calls) == [("bars", "1d"), ("market_caps", None)]  # one read per table for all sectors
     assert set(res.sectors) == {"alpha", "beta", "benchmarks", "crypto-majors", "currency", "us-indices"}

@@ -26,7 +26,7 @@ import pandas as pd
 
 from selloff.errors import DataError
 
-__all__ = ["DAY_MS", "HOUR_MS", "DailyGrid", "SectorDaily", "build_grid", "close_moves", "scan_block", "sector_daily", "window_moves"]
+__all__ = ["CAP_SHIFT", "DAY_MS", "HOUR_MS", "DailyGrid", "SectorDaily", "build_grid", "day_labels", "grid_on_days", "place", "close_moves", "scan_block", "sector_daily", "window_moves"]
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
@@ -59,14 +59,14 @@ class DailyGrid:
         return {a: i for i, a in enumerate(self.assets)}
 
     @cached_property
-    def cap_carried(self) -> np.ndarray:
-        """Each asset's last known cap on or before each day (NaN before its first)."""
-        valid = ~np.isnan(self.cap)
-        idx = np.where(valid, np.arange(len(self.days))[:, None], 0)
-        np.maximum.accumulate(idx, axis=0, out=idx)
-        out = np.take_along_axis(self.cap, idx, axis=0)
-        out[~np.maximum.accumulate(valid, axis=0)] = np.nan
-        return out
+    def multi_source(self) -> bool:
+        """Whether any close came from a source other than its asset's best (else no return crosses sources)."""
+        return self.source_rank is not None and bool((self.source_rank > 0).any())
+
+    def cap_carried(self, cols: Sequence[int] | None = None) -> np.ndarray:
+        """Each asset's (of ``cols``; None: all) last known cap on or before each day (NaN before its first)."""
+        cap = self.cap if cols is None else self.cap[:, cols]
+        return pd.DataFrame(cap, copy=False).ffill().to_numpy()
 
     def subset(self, assets: Sequence[str]) -> "DailyGrid":
         """The grid of ``assets`` only (those it holds), same days: what one partition of the scan needs."""
@@ -82,7 +82,7 @@ class DailyGrid:
         return pd.Series(c[ok], index=self.days[ok], name=asset)
 
 
-def _labels(ms: np.ndarray, ny: np.ndarray) -> np.ndarray:
+def day_labels(ms: np.ndarray, ny: np.ndarray) -> np.ndarray:
     """Day numbers (days since 1970-01-01) of bar open times: UTC date, or New York date where ``ny``."""
     day = ms // DAY_MS
     if ny.any():
@@ -91,35 +91,56 @@ def _labels(ms: np.ndarray, ny: np.ndarray) -> np.ndarray:
     return day
 
 
-def _place(n: int, width: int, day: np.ndarray, col: np.ndarray, rank: np.ndarray | None, v: np.ndarray, ms: np.ndarray,
-           assets: tuple[str, ...], lo: int, strict: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Values on the (n, width) grid and the rank of the source each came from: where several sources have one
-    cell, the best (lowest) rank wins; two values of one source in one cell are an error when ``strict``, else the
-    latest (``ms``) wins. ``rank`` None: every row of rank 0."""
+CAP_SHIFT = -1
+"""Day-label shift of a market-cap snapshot at 00:00-00:59 UTC: it is the cap at the close of the day before."""
+
+
+def place(n: int, width: int, f: np.ndarray, rank: np.ndarray | None, v: np.ndarray, ms: np.ndarray | None,
+          assets: Sequence[str], lo: int, strict: bool) -> tuple[np.ndarray, np.ndarray] | None:
+    """Values on the (n, width) grid from their cells ``f = column * n + (day - lo)`` (column-major) and the rank
+    of the source each came from: where several sources have one cell, the best (lowest) rank wins; two values of
+    one source in one cell are an error when ``strict``, else the latest (``ms``) wins — None when that happens
+    and ``ms`` was not given (the caller reads the times and calls again). ``rank`` None: every row of rank 0."""
     # column-major: the rows come asset by asset, so their cells are written (nearly) in memory order
     out = np.full((n, width), np.nan, order="F")
     src = np.full((n, width), -1, np.int16, order="F")
-    flat = col.astype(np.int64) * n + (day - lo)
     o, s_ = out.reshape(-1, order="F"), src.reshape(-1, order="F")  # views: flat-index assignment without copies
     ranks = np.zeros(1, np.int16) if rank is None else np.unique(rank)
+    seen = np.zeros(n * width, bool)
     for r in ranks[::-1]:  # worst source first: better ones overwrite it
         one = len(ranks) == 1
         idx = None if one else np.flatnonzero(rank == r)
-        f = flat if one else flat[idx]
-        seen = np.zeros(n * width, bool)
-        seen[f] = True
-        if np.count_nonzero(seen) != len(f):  # two values of one source in one cell
+        fr = f if one else f[idx]
+        if len(ranks) > 1:
+            seen[:] = False
+        seen[fr] = True
+        if np.count_nonzero(seen) != len(fr):  # two values of one source in one cell
             if strict:
-                u, c = np.unique(f, return_counts=True)
+                u, c = np.unique(fr, return_counts=True)
                 a, d = divmod(int(u[c > 1][0]), n)
                 raise DataError(f"asset {assets[a]}: two daily bars for {pd.Timestamp(lo + d, unit='D').date()} "
                                 f"from one source; keep one bar per day in that source")
-            idx = np.arange(len(flat)) if idx is None else idx
-            idx = idx[np.lexsort((ms[idx], f))]  # the latest snapshot of a cell is assigned last and wins
-            f = flat[idx]
-        o[f] = v if idx is None else v[idx]
-        s_[f] = r
+            if ms is None:
+                return None
+            idx = np.arange(len(f)) if idx is None else idx
+            idx = idx[np.lexsort((ms[idx], f[idx]))]  # the latest snapshot of a cell is assigned last and wins
+            fr = f[idx]
+        o[fr] = v if idx is None else v[idx]
+        s_[fr] = r
     return out, src
+
+
+def grid_on_days(assets: Sequence[str], lo: int, close: np.ndarray, cap: np.ndarray, src: np.ndarray,
+                 sources: Mapping[str, Sequence[str]] | None) -> DailyGrid:
+    """The grid of placed values on days ``lo, lo + 1, ...``, without the leading and trailing days on which no
+    asset has a close or a cap (the caller's day range may be wider than the data)."""
+    has = ~(np.isnan(close).all(axis=1) & np.isnan(cap).all(axis=1))
+    rows = np.flatnonzero(has)
+    if len(rows) and (rows[0] > 0 or rows[-1] < len(has) - 1):
+        sl = slice(int(rows[0]), int(rows[-1]) + 1)
+        close, cap, src, lo = close[sl], cap[sl], src[sl], lo + int(rows[0])
+    days = pd.DatetimeIndex(pd.to_datetime(np.arange(lo, lo + close.shape[0]), unit="D"), name="date")
+    return DailyGrid(days, tuple(assets), close, cap, dict(sources or {}), src)
 
 
 def build_grid(assets: Sequence[str], kinds: Mapping[str, str], bars: Mapping[str, np.ndarray],
@@ -129,6 +150,8 @@ def build_grid(assets: Sequence[str], kinds: Mapping[str, str], bars: Mapping[st
     ``rank`` (optional, default 0) orders an asset's sources, best = 0: on a day several sources have, the best
     one's value is used, and :func:`sector_daily` computes no return across a change of source (a return is never
     taken between two providers' prices). Caps are ranked the same way (they only weigh, they are never differenced).
+    The store's whole-market read (:meth:`selloff.store.Store.read_cells`) places the rows inside the query with
+    the same labels and :func:`place`.
 
     Raises
     ------
@@ -140,24 +163,20 @@ def build_grid(assets: Sequence[str], kinds: Mapping[str, str], bars: Mapping[st
         raise DataError(f"no daily bars for {', '.join(assets[:8])}{' ...' if len(assets) > 8 else ''}; "
                         f"import or fetch daily data first")
     ny = np.array([kinds.get(a, "token") != "token" for a in assets], bool)
-    bday = _labels(bars["ms"], ny[bars["i"]])
+    bday = day_labels(bars["ms"], ny[bars["i"]])
     caps = caps if caps is not None else {"i": np.zeros(0, "int32"), "ms": np.zeros(0, "int64"), "v": np.zeros(0)}
     at_close = (caps["ms"] % DAY_MS) < HOUR_MS
     crank = caps.get("rank")
-    if at_close.all():  # the caller read only the caps at a close: no copy of every row
-        ci, cms, cv = caps["i"], caps["ms"], caps["v"]
-    else:
-        ci, cms, cv = caps["i"][at_close], caps["ms"][at_close], caps["v"][at_close]
-        crank = None if crank is None else crank[at_close]
-    cday = cms // DAY_MS - 1
+    ci, cms, cv = caps["i"][at_close], caps["ms"][at_close], caps["v"][at_close]
+    crank = None if crank is None else crank[at_close]
+    cday = cms // DAY_MS + CAP_SHIFT
     lo = int(min(bday.min(), cday.min() if len(cday) else bday.min()))
     hi = int(max(bday.max(), cday.max() if len(cday) else bday.max()))
     n = hi - lo + 1
-    brank = bars.get("rank")
-    close, src = _place(n, len(assets), bday, bars["i"], brank, bars["v"], bars["ms"], assets, lo, True)
-    cap, _ = _place(n, len(assets), cday, ci, crank, cv, cms, assets, lo, False)
-    days = pd.DatetimeIndex(pd.to_datetime(np.arange(lo, hi + 1), unit="D"), name="date")
-    return DailyGrid(days, assets, close, cap, dict(sources or {}), src)
+    close, src = place(n, len(assets), bars["i"].astype(np.int64) * n + (bday - lo), bars.get("rank"), bars["v"],
+                       bars["ms"], assets, lo, True)
+    cap, _ = place(n, len(assets), ci.astype(np.int64) * n + (cday - lo), crank, cv, cms, assets, lo, False)
+    return grid_on_days(assets, lo, close, cap, src, sources)
 
 
 @dataclass(frozen=True, eq=False)
@@ -185,12 +204,13 @@ def sector_daily(grid: DailyGrid, members: Sequence[str], breadth_drop: float) -
     cs = c[rows]
     r = np.full(cs.shape, np.nan)
     r[1:] = cs[1:] / cs[:-1] - 1.0
-    if grid.source_rank is not None:
+    if grid.multi_source:
         sr_ = grid.source_rank[:, cols][rows]
         r[1:][sr_[1:] != sr_[:-1]] = np.nan  # no return across two sources
-    weighted = not np.isnan(grid.cap[:, cols]).all()
     w = np.full(cs.shape, np.nan)
-    w[1:] = grid.cap_carried[:, cols][rows[:-1]] if weighted else 1.0
+    carried = grid.cap_carried(cols)
+    weighted = not np.isnan(carried[-1]).all()  # some member has a cap on some day
+    w[1:] = carried[rows[:-1]] if weighted else 1.0
     has = ~np.isnan(r)
     w = np.where(has, w, np.nan)
     tot = np.nansum(w, axis=1)

@@ -16,10 +16,11 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from selloff.analytics.market import HOUR_MS, DailyGrid, build_grid
+from selloff.analytics.market import CAP_SHIFT, HOUR_MS, DailyGrid, build_grid, day_labels, grid_on_days, place
 from selloff.analytics.sources_priority import SIMULATED, choose_source, rank_sources
 from selloff.pipeline.params import priority as source_priority
 from selloff.store import Store
+from selloff.store.arrays import Cells
 from selloff.universe import Universe
 
 __all__ = ["asset_kinds", "load_grid", "pick_sources"]
@@ -69,17 +70,33 @@ def ranked_pairs(summary: pd.DataFrame, priority: Sequence[str], order: Sequence
     return out
 
 
-def _read(store: Store, table: str, value: str, pairs: list[tuple[str, str, int]], col: dict[str, int], **kw) -> dict:
-    arr = store.read_arrays(table, value, [(a, x) for a, x, _ in pairs], **kw)
-    pc = np.array([col[a] for a, _, _ in pairs], "int32")
-    pr = np.array([r for _, _, r in pairs], "int16")
-    out = {"ms": arr["ms"], "v": arr["v"]}
-    # one pass less over every row where the pairs already are the columns in order and all of rank 0 (the common
-    # case: one source per asset); the grid reads a missing rank as 0
-    out["i"] = arr["i"] if np.array_equal(pc, np.arange(len(pc))) else pc[arr["i"]]
-    if pr.any():
-        out["rank"] = pr[arr["i"]]
-    return out
+def _empty() -> dict:
+    return {"i": np.zeros(0, "int32"), "ms": np.zeros(0, "int64"), "v": np.zeros(0)}
+
+
+def _extent(bsum: pd.DataFrame, csum: pd.DataFrame, bpairs, cpairs, ny: dict[str, bool]) -> tuple[int, int]:
+    """First and last day number the grid may need: the bars' exact (labels of each series' first and last bar),
+    widened by the caps' (their first and last snapshot, at a close or not: the grid trims what stays empty)."""
+    lo, hi = [], []
+    for summ, pairs, caps in ((bsum, bpairs, False), (csum, cpairs, True)):
+        if not pairs:
+            continue
+        want = pd.MultiIndex.from_tuples([(a, x) for a, x, _ in pairs])
+        g = summ.set_index(["asset", "source"]).reindex(want)
+        flags = np.array([ny[a] for a, _, _ in pairs], bool) if not caps else np.zeros(len(pairs), bool)
+        for col, out in (("first_ts", lo), ("last_ts", hi)):
+            ms = g[col].to_numpy("datetime64[ms]").astype("int64")
+            days = day_labels(ms, flags) + (CAP_SHIFT if caps else 0)
+            out.append(int(days.min() if out is lo else days.max()))
+    return min(lo), max(hi)
+
+
+def _cells(store: Store, table: str, value: str, pairs, col: dict[str, int], lo: int, n: int, ny: dict[str, bool],
+           *, shift: int = 0, with_ms: bool = False, **kw) -> dict:
+    ranks = [r for _, _, r in pairs]
+    cells = Cells([col[a] for a, _, _ in pairs], lo, n, shift, [ny[a] for a, _, _ in pairs],
+                  ranks if any(ranks) else None, with_ms)
+    return store.read_cells(table, value, [(a, x) for a, x, _ in pairs], cells, **kw)
 
 
 def load_grid(store: Store, universe: Universe, assets: Sequence[str], end: pd.Timestamp | None = None) -> DailyGrid:
@@ -87,19 +104,43 @@ def load_grid(store: Store, universe: Universe, assets: Sequence[str], end: pd.T
 
     Reads the whole history on purpose: the volatility that scales a move is computed on every day before it,
     so what a scan finds on a day does not depend on where the caller's window starts. One grouped summary and one
-    array read per table, whatever the number of assets and sectors.
+    read per table, whatever the number of assets and sectors; each table's rows are placed on the grid inside
+    the query (:meth:`Store.read_cells`, the labels of :func:`~selloff.analytics.market.build_grid`) and freed
+    before the next table is read, so the peak memory is the grid and one table's cells.
     """
     ids = list(dict.fromkeys(assets))
     prio = source_priority()
-    bpairs = ranked_pairs(store.series_summary("bars", ids, interval="1d", end=end), prio, ids)
+    bsum = store.series_summary("bars", ids, interval="1d", end=end, with_first=True)
+    bpairs = ranked_pairs(bsum, prio, ids)
+    if not bpairs:
+        return build_grid(ids, {}, _empty())  # raises: no daily bars
     order = list(dict.fromkeys(a for a, _, _ in bpairs))
     col = {a: i for i, a in enumerate(order)}
+    kinds = asset_kinds(universe, order, store.registered_kinds())
+    ny = {a: k != "token" for a, k in kinds.items()}
     cend = None if end is None else end + pd.Timedelta(hours=1)  # the 00:00 UTC cap after the last day
-    cpairs = ranked_pairs(store.series_summary("market_caps", order, end=cend), prio, order) if order else []
-    bars = _read(store, "bars", "close", bpairs, col, interval="1d", end=end)
-    caps = _read(store, "market_caps", "market_cap_usd", cpairs, col, end=cend, day_offset_below_ms=HOUR_MS)  # the caps at a close only
+    csum = store.series_summary("market_caps", order, end=cend, with_first=True)
+    cpairs = ranked_pairs(csum, prio, order)
+    lo, hi = _extent(bsum, csum, bpairs, cpairs, ny)
+    n, width = hi - lo + 1, len(order)
+    bars = _cells(store, "bars", "close", bpairs, col, lo, n, ny, interval="1d", end=end)
+    close, src = place(n, width, bars["f"], bars.get("rank"), bars["v"], None, order, lo, True)
+    del bars
+    cap = None
+    if cpairs:
+        kw = {"end": cend, "day_offset_below_ms": HOUR_MS, "shift": CAP_SHIFT}  # the caps at a close only
+        caps = _cells(store, "market_caps", "market_cap_usd", cpairs, col, lo, n, ny, **kw)
+        placed = place(n, width, caps["f"], caps.get("rank"), caps["v"], None, order, lo, False)
+        if placed is None:  # two snapshots of one source at one close: read their times, the latest wins
+            del caps
+            caps = _cells(store, "market_caps", "market_cap_usd", cpairs, col, lo, n, ny, with_ms=True, **kw)
+            placed = place(n, width, caps["f"], caps.get("rank"), caps["v"], caps["ms"], order, lo, False)
+        cap = placed[0]
+        del caps, placed
+    if cap is None:
+        cap = np.full((n, width), np.nan, order="F")
     sources = {"bars": sorted({x for _, x, _ in bpairs}), "market_caps": sorted({x for _, x, _ in cpairs})}
-    return build_grid(order or ids, asset_kinds(universe, order, store.registered_kinds()), bars, caps, sources)
+    return grid_on_days(order, lo, close, cap, src, sources)
 
 
 def is_simulated(grid: DailyGrid) -> bool:

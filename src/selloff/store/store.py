@@ -16,11 +16,15 @@ import duckdb
 import pandas as pd
 
 from selloff.errors import StoreError
+from selloff.store.arrays import Cells, arrays_sql
 from selloff.store.failures import store_error
 from selloff.store.query import as_utc, read_sql
 from selloff.store.resample import resample_sql
 from selloff.store.schema import MIGRATIONS, SCHEMA_VERSION, TABLES, Table
 from selloff.store.validate import check_duplicates, validate_frame
+
+SUMMARY_FILTER_AFTER = 1_000
+"""An asset list longer than this is applied after a summary's grouping instead of in its scan."""
 
 CHUNK_ROWS = 500_000
 """Rows per slice of one large ``upsert`` (bounds the memory a write adds to its input)."""
@@ -411,11 +415,17 @@ class Store:
         """Per asset and source of ``table`` (bars of one ``interval``): rows and last ``ts`` (and the first, with
         ``with_first``) up to ``end`` — what a source choice needs, in one grouped query instead of the rows."""
         t = self._table(table)
-        sql, params = read_sql(t, columns=["asset", "source"], assets=assets, end=end, interval=interval, order=False)
+        # a long asset list filters after grouping: the semi join of every row against it costs more than the
+        # grouping (measured: 10,000 of 10,000 assets x 3,650 days, 0.42 s joined vs 0.18 s grouped, then filtered)
+        wide = len(assets) > SUMMARY_FILTER_AFTER
+        sql, params = read_sql(t, columns=["asset", "source"], assets=None if wide else assets, end=end,
+                               interval=interval, order=False)
         agg = "count(*) AS rows, max(ts) AS last_ts" + (", min(ts) AS first_ts" if with_first else "")
         sql = sql.replace("SELECT asset, source FROM", f"SELECT asset, source, {agg} FROM", 1)
         with self._guard(f"summarising {t.name}"):
             df = self.con.execute(sql + " GROUP BY asset, source", params).df()
+        if wide:
+            df = df[df["asset"].isin(set(assets))].reset_index(drop=True)
         for c in ("last_ts", "first_ts"):
             if c in df:
                 df[c] = pd.to_datetime(df[c], utc=True)
@@ -437,27 +447,30 @@ class Store:
         "v": float64 value}`` (rows with a null value left out). The store's fast path for wide, many-asset reads:
         no strings and no timestamps cross into pandas.
         """
-        t = self._table(table)
-        if value not in t.column_names:
-            raise StoreError(f"read of {t.name}: unknown column {value!r}; the table has {t.column_names}")
-        where, params = [f"{value} IS NOT NULL"], [[a for a, _ in picks], [s for _, s in picks], list(range(len(picks)))]
-        if interval is not None and "interval" in t.column_names:
-            where.append("interval = ?")
-            params.append(interval)
-        for op, v in ((">=", start), ("<=", end)):
-            if v is not None:
-                where.append(f"ts {op} ?::TIMESTAMPTZ")
-                params.append(as_utc(v).to_pydatetime())
-        if day_offset_below_ms is not None:
-            where.append("epoch_ms(t.ts) % 86400000 < ?")
-            params.append(int(day_offset_below_ms))
-        sql = (f"SELECT p.i AS i, epoch_ms(t.ts) AS ms, CAST(t.{value} AS DOUBLE) AS v FROM {t.name} t JOIN "
-               f"(SELECT unnest(?::VARCHAR[]) AS asset, unnest(?::VARCHAR[]) AS source, unnest(?::INTEGER[]) AS i) p "
-               f"ON t.asset = p.asset AND t.source = p.source WHERE " + " AND ".join(where))
-        with self._guard(f"reading {t.name}"):
-            out = self.con.execute(sql, params).fetchnumpy()
+        out = self._arrays(table, value, picks, interval=interval, start=start, end=end,
+                           day_offset_below_ms=day_offset_below_ms)
         return {"i": out["i"].astype("int32", copy=False), "ms": out["ms"].astype("int64", copy=False),
                 "v": out["v"].astype("float64", copy=False)}
+
+    def read_cells(self, table: str, value: str, picks: Sequence[tuple[str, str]], cells: Cells, *,
+                   interval: str | None = None, end: object = None,
+                   day_offset_below_ms: int | None = None) -> dict[str, "object"]:
+        """:meth:`read_arrays` placed on a day grid inside the query (:mod:`selloff.store.arrays`): ``{"f": int32 or int64
+        cell (column-major), "v": float64}``, plus ``rank`` (int16) and ``ms`` (int64) where ``cells`` asks."""
+        out = self._arrays(table, value, picks, interval=interval, end=end, day_offset_below_ms=day_offset_below_ms,
+                           cells=cells)
+        res = {"f": out["f"], "v": out["v"].astype("float64", copy=False)}
+        if "rank" in out:
+            res["rank"] = out["rank"].astype("int16", copy=False)
+        if "ms" in out:
+            res["ms"] = out["ms"].astype("int64", copy=False)
+        return res
+
+    def _arrays(self, table: str, value: str, picks: Sequence[tuple[str, str]], **kw) -> dict:
+        t = self._table(table)
+        sql, params = arrays_sql(t, value, picks, **kw)
+        with self._guard(f"reading {t.name}"):
+            return self.con.execute(sql, params).fetchnumpy()
 
     def count(self, table: str) -> int:
         t = self._table(table) if table != "fetch_log" else None

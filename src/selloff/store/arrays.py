@@ -1,0 +1,83 @@
+"""The SQL of the store's array reads: one value column of many (asset, source) series as flat numpy arrays.
+
+Two shapes, both one query joined to the pairs as an unnested list parameter (see :mod:`selloff.store.query`):
+
+* rows (:meth:`Store.read_arrays`): pair position ``i``, epoch milliseconds ``ms`` and value ``v`` of every row;
+* cells (:meth:`Store.read_cells`): the row's cell on a day grid, ``f = col * n_days + (label - lo_day)``, computed
+  in the scan, so a whole-market read moves 12 bytes a row into numpy (an int32 cell where the grid allows) instead of 20 and no per-row numpy pass is
+  needed to place it. ``label`` is the day number (days since 1970-01-01) of the row's ``ts``: its UTC date, or its
+  New York date for the pairs flagged ``ny`` (an equity session's date), plus ``shift`` (-1 for a market-cap
+  snapshot at 00:00 UTC, which is the close of the day before). The rule is the grid's
+  (:mod:`selloff.analytics.market`); this module only evaluates it inside DuckDB.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from selloff.errors import StoreError
+from selloff.store.query import as_utc
+from selloff.store.schema import Table
+
+__all__ = ["Cells", "arrays_sql"]
+
+DAY_MS = 86_400_000
+
+
+@dataclass(frozen=True)
+class Cells:
+    """Where each pair's rows go on a day grid: column per pair, first day number, rows, label shift, NY flags."""
+
+    cols: Sequence[int]
+    lo_day: int
+    n_days: int
+    shift: int = 0
+    ny: Sequence[bool] | None = None
+    ranks: Sequence[int] | None = None
+    """Each pair's source rank, returned per row as ``rank`` (None: not returned)."""
+    with_ms: bool = False
+
+
+def arrays_sql(t: Table, value: str, picks: Sequence[tuple[str, str]], *, interval: str | None = None,
+               start: object = None, end: object = None, day_offset_below_ms: int | None = None,
+               cells: Cells | None = None) -> tuple[str, list]:
+    """The query and its parameters (see the module docstring); rows with a null value are left out."""
+    if value not in t.column_names:
+        raise StoreError(f"read of {t.name}: unknown column {value!r}; the table has {t.column_names}")
+    lists = [("asset", "VARCHAR", [a for a, _ in picks]), ("source", "VARCHAR", [s for _, s in picks])]
+    if cells is None:
+        lists.append(("i", "INTEGER", list(range(len(picks)))))
+        select = f"p.i AS i, epoch_ms(t.ts) AS ms, CAST(t.{value} AS DOUBLE) AS v"
+    else:
+        if len(cells.cols) != len(picks):
+            raise StoreError(f"read of {t.name}: {len(cells.cols)} columns for {len(picks)} series")
+        lists.append(("col", "BIGINT", [int(c) for c in cells.cols]))
+        day = "epoch_ms(t.ts) // 86400000"
+        if cells.ny is not None and any(cells.ny):
+            lists.append(("ny", "BOOLEAN", [bool(x) for x in cells.ny]))
+            day = f"(CASE WHEN p.ny THEN epoch_ms(timezone('America/New_York', t.ts)) // 86400000 ELSE {day} END)"
+        cell = f"p.col * {int(cells.n_days)} + {day} + ({int(cells.shift) - int(cells.lo_day)})"
+        if len(cells.cols) and (max(cells.cols) + 1) * cells.n_days < 2**31:  # 12 bytes a row into numpy, not 16
+            cell = f"CAST({cell} AS INTEGER)"
+        select = (f"{cell} AS f, "
+                  f"CAST(t.{value} AS DOUBLE) AS v")
+        if cells.ranks is not None:
+            lists.append(("rank", "SMALLINT", [int(r) for r in cells.ranks]))
+            select += ", p.rank AS rank"
+        if cells.with_ms:
+            select += ", epoch_ms(t.ts) AS ms"
+    where, params = [f"t.{value} IS NOT NULL"], [x for _, _, x in lists]
+    if interval is not None and "interval" in t.column_names:
+        where.append("t.interval = ?")
+        params.append(interval)
+    for op, v in ((">=", start), ("<=", end)):
+        if v is not None:
+            where.append(f"t.ts {op} ?::TIMESTAMPTZ")
+            params.append(as_utc(v).to_pydatetime())
+    if day_offset_below_ms is not None:
+        where.append("epoch_ms(t.ts) % 86400000 < ?")
+        params.append(int(day_offset_below_ms))
+    unnest = ", ".join(f"unnest(?::{typ}[]) AS {name}" for name, typ, _ in lists)
+    sql = (f"SELECT {select} FROM {t.name} t JOIN (SELECT {unnest}) p "
+           f"ON t.asset = p.asset AND t.source = p.source WHERE " + " AND ".join(where))
+    return sql, params

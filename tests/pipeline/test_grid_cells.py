@@ -1,0 +1,88 @@
+"""The whole-market grid read (:func:`selloff.pipeline.grid.load_grid`, rows placed inside the DuckDB query) against
+the same grid built in numpy from the plain rows (:func:`selloff.analytics.market.build_grid` on
+:meth:`Store.read_arrays`, New York dates by pandas' tz database), and a few cells by hand: New York session dates
+across the March DST change, two sources, caps placed at the close before, the later of two snapshots at one close."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from selloff.analytics.market import build_grid
+from selloff.pipeline.grid import load_grid, ranked_pairs
+from selloff.pipeline.params import priority
+from selloff.store import Store
+from selloff.universe.model import Asset, Sector, Universe
+
+DAYS = pd.date_range("2025-03-01", periods=20, freq="D", tz="UTC")
+
+
+def _store(path):
+    rng = np.random.default_rng(5)
+    bars, caps = [], []
+    for i, t in enumerate(DAYS):
+        bars.append(("TOK", t, "binance", 10 + i))
+        if i % 3 == 0:  # a second, worse source on some days; on day 3 only it has a bar
+            bars.append(("TOK", t, "coingecko", 100 + i))
+        if i != 4:
+            bars.append(("TOK2", t, "binance", 20 + rng.standard_normal()))
+        caps.append(("TOK", t + pd.Timedelta(days=1), "coingecko", 1e6 + i))
+        caps.append(("TOK", t + pd.Timedelta(hours=13), "coingecko", 123.0))  # not at a close: never placed
+    bars = [b for b in bars if not (b[0] == "TOK" and b[2] == "binance" and b[1] == DAYS[3])]
+    caps.append(("TOK", DAYS[10] + pd.Timedelta(days=1, minutes=30), "coingecko", 7e6))  # later snapshot, same close
+    for t in DAYS:
+        if t.weekday() < 5:  # NYSE sessions: a bar at the open (14:30 or 13:30 UTC) and one late the same evening
+            bars.append(("EQ", t + pd.Timedelta(hours=13, minutes=30), "yahoo", 50.0 + t.day))
+    # 03:00 UTC on 11 Mar 2025 is 23:00 EDT on 10 Mar: New York's session date, not the UTC date
+    bars.append(("EQ2", pd.Timestamp("2025-03-11 03:00", tz="UTC"), "yahoo", 5.0))
+    bars.append(("EQ2", pd.Timestamp("2025-03-12 15:00", tz="UTC"), "yahoo", 6.0))
+    b = pd.DataFrame(bars, columns=["asset", "ts", "source", "close"]).assign(interval="1d")
+    c = pd.DataFrame(caps, columns=["asset", "ts", "source", "market_cap_usd"])
+    with Store(path) as db:
+        db.upsert("bars", b[["asset", "interval", "ts", "source", "close"]])
+        db.upsert("market_caps", c)
+
+
+@pytest.fixture(scope="module")
+def grids(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cells") / "g.duckdb"
+    _store(path)
+    assets = {"TOK": Asset("TOK", "token", "Tok"), "TOK2": Asset("TOK2", "token", "Tok 2"),
+              "EQ": Asset("EQ", "equity", "Eq"), "EQ2": Asset("EQ2", "equity", "Eq 2")}
+    u = Universe(assets, {"s": Sector("s", "S", tuple(assets))}, ())
+    order = ["TOK", "TOK2", "EQ", "EQ2"]
+    with Store(path, read_only=True) as db:
+        fast = load_grid(db, u, order)
+        col = {a: i for i, a in enumerate(order)}
+        ref = {}
+        for table, value, kw in (("bars", "close", {"interval": "1d"}), ("market_caps", "market_cap_usd", {})):
+            pairs = ranked_pairs(db.series_summary(table, order, **kw), priority(), order)
+            arr = db.read_arrays(table, value, [(a, x) for a, x, _ in pairs], **kw)
+            pc = np.array([col[a] for a, _, _ in pairs], "int32")
+            ref[table] = {"i": pc[arr["i"]], "ms": arr["ms"], "v": arr["v"],
+                          "rank": np.array([r for _, _, r in pairs], "int16")[arr["i"]]}
+        slow = build_grid(order, {a: assets[a].kind for a in order}, ref["bars"], ref["market_caps"])
+    return fast, slow
+
+
+def test_the_query_places_every_row_where_numpy_does(grids):
+    fast, slow = grids
+    assert fast.assets == slow.assets
+    pd.testing.assert_index_equal(fast.days, slow.days)
+    np.testing.assert_array_equal(fast.close, slow.close)
+    np.testing.assert_array_equal(fast.cap, slow.cap)
+    np.testing.assert_array_equal(fast.source_rank, slow.source_rank)
+
+
+def test_cells_by_hand(grids):
+    g, _ = grids
+    day = {d.date().isoformat(): i for i, d in enumerate(g.days)}
+    tok, eq2 = g.column["TOK"], g.column["EQ2"]
+    assert g.days[0] == pd.Timestamp("2025-03-01") and g.days[-1] == pd.Timestamp("2025-03-20")  # caps' last close
+    assert g.close[day["2025-03-01"], tok] == 10 and g.source_rank[day["2025-03-01"], tok] == 0  # binance wins
+    assert g.close[day["2025-03-04"], tok] == 103 and g.source_rank[day["2025-03-04"], tok] == 1  # only coingecko
+    assert g.close[day["2025-03-10"], eq2] == 5.0 and np.isnan(g.close[day["2025-03-11"], eq2])  # NY date
+    assert g.close[day["2025-03-12"], eq2] == 6.0
+    assert g.cap[day["2025-03-01"], tok] == 1e6  # the 2 Mar 00:00 snapshot is the 1 Mar close
+    assert g.cap[day["2025-03-11"], tok] == 7e6  # the later of 00:00 and 00:30
+    assert not (g.cap == 123.0).any()  # the 13:00 snapshots are not at a close
