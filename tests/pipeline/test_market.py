@@ -159,3 +159,13 @@ def test_cli_tables_fit_80_columns_and_json_parses(market, args):
     assert "alpha" in res.output
     doc = json.loads(CliRunner().invoke(app, [*base, "--json"]).stdout)
     assert ("sectors" in doc) and (doc.get("episodes") is not None or doc.get("date"))
+
+
+def test_scan_all_in_a_forked_child_finds_what_one_process_finds(market, tmp_path):
+    path, u, _, _, _ = market
+    one = tmp_path / "one.toml"
+    one.write_text("[market]\nscan_processes = 1\n", encoding="utf-8")
+    with Store(path, read_only=True) as db:
+        a = api.scan_all(db, universe=u, config=one).to_dict()
+        b = api.scan_all(db, universe=u).to_dict()  # the default: half the sectors in a child
+    assert a == b and a["episodes"]

@@ -18,7 +18,7 @@ import pandas as pd
 from selloff.analytics import detect
 from selloff.analytics.intraday import sector_hourly_level, worst_in_window
 from selloff.analytics.market import DailyGrid, close_moves, scan_block, sector_daily, window_moves
-from selloff.compute import run_tasks
+from selloff.compute import in_child, run_tasks
 from selloff.config import defaults
 from selloff.errors import DataError
 from selloff.pipeline import params as P
@@ -123,7 +123,7 @@ def scan_sectors(store: Store, universe: Universe, sectors: list[str], since=Non
     tasks = [(grid.subset([m for s in b for m in members[s]]) if eng.name == "dask" else grid,
               [(s, members[s]) for s in b], p, stab) for b in blocks]
     found, with_data, without = [], [], []
-    for s, eps in (x for part in run_tasks(scan_block, tasks, eng) for x in part):
+    for s, eps in _scanned(tasks, eng):
         if eps is None:
             without.append(s)
             continue
@@ -135,6 +135,25 @@ def scan_sectors(store: Store, universe: Universe, sectors: list[str], since=Non
                  for e in found]
     found.sort(key=lambda e: (-(e.score if np.isfinite(e.score) else -np.inf), e.start, e.sector))
     return MarketScan(d0, d1, tuple(found), tuple(with_data), tuple(without), p, is_simulated(grid), dict(grid.sources))
+
+
+def _scanned(tasks: list[tuple], eng) -> list[tuple[str, list | None]]:
+    """Every (sector, episodes) of the tasks, in the sectors' order. On the local engine with ``[market]
+    scan_processes = 2``, the second half of the sectors (by members) is scanned in a forked child meanwhile
+    (:func:`selloff.compute.in_child`: the same function on the same grid, so the same episodes)."""
+    if eng.name != "local" or int(defaults("market")["scan_processes"]) < 2 or len(tasks[0][1]) < 2:
+        return [x for part in run_tasks(scan_block, tasks, eng) for x in part]
+    grid, block, p, stab = tasks[0]
+    size = np.cumsum([len(m) for _, m in block])
+    cut = int(np.searchsorted(size, size[-1] / 2.0)) + 1
+    cut = min(max(cut, 1), len(block) - 1)
+    child = in_child(scan_block, grid, block[cut:], p, stab)
+    try:
+        first = scan_block(grid, block[:cut], p, stab)
+    except BaseException:
+        child.cancel()
+        raise
+    return first + child.result()
 
 
 def scan_all(store: Store, universe: Universe, since=None, until=None, params: detect.DetectParams | None = None,
