@@ -178,15 +178,23 @@ def fixed_point(liq_price: np.ndarray, value_usd: np.ndarray, direction: int, p1
         i = np.searchsorted(lp, price, side="right")  # cohorts with lp <= price
         return i, cum[i]
 
+    shape = p1.shape
+    p1, k, scale = p1.ravel(), k.ravel(), scale.ravel()
     price = p1.copy()
     idx, q = crossed_value(price)
+    # only the points whose crossed set changed are iterated again: a point whose set stayed the same has the same
+    # q, hence the same next price and set, for good — the result is that of iterating every point to the end
+    active = np.arange(p1.size)
     for _ in range(lp.size + 2):
-        price = p1 * np.exp(direction * k * sigma_d * np.sqrt(q * scale / adv_usd))
-        nidx, q = crossed_value(price)
-        if np.array_equal(nidx, idx):
+        pa = p1[active] * np.exp(direction * k[active] * sigma_d * np.sqrt(q[active] * scale[active] / adv_usd))
+        price[active] = pa
+        nidx, nq = crossed_value(pa)
+        moved = nidx != idx[active]
+        idx[active], q[active] = nidx, nq
+        active = active[moved]
+        if not active.size:
             break
-        idx = nidx
-    return price, q * scale
+    return price.reshape(shape), (q * scale).reshape(shape)
 
 
 @dataclass(frozen=True)
