@@ -142,3 +142,16 @@ def test_every_default_sector_reports_and_explains_without_traceback(demo_store_
         assert r.exit_code in (0, 2) and r.exception is None or isinstance(r.exception, SystemExit), r.output
         if r.exit_code == 2:
             assert len(r.output.strip().splitlines()) == 1
+
+
+def test_forked_children_and_early_figures_write_the_files_of_one_process(demo_store_path, tmp_path):
+    """The what-if, the network and the DE figures computed in forked children, and the figures but the network's
+    drawn before the children's results are in, give byte for byte the files of one process doing it all in turn."""
+    one = tmp_path / "one.toml"
+    one.write_text("[report]\nwhat_if_process = false\nfigure_processes = 1\n", encoding="utf-8")
+    a, b = tmp_path / "forked", tmp_path / "one"
+    api.report(demo_store_path, sector=SECTOR, date=REPORT_DATE, lang="all", formats="md,html,json", out=a)
+    api.report(demo_store_path, sector=SECTOR, date=REPORT_DATE, lang="all", formats="md,html,json", out=b, config=one)
+    da = _digests(a)
+    assert any(k.startswith("figures/sector_network.") for k in da)  # the late figure is there too
+    assert da == _digests(b)

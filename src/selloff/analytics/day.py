@@ -189,10 +189,16 @@ def _moves_24h(panel: Panel, assets: list[str], d: pd.Timestamp) -> pd.Series:
     return close.iloc[-1] / close.iloc[-25] - 1.0 if len(close) > 24 else pd.Series(dtype=float)
 
 
+EQUITY_WINDOW_DAYS = 40
+"""Calendar days of daily bars before the day that the equities' 1- and 5-session moves are read from."""
+
+
 def _equity_moves(panel: Panel, equities: Sequence[str], d: pd.Timestamp) -> pd.DataFrame:
     """1-session and 5-session moves (both conventions) of each equity to the last session on or before ``d``."""
     rows = []
     daily = panel.daily
+    if not daily.empty:  # the readings need the last few sessions only (6 closes); 40 days hold them over any holidays
+        daily = daily[daily["ts"] >= day_start(d) - pd.Timedelta(days=EQUITY_WINDOW_DAYS)]
     for e in equities:
         bars = daily[daily["asset"] == e] if not daily.empty else daily
         if bars.empty:

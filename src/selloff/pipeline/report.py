@@ -21,7 +21,8 @@ from selloff.pipeline.analysis import (analysis_of, context_of, day_panel, expla
 from selloff.pipeline.cascade import CascadeModel, CascadeReport, model_of
 from selloff.pipeline.stress import CASCADE_ASSET, what_if_of
 from selloff.report.findings import Finding, build_findings
-from selloff.report.writer import FORMATS, LANGS, write_report
+from selloff.report.figures import make_figures
+from selloff.report.writer import FORMATS, LANGS, output_dir, write_report
 from selloff.store import Store
 from selloff.texts import Text, reason_of
 from selloff.timeutil import end_of_day, parse_date
@@ -190,6 +191,14 @@ def _analyses(panel: Panel, universe: Universe, sector: str, date: object):
     return a, x, ctx, notes
 
 
+def _early_figures(a, x, ctx, langs: list[str], out: str | Path) -> dict:
+    """Every figure but the network's, from the findings of the analysis, explanation and context alone (the
+    figures read nothing of the what-if or the network, so they are the figures of the full findings)."""
+    out_dir, _ = output_dir(a, out)
+    return make_figures(a, langs, out_dir / "figures", build_findings(a, x, None, ctx, None), ctx,
+                        int(defaults("report")["figure_processes"]), part="early")
+
+
 def report_from_panel(panel: Panel, universe: Universe, sector: str, date: object, lang: str = "all",
                       formats: str | list[str] = "md,html", out: str | Path = "out") -> ReportResult:
     """The report from a loaded panel (pure but for writing the files into ``out``)."""
@@ -201,6 +210,7 @@ def report_from_panel(panel: Panel, universe: Universe, sector: str, date: objec
     network = in_child(network_view, panel, universe, sector, date, enabled=par)  # the sector network likewise
     try:
         a, x, ctx, notes = _analyses(panel, universe, sector, date)
+        early = _early_figures(a, x, ctx, langs, out) if par else None  # while the children compute
         nv = network.result()
     except BaseException:
         table.cancel(), cascade.cancel(), network.cancel()
@@ -220,7 +230,7 @@ def report_from_panel(panel: Panel, universe: Universe, sector: str, date: objec
         notes["context"] = notes.pop("context")
     findings = build_findings(a, x, scen, ctx, nv)
     names = {k: v.name for k, v in universe.assets.items()}
-    paths = write_report(a, findings, names, Path(out), langs, fmts, notes=notes, context=ctx)
+    paths = write_report(a, findings, names, Path(out), langs, fmts, notes=notes, context=ctx, early_figures=early)
     return ReportResult(tuple(paths), tuple(findings), a, x, scen, notes, ctx, nv)
 
 

@@ -115,26 +115,36 @@ def _proxy(a, findings, t, fmt) -> str:
                              total=fmt.count(cov.comparison["n_members"]))
 
 
-def make_figures(a, langs, out_dir: Path, findings=(), context=None, workers: int = 1) -> dict[str, list[Figure]]:
+PARTS = ("all", "early", "late")
+"""Which figures :func:`make_figures` draws: all, the ``early`` ones (every figure but the sector network, which
+needs only the analysis, the explanation and the context: drawn while the network and the what-if are still being
+computed) or the ``late`` one (the network)."""
+
+
+def make_figures(a, langs, out_dir: Path, findings=(), context=None, workers: int = 1,
+                 part: str = "all") -> dict[str, list[Figure]]:
     """Write the report's figures for each of ``langs`` into ``out_dir``; return them per language.
 
-    ``findings`` supply the spillover table (``spill_total``), the coverage and the snapshot moves; ``context``
-    (a :class:`~selloff.analytics.context.DayContext`) the peers' closes and the drawdown path. With ``workers``
-    > 1 the languages after the first are saved by a forked process; call :func:`wait_figures` before reading
-    their files (the writer does).
+    ``findings`` supply the spillover table (``spill_total``), the coverage, the snapshot moves and the network
+    (``network_total``); ``context`` (a :class:`~selloff.analytics.context.DayContext`) the peers' closes and the
+    drawdown path. ``part``: see :data:`PARTS` (early + late = all, in the same order). With ``workers`` > 1 the
+    languages after the first are saved by a forked process; call :func:`wait_figures` before reading their files
+    (the writer does).
     """
     if isinstance(langs, str):
         langs = [langs]
     out_dir.mkdir(parents=True, exist_ok=True)
     drawn: list[_Drawn] = []
     with matplotlib.rc_context(STYLE):
-        drawn += _index_figure(a, context)
-        drawn += _moves_figure(a, findings)
-        drawn += _basket_figure(a)
-        drawn += _drawdown_figure(a, context)
-        drawn += _liq_figure(a)
-        drawn += _spill_figure(a, findings)
-        drawn += _network_figure(a, findings)
+        if part in ("all", "early"):
+            drawn += _index_figure(a, context)
+            drawn += _moves_figure(a, findings)
+            drawn += _basket_figure(a)
+            drawn += _drawdown_figure(a, context)
+            drawn += _liq_figure(a)
+            drawn += _spill_figure(a, findings)
+        if part in ("all", "late"):
+            drawn += _network_figure(a, findings)
         out: dict[str, list[Figure]] = {}
         forked = _fork_save(drawn, a, findings, list(langs)[1:], out_dir) if len(langs) > 1 and workers > 1 else set()
         for lang in langs:

@@ -263,17 +263,9 @@ def notes_in(notes: dict[str, str], lang: str) -> dict[str, str]:
     return {note_key(k, lang): in_lang(v, lang) for k, v in notes.items()}
 
 
-def write_report(a, findings: list[Finding], names: dict[str, str], out_dir: Path, langs: list[str], formats: list[str],
-                 notes: dict[str, str] | None = None, context=None) -> list[Path]:
-    """Write the report for each language and format into ``out_dir``; return the written paths.
-
-    ``notes`` (section -> reason, e.g. ``{"explain": "not enough history ..."}`` or the explanation's own notes)
-    are listed in the data appendix: what was left out or limited, and why.
-    """
-    notes = {k: v for k, v in (notes or {}).items() if v}
-    for f in formats:
-        if f not in FORMATS:
-            raise ConfigError(f"unknown format '{f}'; use any of {', '.join(FORMATS)}")
+def output_dir(a, out_dir: Path | str) -> tuple[Path, str]:
+    """``out_dir`` (created) and the file stem of ``a``'s report; a one-line error when the directory cannot be
+    written or the sector id would write outside it."""
     out_dir = Path(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -286,12 +278,33 @@ def write_report(a, findings: list[Finding], names: dict[str, str], out_dir: Pat
     root = out_dir.resolve()
     if not (root / stem).resolve().is_relative_to(root) or "/" in stem or "\\" in stem:
         raise ConfigError(f"sector id {a.sector_id!r} would write outside --out {out_dir}; use an id of letters, digits, '.', '_', '-'")
+    return out_dir, stem
+
+
+def write_report(a, findings: list[Finding], names: dict[str, str], out_dir: Path, langs: list[str], formats: list[str],
+                 notes: dict[str, str] | None = None, context=None, early_figures: dict | None = None) -> list[Path]:
+    """Write the report for each language and format into ``out_dir``; return the written paths.
+
+    ``notes`` (section -> reason, e.g. ``{"explain": "not enough history ..."}`` or the explanation's own notes)
+    are listed in the data appendix: what was left out or limited, and why. ``early_figures``: the figures already
+    written by ``make_figures(..., part="early")`` (per language); only the late one is drawn here then.
+    """
+    notes = {k: v for k, v in (notes or {}).items() if v}
+    for f in formats:
+        if f not in FORMATS:
+            raise ConfigError(f"unknown format '{f}'; use any of {', '.join(FORMATS)}")
+    out_dir, stem = output_dir(a, out_dir)
     written: list[Path] = []
     html_env = _env(autoescape=True)
     workers = int(defaults("report")["figure_processes"])
-    all_figs = make_figures(a, langs, out_dir / "figures", findings, context, workers)  # drawn once, saved per language
+    figdir = out_dir / "figures"
+    if early_figures is None:
+        all_figs = make_figures(a, langs, figdir, findings, context, workers)  # drawn once, saved per language
+    else:
+        late = make_figures(a, langs, figdir, findings, context, workers, part="late")
+        all_figs = {lg: [*early_figures[lg], *late[lg]] for lg in langs}
     if wait_figures():  # the forked writer failed: save those languages here
-        all_figs = make_figures(a, langs, out_dir / "figures", findings, context, 1)
+        all_figs = make_figures(a, langs, figdir, findings, context, 1)
     for lang in langs:
         text, fmt = render_text(findings, a, lang, names, left_out=tuple(notes))
         figs = all_figs[lang]
