@@ -14,7 +14,7 @@ from tests.demo_stores import read_only_store
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     u = load_universe(include_user_config=False)
-    for path in read_only_store(tmp_path_factory, SimSpec(start="2025-06-01", end="2026-02-20")):
+    for path in read_only_store(tmp_path_factory):
         with Store(path, read_only=True) as db:
             yield db, u
 
