@@ -5,7 +5,6 @@ import pytest
 
 from selloff.analytics.explanation import SECTOR
 from selloff.pipeline.analysis import explain
-from selloff.simulate import SimSpec
 from selloff.store import Store
 from selloff.universe import load_universe
 from tests.demo_stores import read_only_store

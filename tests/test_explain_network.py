@@ -10,7 +10,6 @@ from selloff import api
 from selloff.analytics.sector_network import sector_log_returns
 from selloff.pipeline.analysis import explain
 from selloff.pipeline.load import load_panel
-from selloff.simulate import SimSpec
 from selloff.store import Store
 from selloff.universe import load_universe
 from tests.demo_stores import read_only_store
