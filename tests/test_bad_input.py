@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from selloff.cli import app
+from tests.demo_stores import store_copy
 from tests.storeprint import files_under, fingerprint
 
 runner = CliRunner()
@@ -20,14 +21,12 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory) -> Path:
-    """A small simulated store (daily bars only, five months): quick to fingerprint."""
-    from selloff import api
+    """A small simulated store (daily bars only, five months): quick to fingerprint. This module's own copy of the
+    session's shared one: a failed import logs its attempt in the store's fetch_log."""
     from selloff.simulate import SimSpec
-    from selloff.universe import load_universe
 
-    path = tmp_path_factory.mktemp("bad-input") / "small.duckdb"
-    api.build_demo_store(path, load_universe(include_user_config=False), SimSpec(start="2025-10-01", hourly=False))
-    return path
+    return store_copy(tmp_path_factory, tmp_path_factory.mktemp("bad-input") / "small.duckdb",
+                      SimSpec(start="2025-10-01", hourly=False))
 
 
 # -- inputs ---------------------------------------------------------------------------------------------------

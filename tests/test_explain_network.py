@@ -10,18 +10,17 @@ from selloff import api
 from selloff.analytics.sector_network import sector_log_returns
 from selloff.pipeline.analysis import explain
 from selloff.pipeline.load import load_panel
-from selloff.simulate import SimSpec
 from selloff.store import Store
 from selloff.universe import load_universe
+from tests.demo_stores import read_only_store
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     u = load_universe(include_user_config=False)
-    db = Store(tmp_path_factory.mktemp("explain_net") / "demo.duckdb")
-    api.build_demo_store(db, u, SimSpec(start="2025-06-01", end="2026-02-20"))
-    yield db, u
-    db.close()
+    for path in read_only_store(tmp_path_factory):
+        with Store(path, read_only=True) as db:
+            yield db, u
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@ code 0 or 2 and never a traceback (hypothesis; few examples so the file stays we
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from selloff.cli import app
+from tests.demo_stores import read_only_store
 
 runner = CliRunner()
 SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
@@ -18,14 +20,11 @@ SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory) -> Path:
-    from selloff import api
+def store(tmp_path_factory) -> Iterator[Path]:
+    """The session's shared small simulated store (only read: scan)."""
     from selloff.simulate import SimSpec
-    from selloff.universe import load_universe
 
-    path = tmp_path_factory.mktemp("props") / "small.duckdb"
-    api.build_demo_store(path, load_universe(include_user_config=False), SimSpec(start="2025-10-01", hourly=False))
-    return path
+    yield from read_only_store(tmp_path_factory, SimSpec(start="2025-10-01", hourly=False))
 
 
 def _ends_cleanly(res) -> None:

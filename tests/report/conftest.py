@@ -1,29 +1,22 @@
-"""Report fixtures: the simulated demo store is built once per session (about 4 s) and then only read."""
+"""Report fixtures: the simulated demo store is built once per session (shared by all workers) and only read."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from selloff import api
-from selloff.store import Store
 from selloff.universe import load_universe
+from tests.demo_stores import read_only_store
 
 REPORT_DATE = "2026-02-06"  # the scripted episode's worst day
 SECTOR = "ai-crypto"
 
 
 @pytest.fixture(scope="session")
-def demo_store_path(tmp_path_factory) -> Path:
+def demo_store_path(tmp_path_factory) -> Iterator[Path]:
     """Path of a closed DuckDB store holding the simulated demo market; open it read-only in tests."""
-    base = tmp_path_factory.mktemp("demo-store")
-    with pytest.MonkeyPatch.context() as mp:  # the autouse dir isolation is function-scoped; isolate here too
-        mp.setenv("SELLOFF_CONFIG_DIR", str(base / "config"))
-        mp.setenv("SELLOFF_DATA_DIR", str(base / "data"))
-        path = base / "demo.duckdb"
-        with Store(path) as db:
-            api.build_demo_store(db, load_universe())
-    return path
+    yield from read_only_store(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,8 @@ import warnings
 
 import pytest
 
+from tests.demo_stores import read_only_store
+
 XSS = "<script>alert(1)</script>"
 XSS_UNIVERSE = f'''
 [assets.TAO]
@@ -20,11 +22,8 @@ members = ["TAO", "NEAR", "ICP", "RENDER", "FET", "WLD"]
 
 @pytest.fixture(scope="session")
 def demo_store(tmp_path_factory):
-    from selloff import api
-
-    path = tmp_path_factory.mktemp("web") / "demo.duckdb"
-    api.build_demo_store(path)
-    return path
+    """The session's shared demo store (tests/demo_stores.py): only read here."""
+    yield from read_only_store(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
