@@ -155,3 +155,8 @@ def test_forked_children_and_early_figures_write_the_files_of_one_process(demo_s
     da = _digests(a)
     assert any(k.startswith("figures/sector_network.") for k in da)  # the late figure is there too
     assert da == _digests(b)
+    three = tmp_path / "three.toml"  # the side work split over three children
+    three.write_text("[report]\nside_processes = 3\n", encoding="utf-8")
+    api.report(demo_store_path, sector=SECTOR, date=REPORT_DATE, lang="all", formats="md,html,json", out=tmp_path / "3",
+               config=three)
+    assert _digests(tmp_path / "3") == da

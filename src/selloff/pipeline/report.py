@@ -191,6 +191,29 @@ def _analyses(panel: Panel, universe: Universe, sector: str, date: object):
     return a, x, ctx, notes
 
 
+SIDE_GROUPS = {1: (("network", "cascade", "table"),), 2: (("network", "cascade"), ("table",)),
+               3: (("network",), ("cascade",), ("table",))}
+"""``[report] side_processes``: how the side work (sector network, cascade calibration, stress what-if table) is
+split over forked children (1: one child does all three in turn; the report's CPU then runs on two processes)."""
+
+
+def _side(panel: Panel, universe: Universe, sector: str, date: object, parts: tuple[str, ...]) -> dict:
+    """The side work ``parts`` of the report (see :data:`SIDE_GROUPS`); a what-if table that cannot be computed is
+    its exception (the report leaves the scenario out with it), as the cascade and the network already are."""
+    out: dict = {}
+    for part in parts:
+        if part == "network":
+            out[part] = network_view(panel, universe, sector, date)
+        elif part == "cascade":
+            out[part] = _cascade_of(panel, date)
+        else:
+            try:
+                out[part] = what_if_table_of(panel, universe, sector, date)
+            except SelloffError as exc:
+                out[part] = exc
+    return out
+
+
 def _early_figures(a, x, ctx, langs: list[str], out: str | Path) -> dict:
     """Every figure but the network's, from the findings of the analysis, explanation and context alone (the
     figures read nothing of the what-if or the network, so they are the figures of the full findings)."""
@@ -203,18 +226,23 @@ def report_from_panel(panel: Panel, universe: Universe, sector: str, date: objec
                       formats: str | list[str] = "md,html", out: str | Path = "out") -> ReportResult:
     """The report from a loaded panel (pure but for writing the files into ``out``)."""
     langs, fmts = langs_and_formats(lang, formats)
-    # the what-if's two parts (stress engine; cascade calibration), pure on the panel, run in forked children
-    # meanwhile (same result as in this process)
-    par = bool(defaults("report")["what_if_process"])
-    table, cascade = in_child(what_if_table_of, panel, universe, sector, date, enabled=par), in_child(_cascade_of, panel, date, enabled=par)
-    network = in_child(network_view, panel, universe, sector, date, enabled=par)  # the sector network likewise
+    # the what-if's two parts (stress engine; cascade calibration) and the sector network, pure on the panel, run in
+    # forked children meanwhile (same result as in this process)
+    cfg = defaults("report")
+    par = bool(cfg["what_if_process"])
+    if cfg["side_processes"] not in SIDE_GROUPS:
+        raise ConfigError(f"[report] side_processes = {cfg['side_processes']}; use 1, 2 or 3 (forked children)")
+    groups = SIDE_GROUPS[cfg["side_processes"]]
+    kids = [in_child(_side, panel, universe, sector, date, g, enabled=par) for g in groups]
     try:
         a, x, ctx, notes = _analyses(panel, universe, sector, date)
         early = _early_figures(a, x, ctx, langs, out) if par else None  # while the children compute
-        nv = network.result()
+        side = {k: v for kid in kids for k, v in kid.result().items()}
     except BaseException:
-        table.cancel(), cascade.cancel(), network.cancel()
+        for kid in kids:
+            kid.cancel()
         raise
+    nv = side["network"]
     if nv.error is not None:  # said in the section in one sentence; the whole message in the notes
         notes["sector network"] = _left_out(nv.error)
     elif nv.net is not None and nv.net.skipped:
@@ -222,8 +250,9 @@ def report_from_panel(panel: Panel, universe: Universe, sector: str, date: objec
                                        items=list(nv.net.skipped.items()))
     scen = None
     try:
-        m = cascade.result()
-        scen = _what_if(table.result(), m, date)
+        if isinstance(side["table"], SelloffError):
+            raise side["table"]
+        scen = _what_if(side["table"], side["cascade"], date)
     except SelloffError as exc:  # a scenario that cannot be computed is left out, never guessed
         notes["scenario"] = _left_out(exc)
     if "context" in notes:  # the notes in the order of the sections
