@@ -25,6 +25,7 @@ from babel.dates import format_date  # noqa: E402
 from matplotlib.figure import Figure as MplFigure  # noqa: E402
 from matplotlib.ticker import Formatter as TickFormatter  # noqa: E402
 
+from selloff.compute import fork_frozen  # noqa: E402
 from selloff.report.figure_text import T  # noqa: E402
 from selloff.report.format import LOCALES, Formatter  # noqa: E402
 from selloff.report.texts_de import source_name  # noqa: E402
@@ -184,9 +185,8 @@ def _fork_save(drawn: list[_Drawn], a, findings, langs: list[str], out_dir: Path
     languages the child wrote; on any failure, none (the caller then saves them itself)."""
     if not hasattr(os, "fork"):
         return set()
-    try:
-        pid = os.fork()
-    except OSError:
+    pid = fork_frozen()
+    if pid < 0:
         return set()
     if pid == 0:  # child: only matplotlib and file writes, then leave without running any cleanup of the parent
         code = 0
