@@ -70,11 +70,23 @@ def _old_read(store: Store, table: str, assets=None, start=None, end=None, inter
         params.append(list(venues))
     sql = f"SELECT * FROM {t.name}" + (" WHERE " + " AND ".join(where) if where else "") + \
         f" ORDER BY {', '.join(t.key)}"
-    df = store.con.execute(sql, params).df()
+    # fetched as the store fetches (through Arrow): the reference is the query, not DuckDB's .df() conversion, which
+    # types an all-null VARCHAR column as object where Arrow keeps it str (see the dtype test below)
+    df = store.con.sql(sql, params=params).to_arrow_table().to_pandas()
     for c in t.columns:
         if c.sql_type == "TIMESTAMPTZ":
             df[c.name] = pd.to_datetime(df[c.name], utc=True)
     return df
+
+
+def test_varchar_columns_are_str_even_empty_or_all_null(store):
+    every = store.read("bars")
+    none = store.read("bars", assets=[])
+    assert len(none) == 0 and every["file_sha256"].isna().all()
+    for df in (every, none):
+        for c in TABLES["bars"].columns:
+            if c.sql_type == "VARCHAR":
+                assert isinstance(df[c.name].dtype, pd.StringDtype), (c.name, df[c.name].dtype)
 
 
 FILTERS = {
