@@ -86,3 +86,45 @@ def test_cells_by_hand(grids):
     assert g.cap[day["2025-03-01"], tok] == 1e6  # the 2 Mar 00:00 snapshot is the 1 Mar close
     assert g.cap[day["2025-03-11"], tok] == 7e6  # the later of 00:00 and 00:30
     assert not (g.cap == 123.0).any()  # the 13:00 snapshots are not at a close
+
+
+def _load_both(db, u, order):
+    col = {a: i for i, a in enumerate(order)}
+    ref = {}
+    for table, value, kw in (("bars", "close", {"interval": "1d"}), ("market_caps", "market_cap_usd", {})):
+        pairs = ranked_pairs(db.series_summary(table, order, **kw), priority(), order)
+        arr = db.read_arrays(table, value, [(a, x) for a, x, _ in pairs], **kw)
+        pc = np.array([col[a] for a, _, _ in pairs], "int32")
+        ref[table] = {"i": pc[arr["i"]], "ms": arr["ms"], "v": arr["v"],
+                      "rank": np.array([r for _, _, r in pairs], "int16")[arr["i"]]}
+    return load_grid(db, u, order), build_grid(order, {a: u.assets[a].kind for a in order}, ref["bars"], ref["market_caps"])
+
+
+def test_an_equitys_caps_are_utc_closes_and_days_before_1970_floor(tmp_path):
+    """A cap snapshot at 00:00 UTC is the close of the UTC day before for an equity too (not its New York date), and
+    a bar before 1970 (index history) has the day numpy's floor gives it, not DuckDB's truncation."""
+    days = pd.date_range("2025-03-03", periods=5, freq="D", tz="UTC")
+    bars = [("EQ", d + pd.Timedelta(hours=14, minutes=30), "yahoo", 10.0 + i) for i, d in enumerate(days)]
+    bars += [("TOK", d, "binance", 1.0 + i) for i, d in enumerate(days)]
+    bars += [("IDX", pd.Timestamp(x, tz="UTC"), "yahoo", v)
+             for x, v in (("1969-12-30 15:00", 90.0), ("1969-12-31 15:00", 91.0), ("1970-01-02 15:00", 92.0))]
+    caps = [("EQ", d + pd.Timedelta(days=1), "yahoo", 1e9 + i) for i, d in enumerate(days)]
+    b = pd.DataFrame(bars, columns=["asset", "ts", "source", "close"]).assign(interval="1d")
+    c = pd.DataFrame(caps, columns=["asset", "ts", "source", "market_cap_usd"])
+    path = tmp_path / "e.duckdb"
+    with Store(path) as db:
+        db.upsert("bars", b[["asset", "interval", "ts", "source", "close"]])
+        db.upsert("market_caps", c)
+    assets = {"EQ": Asset("EQ", "equity", "Eq"), "TOK": Asset("TOK", "token", "Tok"), "IDX": Asset("IDX", "index", "Idx")}
+    u = Universe(assets, {"s": Sector("s", "S", tuple(assets))}, ())
+    with Store(path, read_only=True) as db:
+        fast, slow = _load_both(db, u, ["TOK", "EQ", "IDX"])
+    pd.testing.assert_index_equal(fast.days, slow.days)
+    np.testing.assert_array_equal(fast.close, slow.close)
+    np.testing.assert_array_equal(fast.cap, slow.cap)
+    day = {d.date().isoformat(): i for i, d in enumerate(fast.days)}
+    assert fast.cap[day["2025-03-03"], fast.column["EQ"]] == 1e9  # the 4 Mar 00:00 UTC snapshot
+    assert np.isnan(fast.cap[:, fast.column["TOK"]]).all()  # nothing spilled into another asset
+    idx = fast.column["IDX"]
+    assert fast.close[day["1969-12-30"], idx] == 90.0 and fast.close[day["1969-12-31"], idx] == 91.0
+    assert fast.close[day["1970-01-02"], idx] == 92.0 and np.isnan(fast.close[day["1970-01-01"], idx])

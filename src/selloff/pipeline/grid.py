@@ -19,6 +19,7 @@ import pandas as pd
 from selloff.analytics.market import CAP_SHIFT, HOUR_MS, DailyGrid, build_grid, day_labels, grid_on_days, place
 from selloff.analytics.sources_priority import SIMULATED, choose_source, rank_sources
 from selloff.pipeline.params import priority as source_priority
+from selloff.errors import DataError
 from selloff.store import Store
 from selloff.store.arrays import Cells
 from selloff.universe import Universe
@@ -91,12 +92,19 @@ def _extent(bsum: pd.DataFrame, csum: pd.DataFrame, bpairs, cpairs, ny: dict[str
     return min(lo), max(hi)
 
 
-def _cells(store: Store, table: str, value: str, pairs, col: dict[str, int], lo: int, n: int, ny: dict[str, bool],
+def _cells(store: Store, table: str, value: str, pairs, col: dict[str, int], lo: int, n: int, ny: dict[str, bool] | None,
            *, shift: int = 0, with_ms: bool = False, **kw) -> dict:
+    """One table's rows as grid cells; ``ny`` None: UTC dates for every pair (the caps: a snapshot at 00:00 UTC is
+    the close of the UTC day before, whatever the asset)."""
     ranks = [r for _, _, r in pairs]
-    cells = Cells([col[a] for a, _, _ in pairs], lo, n, shift, [ny[a] for a, _, _ in pairs],
+    cells = Cells([col[a] for a, _, _ in pairs], lo, n, shift, None if ny is None else [ny[a] for a, _, _ in pairs],
                   ranks if any(ranks) else None, with_ms)
-    return store.read_cells(table, value, [(a, x) for a, x, _ in pairs], cells, **kw)
+    out = store.read_cells(table, value, [(a, x) for a, x, _ in pairs], cells, **kw)
+    f = out["f"]
+    if len(f) and (int(f.min()) < 0 or int(f.max()) >= n * len(col)):  # never placed silently off the grid
+        raise DataError(f"{table}: a row's day lies outside the grid of days {lo}..{lo + n - 1} its summary gave; "
+                        f"this is a bug in the grid read, please report it")
+    return out
 
 
 def load_grid(store: Store, universe: Universe, assets: Sequence[str], end: pd.Timestamp | None = None) -> DailyGrid:
@@ -124,16 +132,18 @@ def load_grid(store: Store, universe: Universe, assets: Sequence[str], end: pd.T
     lo, hi = _extent(bsum, csum, bpairs, cpairs, ny)
     n, width = hi - lo + 1, len(order)
     bars = _cells(store, "bars", "close", bpairs, col, lo, n, ny, interval="1d", end=end)
+    if len(bars["f"]) == 0:
+        return build_grid(ids, {}, _empty())  # raises: no daily bars (every close of the series is null)
     close, src = place(n, width, bars["f"], bars.get("rank"), bars["v"], None, order, lo, True)
     del bars
     cap = None
     if cpairs:
         kw = {"end": cend, "day_offset_below_ms": HOUR_MS, "shift": CAP_SHIFT}  # the caps at a close only
-        caps = _cells(store, "market_caps", "market_cap_usd", cpairs, col, lo, n, ny, **kw)
+        caps = _cells(store, "market_caps", "market_cap_usd", cpairs, col, lo, n, None, **kw)
         placed = place(n, width, caps["f"], caps.get("rank"), caps["v"], None, order, lo, False)
         if placed is None:  # two snapshots of one source at one close: read their times, the latest wins
             del caps
-            caps = _cells(store, "market_caps", "market_cap_usd", cpairs, col, lo, n, ny, with_ms=True, **kw)
+            caps = _cells(store, "market_caps", "market_cap_usd", cpairs, col, lo, n, None, with_ms=True, **kw)
             placed = place(n, width, caps["f"], caps.get("rank"), caps["v"], caps["ms"], order, lo, False)
         cap = placed[0]
         del caps, placed

@@ -21,7 +21,7 @@ from selloff.pipeline.analysis import (analysis_of, context_of, day_panel, expla
 from selloff.pipeline.cascade import CascadeModel, CascadeReport, model_of
 from selloff.pipeline.stress import CASCADE_ASSET, what_if_of
 from selloff.report.findings import Finding, build_findings
-from selloff.report.figures import make_figures
+from selloff.report.figures import make_figures, wait_figures
 from selloff.report.writer import FORMATS, LANGS, output_dir, write_report
 from selloff.store import Store
 from selloff.texts import Text, reason_of
@@ -241,6 +241,7 @@ def report_from_panel(panel: Panel, universe: Universe, sector: str, date: objec
     except BaseException:
         for kid in kids:
             kid.cancel()
+        wait_figures()  # reap an early figure writer: the next report must not wait for this one's files
         raise
     nv = side["network"]
     if nv.error is not None:  # said in the section in one sentence; the whole message in the notes

@@ -52,10 +52,12 @@ def arrays_sql(t: Table, value: str, picks: Sequence[tuple[str, str]], *, interv
         if len(cells.cols) != len(picks):
             raise StoreError(f"read of {t.name}: {len(cells.cols)} columns for {len(picks)} series")
         lists.append(("col", "BIGINT", [int(c) for c in cells.cols]))
-        day = "epoch_ms(t.ts) // 86400000"
+        # floor, not DuckDB's truncating //: a row before 1970 (index history) has a negative day number
+        day = "CAST(floor(epoch_ms(t.ts) / 86400000.0) AS BIGINT)"
         if cells.ny is not None and any(cells.ny):
             lists.append(("ny", "BOOLEAN", [bool(x) for x in cells.ny]))
-            day = f"(CASE WHEN p.ny THEN epoch_ms(timezone('America/New_York', t.ts)) // 86400000 ELSE {day} END)"
+            ny = "CAST(floor(epoch_ms(timezone('America/New_York', t.ts)) / 86400000.0) AS BIGINT)"
+            day = f"(CASE WHEN p.ny THEN {ny} ELSE {day} END)"
         cell = f"p.col * {int(cells.n_days)} + {day} + ({int(cells.shift) - int(cells.lo_day)})"
         if len(cells.cols) and (max(cells.cols) + 1) * cells.n_days < 2**31:  # 12 bytes a row into numpy, not 16
             cell = f"CAST({cell} AS INTEGER)"
@@ -75,7 +77,7 @@ def arrays_sql(t: Table, value: str, picks: Sequence[tuple[str, str]], *, interv
             where.append(f"t.ts {op} ?::TIMESTAMPTZ")
             params.append(as_utc(v).to_pydatetime())
     if day_offset_below_ms is not None:
-        where.append("epoch_ms(t.ts) % 86400000 < ?")
+        where.append("((epoch_ms(t.ts) % 86400000) + 86400000) % 86400000 < ?")  # the time of day, also before 1970
         params.append(int(day_offset_below_ms))
     unnest = ", ".join(f"unnest(?::{typ}[]) AS {name}" for name, typ, _ in lists)
     sql = (f"SELECT {select} FROM {t.name} t JOIN (SELECT {unnest}) p "
