@@ -43,6 +43,18 @@ def _store(path):
         db.upsert("market_caps", c)
 
 
+def _load_both(db, u, order):
+    col = {a: i for i, a in enumerate(order)}
+    ref = {}
+    for table, value, kw in (("bars", "close", {"interval": "1d"}), ("market_caps", "market_cap_usd", {})):
+        pairs = ranked_pairs(db.series_summary(table, order, **kw), priority(), order)
+        arr = db.read_arrays(table, value, [(a, x) for a, x, _ in pairs], **kw)
+        pc = np.array([col[a] for a, _, _ in pairs], "int32")
+        ref[table] = {"i": pc[arr["i"]], "ms": arr["ms"], "v": arr["v"],
+                      "rank": np.array([r for _, _, r in pairs], "int16")[arr["i"]]}
+    return load_grid(db, u, order), build_grid(order, {a: u.assets[a].kind for a in order}, ref["bars"], ref["market_caps"])
+
+
 @pytest.fixture(scope="module")
 def grids(tmp_path_factory):
     path = tmp_path_factory.mktemp("cells") / "g.duckdb"
@@ -50,18 +62,8 @@ def grids(tmp_path_factory):
     assets = {"TOK": Asset("TOK", "token", "Tok"), "TOK2": Asset("TOK2", "token", "Tok 2"),
               "EQ": Asset("EQ", "equity", "Eq"), "EQ2": Asset("EQ2", "equity", "Eq 2")}
     u = Universe(assets, {"s": Sector("s", "S", tuple(assets))}, ())
-    order = ["TOK", "TOK2", "EQ", "EQ2"]
     with Store(path, read_only=True) as db:
-        fast = load_grid(db, u, order)
-        col = {a: i for i, a in enumerate(order)}
-        ref = {}
-        for table, value, kw in (("bars", "close", {"interval": "1d"}), ("market_caps", "market_cap_usd", {})):
-            pairs = ranked_pairs(db.series_summary(table, order, **kw), priority(), order)
-            arr = db.read_arrays(table, value, [(a, x) for a, x, _ in pairs], **kw)
-            pc = np.array([col[a] for a, _, _ in pairs], "int32")
-            ref[table] = {"i": pc[arr["i"]], "ms": arr["ms"], "v": arr["v"],
-                          "rank": np.array([r for _, _, r in pairs], "int16")[arr["i"]]}
-        slow = build_grid(order, {a: assets[a].kind for a in order}, ref["bars"], ref["market_caps"])
+        fast, slow = _load_both(db, u, ["TOK", "TOK2", "EQ", "EQ2"])
     return fast, slow
 
 
@@ -86,18 +88,6 @@ def test_cells_by_hand(grids):
     assert g.cap[day["2025-03-01"], tok] == 1e6  # the 2 Mar 00:00 snapshot is the 1 Mar close
     assert g.cap[day["2025-03-11"], tok] == 7e6  # the later of 00:00 and 00:30
     assert not (g.cap == 123.0).any()  # the 13:00 snapshots are not at a close
-
-
-def _load_both(db, u, order):
-    col = {a: i for i, a in enumerate(order)}
-    ref = {}
-    for table, value, kw in (("bars", "close", {"interval": "1d"}), ("market_caps", "market_cap_usd", {})):
-        pairs = ranked_pairs(db.series_summary(table, order, **kw), priority(), order)
-        arr = db.read_arrays(table, value, [(a, x) for a, x, _ in pairs], **kw)
-        pc = np.array([col[a] for a, _, _ in pairs], "int32")
-        ref[table] = {"i": pc[arr["i"]], "ms": arr["ms"], "v": arr["v"],
-                      "rank": np.array([r for _, _, r in pairs], "int16")[arr["i"]]}
-    return load_grid(db, u, order), build_grid(order, {a: u.assets[a].kind for a in order}, ref["bars"], ref["market_caps"])
 
 
 def test_an_equitys_caps_are_utc_closes_and_days_before_1970_floor(tmp_path):

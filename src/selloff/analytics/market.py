@@ -26,7 +26,7 @@ import pandas as pd
 
 from selloff.errors import DataError
 
-__all__ = ["CAP_SHIFT", "DAY_MS", "HOUR_MS", "DailyGrid", "SectorDaily", "build_grid", "day_labels", "grid_on_days", "place", "close_moves", "scan_block", "sector_daily", "window_moves"]
+__all__ = ["CAP_SHIFT", "DAY_MS", "HOUR_MS", "DailyGrid", "SectorDaily", "build_grid", "day_labels", "grid_on_days", "no_daily_bars", "place", "close_moves", "scan_block", "sector_daily", "window_moves"]
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
@@ -143,6 +143,13 @@ def grid_on_days(assets: Sequence[str], lo: int, close: np.ndarray, cap: np.ndar
     return DailyGrid(days, tuple(assets), close, cap, dict(sources or {}), src)
 
 
+def no_daily_bars(assets: Sequence[str]) -> DataError:
+    """The error of a grid without any daily bar for ``assets``."""
+    assets = tuple(assets)
+    return DataError(f"no daily bars for {', '.join(assets[:8])}{' ...' if len(assets) > 8 else ''}; "
+                     f"import or fetch daily data first")
+
+
 def build_grid(assets: Sequence[str], kinds: Mapping[str, str], bars: Mapping[str, np.ndarray],
                caps: Mapping[str, np.ndarray] | None = None, sources: Mapping[str, Sequence[str]] | None = None) -> DailyGrid:
     """The grid from flat arrays ``{"i": column, "ms": epoch ms of ts, "v": value, "rank": source rank}``.
@@ -160,8 +167,7 @@ def build_grid(assets: Sequence[str], kinds: Mapping[str, str], bars: Mapping[st
     """
     assets = tuple(assets)
     if len(bars["i"]) == 0:
-        raise DataError(f"no daily bars for {', '.join(assets[:8])}{' ...' if len(assets) > 8 else ''}; "
-                        f"import or fetch daily data first")
+        raise no_daily_bars(assets)
     ny = np.array([kinds.get(a, "token") != "token" for a in assets], bool)
     bday = day_labels(bars["ms"], ny[bars["i"]])
     caps = caps if caps is not None else {"i": np.zeros(0, "int32"), "ms": np.zeros(0, "int64"), "v": np.zeros(0)}

@@ -16,7 +16,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from selloff.analytics.market import CAP_SHIFT, HOUR_MS, DailyGrid, build_grid, day_labels, grid_on_days, place
+from selloff.analytics.market import CAP_SHIFT, HOUR_MS, DailyGrid, day_labels, grid_on_days, no_daily_bars, place
 from selloff.analytics.sources_priority import SIMULATED, choose_source, rank_sources
 from selloff.pipeline.params import priority as source_priority
 from selloff.errors import DataError
@@ -71,10 +71,6 @@ def ranked_pairs(summary: pd.DataFrame, priority: Sequence[str], order: Sequence
     return out
 
 
-def _empty() -> dict:
-    return {"i": np.zeros(0, "int32"), "ms": np.zeros(0, "int64"), "v": np.zeros(0)}
-
-
 def _extent(bsum: pd.DataFrame, csum: pd.DataFrame, bpairs, cpairs, ny: dict[str, bool]) -> tuple[int, int]:
     """First and last day number the grid may need: the bars' exact (labels of each series' first and last bar),
     widened by the caps' (their first and last snapshot, at a close or not: the grid trims what stays empty)."""
@@ -121,7 +117,7 @@ def load_grid(store: Store, universe: Universe, assets: Sequence[str], end: pd.T
     bsum = store.series_summary("bars", ids, interval="1d", end=end, with_first=True)
     bpairs = ranked_pairs(bsum, prio, ids)
     if not bpairs:
-        return build_grid(ids, {}, _empty())  # raises: no daily bars
+        raise no_daily_bars(ids)
     order = list(dict.fromkeys(a for a, _, _ in bpairs))
     col = {a: i for i, a in enumerate(order)}
     kinds = asset_kinds(universe, order, store.registered_kinds())
@@ -133,7 +129,7 @@ def load_grid(store: Store, universe: Universe, assets: Sequence[str], end: pd.T
     n, width = hi - lo + 1, len(order)
     bars = _cells(store, "bars", "close", bpairs, col, lo, n, ny, interval="1d", end=end)
     if len(bars["f"]) == 0:
-        return build_grid(ids, {}, _empty())  # raises: no daily bars (every close of the series is null)
+        raise no_daily_bars(ids)  # every close of the series is null
     close, src = place(n, width, bars["f"], bars.get("rank"), bars["v"], None, order, lo, True)
     del bars
     cap = None

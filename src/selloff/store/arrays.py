@@ -21,8 +21,6 @@ from selloff.store.schema import Table
 
 __all__ = ["Cells", "arrays_sql"]
 
-DAY_MS = 86_400_000
-
 
 @dataclass(frozen=True)
 class Cells:
