@@ -102,3 +102,26 @@ def test_close_moves_match_calendar_days_change(both):
     t1 = bars[bars["asset"] == "T1"]
     for n in (1, 7, 30):
         assert m[f"move_{n}d_pct"] == pytest.approx(calendar_days_change(t1, day, n).value, rel=1e-12)
+
+
+def test_place_by_hand_one_rank_duplicates_and_nan_values():
+    """place() on a 3-day x 2-asset grid, checked cell by cell: the one-rank fast path and the general path."""
+    from selloff.analytics.market import place
+    from selloff.errors import DataError
+
+    nan = np.nan
+    out, src = place(3, 2, np.array([0, 2, 4]), None, np.array([1.0, 2.0, 3.0]), None, ["A", "B"], 0, True)
+    np.testing.assert_array_equal(out, [[1.0, nan], [nan, 3.0], [2.0, nan]])
+    np.testing.assert_array_equal(src, [[0, -1], [-1, 0], [0, -1]])
+    # one rank other than 0: the rank grid carries it
+    _, src = place(3, 2, np.array([1, 3]), np.array([2, 2], np.int16), np.array([5.0, 6.0]), None, ["A", "B"], 0, True)
+    np.testing.assert_array_equal(src, [[-1, 2], [2, -1], [-1, -1]])
+    # a stored NaN is placed with its rank, as the general path does
+    out, src = place(3, 2, np.array([0, 1]), None, np.array([nan, 4.0]), None, ["A", "B"], 0, True)
+    assert np.isnan(out[0, 0]) and out[1, 0] == 4.0 and src[0, 0] == 0 and src[1, 0] == 0 and src[2, 0] == -1
+    # two values in one cell: an error when strict, the latest when times are given, else None (read the times)
+    with pytest.raises(DataError, match="asset B: two daily bars for 1970-01-02"):
+        place(3, 2, np.array([4, 4]), None, np.array([1.0, 2.0]), None, ["A", "B"], 0, True)
+    out, _ = place(3, 2, np.array([4, 4]), None, np.array([1.0, 2.0]), np.array([9, 3]), ["A", "B"], 0, False)
+    assert out[1, 1] == 1.0
+    assert place(3, 2, np.array([4, 4]), None, np.array([1.0, 2.0]), None, ["A", "B"], 0, False) is None

@@ -103,6 +103,20 @@ def place(n: int, width: int, f: np.ndarray, rank: np.ndarray | None, v: np.ndar
     and ``ms`` was not given (the caller reads the times and calls again). ``rank`` None: every row of rank 0."""
     # column-major: the rows come asset by asset, so their cells are written (nearly) in memory order
     out = np.full((n, width), np.nan, order="F")
+    if rank is None or not len(rank) or (rank == rank[0]).all():
+        # one source rank: place every value, then count the cells that got one; as many as rows (and no NaN
+        # value) means no cell twice, so no duplicate check and no rank scatter (the rank grid follows from which
+        # cells hold a value). Otherwise (a cell twice, or a stored NaN) the general path below decides.
+        flat = out.reshape(-1, order="F")
+        flat[f] = v
+        empty = np.isnan(out)
+        if out.size - np.count_nonzero(empty) == len(f):
+            src = empty.astype(np.int16)
+            np.negative(src, out=src)
+            if rank is not None and len(rank) and rank[0] != 0:
+                src[src == 0] = rank[0]
+            return out, src
+        flat[:] = np.nan
     src = np.full((n, width), -1, np.int16, order="F")
     o, s_ = out.reshape(-1, order="F"), src.reshape(-1, order="F")  # views: flat-index assignment without copies
     ranks = np.zeros(1, np.int16) if rank is None else np.unique(rank)

@@ -21,6 +21,8 @@ from selloff.store.schema import Table
 
 __all__ = ["Cells", "arrays_sql"]
 
+DAY_US = 86_400_000_000
+
 
 @dataclass(frozen=True)
 class Cells:
@@ -42,7 +44,13 @@ def arrays_sql(t: Table, value: str, picks: Sequence[tuple[str, str]], *, interv
     """The query and its parameters (see the module docstring); rows with a null value are left out."""
     if value not in t.column_names:
         raise StoreError(f"read of {t.name}: unknown column {value!r}; the table has {t.column_names}")
-    lists = [("asset", "VARCHAR", [a for a, _ in picks]), ("source", "VARCHAR", [s for _, s in picks])]
+    lists = [("asset", "VARCHAR", [a for a, _ in picks])]
+    # every pair of one source (the usual whole-market read): join on the asset alone and filter the source in the
+    # scan, which DuckDB does faster than a join on both strings (measured 1.1-1.2 s vs 1.3-1.7 s, 36.5 M rows)
+    one = {x for _, x in picks}
+    one = next(iter(one)) if len(one) == 1 else None
+    if one is None:
+        lists.append(("source", "VARCHAR", [x for _, x in picks]))
     if cells is None:
         lists.append(("i", "INTEGER", list(range(len(picks)))))
         select = f"p.i AS i, epoch_ms(t.ts) AS ms, CAST(t.{value} AS DOUBLE) AS v"
@@ -50,13 +58,15 @@ def arrays_sql(t: Table, value: str, picks: Sequence[tuple[str, str]], *, interv
         if len(cells.cols) != len(picks):
             raise StoreError(f"read of {t.name}: {len(cells.cols)} columns for {len(picks)} series")
         lists.append(("col", "BIGINT", [int(c) for c in cells.cols]))
-        # floor, not DuckDB's truncating //: a row before 1970 (index history) has a negative day number
-        day = "CAST(floor(epoch_ms(t.ts) / 86400000.0) AS BIGINT)"
+        # the day number relative to a base one day before the grid's first (shift included): the difference is
+        # >= 0 for every row on the grid, so DuckDB's truncating // is the floor there, also before 1970 (index
+        # history); epoch_us, not epoch_ms: measured 0.4-1.3 s less over 36.5 M rows
+        base = (int(cells.lo_day) - int(cells.shift) - 1) * DAY_US
+        us = "epoch_us(t.ts)"
         if cells.ny is not None and any(cells.ny):
             lists.append(("ny", "BOOLEAN", [bool(x) for x in cells.ny]))
-            ny = "CAST(floor(epoch_ms(timezone('America/New_York', t.ts)) / 86400000.0) AS BIGINT)"
-            day = f"(CASE WHEN p.ny THEN {ny} ELSE {day} END)"
-        cell = f"p.col * {int(cells.n_days)} + {day} + ({int(cells.shift) - int(cells.lo_day)})"
+            us = f"(CASE WHEN p.ny THEN epoch_us(timezone('America/New_York', t.ts)) ELSE {us} END)"
+        cell = f"p.col * {int(cells.n_days)} + ({us} - ({base})) // {DAY_US} - 1"
         if len(cells.cols) and (max(cells.cols) + 1) * cells.n_days < 2**31:  # 12 bytes a row into numpy, not 16
             cell = f"CAST({cell} AS INTEGER)"
         select = (f"{cell} AS f, "
@@ -67,6 +77,9 @@ def arrays_sql(t: Table, value: str, picks: Sequence[tuple[str, str]], *, interv
         if cells.with_ms:
             select += ", epoch_ms(t.ts) AS ms"
     where, params = [f"t.{value} IS NOT NULL"], [x for _, _, x in lists]
+    if one is not None:
+        where.append("t.source = ?")
+        params.append(one)
     if interval is not None and "interval" in t.column_names:
         where.append("t.interval = ?")
         params.append(interval)
@@ -75,9 +88,10 @@ def arrays_sql(t: Table, value: str, picks: Sequence[tuple[str, str]], *, interv
             where.append(f"t.ts {op} ?::TIMESTAMPTZ")
             params.append(as_utc(v).to_pydatetime())
     if day_offset_below_ms is not None:
-        where.append("((epoch_ms(t.ts) % 86400000) + 86400000) % 86400000 < ?")  # the time of day, also before 1970
-        params.append(int(day_offset_below_ms))
+        # the time of day, also before 1970 (epoch_us: cheaper than epoch_ms)
+        where.append(f"((epoch_us(t.ts) % {DAY_US}) + {DAY_US}) % {DAY_US} < ?")
+        params.append(int(day_offset_below_ms) * 1000)
     unnest = ", ".join(f"unnest(?::{typ}[]) AS {name}" for name, typ, _ in lists)
     sql = (f"SELECT {select} FROM {t.name} t JOIN (SELECT {unnest}) p "
-           f"ON t.asset = p.asset AND t.source = p.source WHERE " + " AND ".join(where))
+           f"ON t.asset = p.asset{'' if one is not None else ' AND t.source = p.source'} WHERE " + " AND ".join(where))
     return sql, params
