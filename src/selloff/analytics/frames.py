@@ -38,7 +38,7 @@ def pivot_daily(bars: pd.DataFrame, kinds: dict[str, str], field: str = "close")
             dup = s.index[s.index.duplicated()][0].date()
             raise DataError(f"asset {asset}: two daily bars for {dup} (several sources?); select one source first")
         parts.append(s)
-    out = pd.concat(parts, axis=1).sort_index()
+    out = pd.concat(parts, axis=1, sort=True).sort_index()
     out.index.name = "date"
     return out
 

@@ -66,7 +66,9 @@ class DailyGrid:
     def cap_carried(self, cols: Sequence[int] | None = None) -> np.ndarray:
         """Each asset's (of ``cols``; None: all) last known cap on or before each day (NaN before its first)."""
         cap = self.cap if cols is None else self.cap[:, cols]
-        return pd.DataFrame(cap, copy=False).ffill().to_numpy()
+        idx = np.where(np.isnan(cap), 0, np.arange(cap.shape[0])[:, None])  # row of each cell's last cap so far
+        np.maximum.accumulate(idx, axis=0, out=idx)
+        return cap[idx, np.arange(cap.shape[1])[None, :]]  # row 0 where none yet: NaN there, or the first cap
 
     def subset(self, assets: Sequence[str]) -> "DailyGrid":
         """The grid of ``assets`` only (those it holds), same days: what one partition of the scan needs."""
@@ -216,26 +218,37 @@ def sector_daily(grid: DailyGrid, members: Sequence[str], breadth_drop: float) -
     ``breadth_drop`` is a fraction, e.g. -0.05.
     """
     cols = [grid.column[m] for m in members if m in grid.column]
-    cols = [c for c in cols if not np.isnan(grid.close[:, c]).all()]
-    if not cols:
-        return None
     c = grid.close[:, cols]
-    rows = np.flatnonzero(~np.isnan(c).all(axis=1))
+    has_c = ~np.isnan(c)
+    keep = has_c.any(axis=0)
+    if not keep.any():
+        return None
+    if not keep.all():
+        cols = [x for x, k in zip(cols, keep) if k]
+        c, has_c = c[:, keep], has_c[:, keep]
+    rows = np.flatnonzero(has_c.any(axis=1))
     cs = c[rows]
     r = np.full(cs.shape, np.nan)
     r[1:] = cs[1:] / cs[:-1] - 1.0
     if grid.multi_source:
         sr_ = grid.source_rank[:, cols][rows]
         r[1:][sr_[1:] != sr_[:-1]] = np.nan  # no return across two sources
-    w = np.full(cs.shape, np.nan)
     carried = grid.cap_carried(cols)
     weighted = not np.isnan(carried[-1]).all()  # some member has a cap on some day
-    w[1:] = carried[rows[:-1]] if weighted else 1.0
     has = ~np.isnan(r)
-    w = np.where(has, w, np.nan)
-    tot = np.nansum(w, axis=1)
+    # a member's weight where it has a return and a cap (no cap yet: no weight); the sums below add the same terms
+    # as nansum(w * r) and nansum(w), in the same order
+    w = np.zeros(cs.shape)
+    if weighted:
+        w[1:] = carried[rows[:-1]]
+        w[~has | np.isnan(w)] = 0.0
+    else:
+        w[has] = 1.0
+    tot = w.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        sr = np.where(tot > 0, np.nansum(w * r, axis=1) / np.where(tot > 0, tot, 1.0), np.nan)
+        wr = w * np.where(has, r, 0.0)
+        wr[w == 0.0] = 0.0  # no weight, no term (also against an infinite return after a zero close)
+        sr = np.where(tot > 0, wr.sum(axis=1) / np.where(tot > 0, tot, 1.0), np.nan)
         n = has.sum(axis=1)
         br = np.where(n > 0, (r < breadth_drop).sum(axis=1) / np.maximum(n, 1), np.nan)
     idx = grid.days[rows]
