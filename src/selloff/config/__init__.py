@@ -235,7 +235,17 @@ def defaults(section: str) -> dict[str, Any]:
     cfg = _merged()
     if section not in cfg:
         raise ConfigError(f"unknown config section [{section}]; known: {', '.join(cfg)}")
-    return copy.deepcopy(cfg[section])
+    return _copy(cfg[section])
+
+
+def _copy(v: Any) -> Any:
+    """A new copy of TOML data: dicts and lists copied, the leaves (str, numbers, bools, dates: immutable) shared;
+    several times faster than ``copy.deepcopy``, which the report pays on every ``defaults()`` call."""
+    if isinstance(v, dict):
+        return {k: _copy(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_copy(x) for x in v]
+    return v
 
 
 class use_config:  # noqa: N801 - used like a function: use_config(path), or with use_config(path): ...
