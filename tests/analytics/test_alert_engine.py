@@ -248,3 +248,30 @@ def test_threshold_and_crossing_by_hand():
     a = next(t.alert for e in ev for t in e.transitions if t.alert.rule == "cross")
     assert a.summary_en == "BTC crossed below 60,000.00 USD (now 59,900.00 USD)"
     assert a.summary_de == "BTC fiel unter 60.000,00 USD (jetzt 59.900,00 USD)"
+
+
+def test_daily_sector_returns_are_cap_weighted_like_the_report():
+    """Snapshots at 00:00 UTC carry price and cap: the day's sector return weighs each member by its cap at the
+    previous close, by hand (300 x -10 % + 100 x +10 %) / 400 = -5 % (equal weights would say 0), and the report's
+    day path (analytics.day.sector_series on a Panel of the same rows) gives the same number."""
+    from selloff.analytics.alerting.observe import observations
+    from selloff.analytics.day import sector_series
+    from selloff.analytics.panel import build_panel
+
+    days = pd.to_datetime(["2026-02-01T00:00Z", "2026-02-02T00:00Z", "2026-02-03T00:00Z"])
+    snaps = pd.DataFrame({"asset": ["A"] * 3 + ["B"] * 3, "ts": list(days) * 2, "source": "coingecko",
+                          "price_usd": [100.0, 100.0, 90.0, 10.0, 10.0, 11.0],
+                          "market_cap_usd": [300.0, 300.0, 270.0, 100.0, 100.0, 110.0]})
+    pts = price_points(None, snaps)
+    obs = observations(pts, ["A", "B"], {"s": ("A", "B")}, days[-1], days[0], H, pd.Timedelta(hours=2))
+    sr = daily_sector_returns(obs, ["A", "B"]).dropna()
+    # 1 Feb is the first return of the window: no cap of the close before it inside the window, no weight (as in
+    # analytics.sector.sector_returns everywhere); 2 Feb closes at 00:00 on 3 Feb
+    assert list(sr.index) == [pd.Timestamp("2026-02-02")]
+    assert sr.iloc[-1] == pytest.approx((300 * -0.10 + 100 * 0.10) / 400)
+    # the report's rule on the same evidence (daily bars whose close is the 00:00 price; caps as stored)
+    bars = pd.DataFrame({"asset": ["A"] * 3 + ["B"] * 3, "interval": "1d", "source": "coingecko",
+                         "ts": list(days - pd.Timedelta(days=1)) * 2, "close": snaps["price_usd"]})
+    panel = build_panel({"bars": bars, "market_caps": snaps}, {"A": "token", "B": "token"}, ["coingecko"])
+    ref, _ = sector_series(panel, ["A", "B"])
+    assert ref.loc[pd.Timestamp("2026-02-02")] == pytest.approx(sr.iloc[-1])

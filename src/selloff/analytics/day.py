@@ -130,11 +130,7 @@ def sector_weights(panel: Panel, tok: Sequence[str]) -> pd.DataFrame | None:
     after it, so a day without a snapshot never blanks the whole sector; a member before its first cap has no
     weight that day (:func:`weights_note` names the members concerned).
     """
-    mc = panel.mcap_daily
-    weights = mc.reindex(index=panel.close.index.union(mc.index), columns=list(tok)) if not mc.empty else None
-    if weights is None or weights.notna().sum().sum() == 0:
-        return None
-    return weights.sort_index().ffill()
+    return sec.carried_cap_weights(panel.mcap_daily, panel.close.index, tok)
 
 
 def weights_note(panel: Panel, tok: Sequence[str], day: pd.Timestamp, max_stale_days: float) -> str | None:

@@ -49,3 +49,20 @@ def pivot_ts(frame: pd.DataFrame, value: str, interval: str | None = None) -> pd
     out = f.pivot_table(index="ts", columns="asset", values=value, aggfunc="last").sort_index()
     out.columns.name = None
     return out
+
+
+def caps_at_close(market_caps: pd.DataFrame) -> pd.DataFrame:
+    """Market cap at each UTC day's close, wide (index ``date``, one column per asset): a snapshot at 00:00-00:59
+    UTC of day ``d + 1`` is the cap at the close of day ``d`` (crypto days close at 00:00 UTC) and is labelled ``d``,
+    like the day's bar; the later snapshot wins where two fall in that hour. Empty frame without such snapshots."""
+    mc = market_caps
+    if mc is None or mc.empty:
+        return pd.DataFrame()
+    mc = mc[mc["ts"].dt.hour == 0]
+    if mc.empty:
+        return pd.DataFrame()
+    mc = mc.sort_values("ts", kind="stable")
+    mc = mc.assign(date=(mc["ts"] - pd.Timedelta(days=1)).dt.tz_localize(None).dt.normalize())
+    out = mc.pivot_table(index="date", columns="asset", values="market_cap_usd", aggfunc="last")
+    out.columns.name = None
+    return out

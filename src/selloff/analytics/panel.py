@@ -19,7 +19,7 @@ from typing import Mapping, Sequence
 
 import pandas as pd
 
-from selloff.analytics.frames import pivot_daily
+from selloff.analytics.frames import caps_at_close, pivot_daily
 from selloff.analytics.sources_priority import SIMULATED, select_series
 
 __all__ = ["Panel", "SERIES_KEYS", "build_panel"]
@@ -95,16 +95,8 @@ class Panel:
     def mcap_daily(self) -> pd.DataFrame:
         """Market cap at each day's close, wide: the 00:00 UTC snapshot after day ``d`` labelled ``d`` (like the
         daily bar); empty columns when no caps are stored."""
-        mc = self.market_caps
-        if mc.empty:
-            return pd.DataFrame(index=self.close.index)
-        mc = mc[mc["ts"].dt.hour == 0]
-        if mc.empty:
-            return pd.DataFrame(index=self.close.index)
-        mc = mc.assign(date=(mc["ts"] - pd.Timedelta(days=1)).dt.tz_localize(None).dt.normalize())
-        out = mc.pivot_table(index="date", columns="asset", values="market_cap_usd", aggfunc="last")
-        out.columns.name = None
-        return out
+        out = caps_at_close(self.market_caps)
+        return out if not out.empty else pd.DataFrame(index=self.close.index)
 
     # -- provenance -----------------------------------------------------------------------------------------
     def sources(self, table: str) -> list[str]:

@@ -32,6 +32,23 @@ def _returns_and_lagged_weights(returns: pd.DataFrame, weights: pd.DataFrame | N
     return r, w.where(r.notna())
 
 
+def carried_cap_weights(caps: pd.DataFrame | None, index: pd.Index, members: Sequence[str]) -> pd.DataFrame | None:
+    """Market caps at each period's close as index weights for ``members`` on ``index`` (for
+    :func:`sector_returns`), or ``None`` (equal weights) when there is no cap of any member.
+
+    Rule for sparse caps (e.g. monthly snapshots): each member's last known cap is carried forward to the periods
+    after it, so a period without a snapshot never blanks the whole sector; a member before its first cap has no
+    weight then. One rule for the report's day path (:func:`selloff.analytics.day.sector_weights`) and the watch
+    (:func:`selloff.analytics.alerting.observe.daily_sector_returns`).
+    """
+    if caps is None or caps.empty:
+        return None
+    weights = caps.reindex(index=index.union(caps.index), columns=list(members))
+    if weights.notna().sum().sum() == 0:
+        return None
+    return weights.sort_index().ffill()
+
+
 def sector_returns(returns: pd.DataFrame, members: list[str], weights: pd.DataFrame | None = None) -> pd.Series:
     """One-period sector return: sum_i w_{i,t-1} r_{i,t} over members with a return on t.
 

@@ -37,7 +37,6 @@ import pandas as pd
 from selloff.analytics.alerting import observe as ob
 from selloff.analytics.alerting.rules import Rule
 from selloff.analytics.alerting.text import summaries
-from selloff.analytics.sector import sector_returns
 from selloff.analytics.detect import DetectParams, StabiliseParams, daily_signals, stabilisation_since
 
 __all__ = ["Alert", "AlertState", "EngineParams", "Evaluation", "Signal", "Transition", "alert_id", "evaluate",
@@ -188,7 +187,7 @@ def _episode(obs: ob.Observations, members: Sequence[str], p: EngineParams) -> t
     rets = ob.daily_member_returns(obs, members)
     if rets.empty or rets.iloc[-1].notna().sum() < max(1, math.ceil(p.breadth_min_coverage * len(members))):
         return None, {}
-    sr = sector_returns(rets, list(rets.columns))
+    sr = ob.daily_sector_returns(obs, members)  # cap-weighted, as the scan weighs
     sig = daily_signals(sr, rets, list(rets.columns), p.detect).iloc[-1]
     if pd.isna(sig["z"]) or pd.isna(sig["ret_pct"]):
         return None, {}

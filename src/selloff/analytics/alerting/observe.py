@@ -17,9 +17,11 @@ Readings (each ``None`` when a price it needs is missing):
   RiskMetrics Technical Document, 4th ed., sec. 3.2);
 * breadth: :func:`selloff.analytics.sector.breadth` (share of members with a reading whose change over the
   window is below the threshold), computed only when at least ``min_coverage`` of the members have one;
-* daily sector returns for the stabilisation signals: equal-weighted
-  :func:`selloff.analytics.sector.sector_returns` of the members' closes at 00:00 UTC (crypto days close
-  then), with the latest price as the provisional close of the current day.
+* daily sector returns for the detector and the stabilisation signals: :func:`selloff.analytics.sector.sector_returns`
+  of the members' closes at 00:00 UTC (crypto days close then), with the latest price as the provisional close of
+  the current day, weighted by the members' caps at the previous close by the rule of the report and the scan
+  (:func:`selloff.analytics.sector.carried_cap_weights`: snapshots' ``market_cap_usd`` at 00:00 UTC, carried
+  forward); equal weights only where no member has a cap.
 """
 from __future__ import annotations
 
@@ -32,7 +34,8 @@ import numpy as np
 import pandas as pd
 
 from selloff.analytics.measures import pct_change
-from selloff.analytics.sector import breadth, sector_returns
+from selloff.analytics.frames import caps_at_close
+from selloff.analytics.sector import breadth, carried_cap_weights, sector_returns
 
 __all__ = ["Observations", "change_reading", "daily_member_returns", "daily_sector_returns", "observations",
            "price_grid", "price_points", "sector_breadth", "zscore_reading"]
@@ -50,7 +53,9 @@ def _interval(interval: str) -> pd.Timedelta:
 
 def price_points(bars: pd.DataFrame, snapshots: pd.DataFrame) -> pd.DataFrame:
     """Long price points ``asset, ts, price, source`` from bar closes (at the bar's close time) and snapshot
-    prices (``market_caps.price_usd`` at ``ts``); sorted by asset and time, the later row kept on a tie."""
+    prices (``market_caps.price_usd`` at ``ts``); sorted by asset and time, the later row kept on a tie (a
+    snapshot over a bar). Snapshots with ``market_cap_usd`` add that column (NaN on bar points): the caps that
+    weigh the daily sector returns."""
     parts = []
     if bars is not None and not bars.empty:
         b = bars.dropna(subset=["close"])
@@ -59,8 +64,11 @@ def price_points(bars: pd.DataFrame, snapshots: pd.DataFrame) -> pd.DataFrame:
                                    "source": b["source"]}))
     if snapshots is not None and not snapshots.empty and "price_usd" in snapshots:
         s = snapshots.dropna(subset=["price_usd"])
-        parts.append(pd.DataFrame({"asset": s["asset"], "ts": pd.to_datetime(s["ts"], utc=True),
-                                   "price": s["price_usd"].astype(float), "source": s["source"]}))
+        snap = pd.DataFrame({"asset": s["asset"], "ts": pd.to_datetime(s["ts"], utc=True),
+                             "price": s["price_usd"].astype(float), "source": s["source"]})
+        if "market_cap_usd" in s:
+            snap["market_cap_usd"] = s["market_cap_usd"].astype(float)
+        parts.append(snap)
     if not parts:
         return pd.DataFrame(columns=POINT_COLUMNS)
     out = pd.concat(parts, ignore_index=True).sort_values(["asset", "ts"], kind="stable")
@@ -103,6 +111,8 @@ class Observations:
     sectors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
     simulated: bool = False
+    caps: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Caps at each UTC day's close (:func:`selloff.analytics.frames.caps_at_close`); empty: equal weights."""
 
     @cached_property
     def log_returns(self) -> pd.DataFrame:
@@ -154,7 +164,9 @@ def observations(points: pd.DataFrame, assets: Sequence[str], sectors: Mapping[s
                             columns=list(assets), dtype=float)
         grid = pd.concat([grid, last]) if not grid.empty else last
     srcs = tuple(sorted(points["source"].dropna().unique())) if not points.empty else ()
-    return Observations(asof, step, grid, pts, staleness, dict(sectors), srcs, "simulated" in srcs)
+    caps = (caps_at_close(points.dropna(subset=["market_cap_usd"])) if "market_cap_usd" in points
+            else pd.DataFrame())
+    return Observations(asof, step, grid, pts, staleness, dict(sectors), srcs, "simulated" in srcs, caps)
 
 
 def change_reading(obs: Observations, asset: str, window: pd.Timedelta) -> dict | None:
@@ -213,9 +225,10 @@ def daily_member_returns(obs: Observations, members: Sequence[str]) -> pd.DataFr
 
 
 def daily_sector_returns(obs: Observations, members: Sequence[str]) -> pd.Series:
-    """Equal-weighted daily sector returns (:func:`daily_member_returns` through
-    :func:`selloff.analytics.sector.sector_returns`)."""
+    """Daily sector returns (:func:`daily_member_returns` through :func:`selloff.analytics.sector.sector_returns`),
+    cap-weighted by :attr:`Observations.caps` as the report and the scan weigh (equal weights without caps)."""
     rets = daily_member_returns(obs, members)
     if rets.empty:
         return pd.Series(dtype=float, name="sector")
-    return sector_returns(rets, list(rets.columns))
+    cols = list(rets.columns)
+    return sector_returns(rets, cols, carried_cap_weights(obs.caps, rets.index, cols))

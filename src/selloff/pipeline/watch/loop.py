@@ -154,7 +154,7 @@ class Watch:
         bars = store.read("bars", assets=self.asset_ids, start=start - pd.Timedelta(days=1), end=end,
                           columns=["asset", "interval", "ts", "source", "close"], order=False)
         caps = store.read("market_caps", assets=self.asset_ids, start=start, end=end,
-                          columns=["asset", "ts", "source", "price_usd"], order=False)
+                          columns=["asset", "ts", "source", "price_usd", "market_cap_usd"], order=False)
         bars = select_series(bars, p.priority, keys=("asset", "interval"))
         caps = select_series(caps.dropna(subset=["price_usd"]), p.priority, keys=("asset",))
         points = ob.price_points(bars, caps)
