@@ -125,3 +125,17 @@ def test_place_by_hand_one_rank_duplicates_and_nan_values():
     out, _ = place(3, 2, np.array([4, 4]), None, np.array([1.0, 2.0]), np.array([9, 3]), ["A", "B"], 0, False)
     assert out[1, 1] == 1.0
     assert place(3, 2, np.array([4, 4]), None, np.array([1.0, 2.0]), None, ["A", "B"], 0, False) is None
+
+
+def test_panel_restricted_keeps_only_the_assets_and_tables_asked():
+    days = pd.date_range("2026-01-01", periods=3, freq="D", tz="UTC")
+    bars = pd.DataFrame({"asset": ["A"] * 3 + ["B"] * 3, "interval": "1d", "ts": list(days) * 2, "source": "x",
+                         "close": [1.0, 2, 3, 4, 5, 6]})
+    der = pd.DataFrame({"asset": ["A", "B"], "interval": "1h", "ts": days[:2], "venue": "v", "source": "x",
+                        "liq_long_usd": [1.0, 2.0]})
+    p = build_panel({"bars": bars, "derivatives": der}, {"A": "token", "B": "token"}, ["x"])
+    r = p.restricted(["B"], ("bars", "derivatives"))
+    assert r.bars["asset"].unique().tolist() == ["B"] and r.bars["close"].tolist() == [4.0, 5.0, 6.0]
+    assert r.derivatives["liq_long_usd"].tolist() == [2.0] and dict(r.kinds) == {"B": "token"}
+    only_bars = p.restricted(["A", "B"], ("bars",))
+    assert only_bars.derivatives.empty and len(only_bars.bars) == 6

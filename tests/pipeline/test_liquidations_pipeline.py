@@ -89,3 +89,21 @@ def test_bad_leverage_in_config_is_one_line(store, tmp_path):
 def test_record_liquidations_still_registered():
     res = runner.invoke(app, ["record", "liquidations", "--help"])
     assert res.exit_code == 0, res.output
+
+
+def test_stress_reads_each_table_once_and_its_cascade_matches_the_stand_alone_model(store):
+    """`selloff stress` with a BTC shock: bars and derivatives read once each (the stress and the cascade model's BTC
+    history from one read), and the expected liquidations equal those of the cascade model built on its own read."""
+    from selloff.analytics.cascade import expected_liquidations
+    from selloff.pipeline.cascade import cascade_model
+    from selloff.pipeline.stress import stress
+    from selloff.universe import load_universe
+
+    u = load_universe(include_user_config=False)
+    with Store(store, read_only=True) as db:
+        with read_counter(db) as counts:
+            res = stress(db, u, "ai-crypto", shocks={"BTC": -0.2}, paths=200, seed=1)
+        m = cascade_model(db, u, "BTC")
+    assert counts == {"bars": 1, "derivatives": 1}
+    ref = expected_liquidations(m.book, [-0.2], m.k, m.scale)
+    assert res.expected_liquidations_usd == pytest.approx(float(ref.total_usd[0]), rel=1e-12)

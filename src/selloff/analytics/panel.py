@@ -123,6 +123,21 @@ class Panel:
                 "ranges": ranges, "store": self.store}
 
     # -- narrowing ------------------------------------------------------------------------------------------
+    def restricted(self, assets: Sequence[str], tables: Sequence[str] = TABLES) -> Panel:
+        """The same evidence for ``assets`` only (``bars``, ``market_caps``, ``derivatives``), and only ``tables``
+        (the others empty): two requests answered from one read (no new source choice, no new read)."""
+        keep = set(assets)
+
+        def cut(name: str) -> pd.DataFrame:
+            f = getattr(self, name)
+            if name not in tables:
+                return _empty()
+            if name not in SERIES_KEYS or f.empty:
+                return f
+            return f[f["asset"].isin(keep)]
+
+        return replace(self, **{t: cut(t) for t in TABLES}, kinds={a: k for a, k in self.kinds.items() if a in keep})
+
     def between(self, start: pd.Timestamp | None, end: pd.Timestamp | None) -> Panel:
         """The same evidence restricted to ``start <= ts <= end`` (no new source choice, no new read)."""
         def cut(f: pd.DataFrame, name: str) -> pd.DataFrame:

@@ -28,7 +28,7 @@ caps are read for every asset in the window (derivatives of the other assets onl
 
 def load_panel(store: Store, universe: Universe, assets: Sequence[str], start: pd.Timestamp | None,
                end: pd.Timestamp | None, tables: Iterable[str] = TABLES, intervals: Sequence[str] | None = None,
-               wide_from: pd.Timestamp | None = None) -> Panel:
+               wide_from: pd.Timestamp | None = None, derivatives_of: Sequence[str] | None = None) -> Panel:
     """Read each of ``tables`` once for ``assets`` and ``[start, end]`` and build the panel.
 
     Parameters
@@ -45,6 +45,8 @@ def load_panel(store: Store, universe: Universe, assets: Sequence[str], start: p
         Derivatives: ``assets``' rows over the whole window, every other asset's only from this time on (the
         market-wide liquidations of the day; the long history is the request's own assets'). None: every asset's
         over the whole window.
+    derivatives_of
+        Derivatives of these assets only (over the whole window; overrides ``wide_from``).
 
     Raises
     ------
@@ -59,6 +61,8 @@ def load_panel(store: Store, universe: Universe, assets: Sequence[str], start: p
         kw = {"assets": ids} if t in _PER_ASSET else {}
         if t == "derivatives" and wide_from is not None:
             kw = {"assets": ids, "others_from": wide_from}
+        if t == "derivatives" and derivatives_of is not None:
+            kw = {"assets": list(derivatives_of)}
         if t in COLUMNS:
             kw["columns"] = list(COLUMNS[t])
         f = store.read(t, start=start, end=None if end is None else end + slack.get(t, pd.Timedelta(0)), order=False, **kw)

@@ -25,7 +25,7 @@ from selloff.analytics.stress.shocks import parse_shocks
 from selloff.analytics.cascade import expected_liquidations
 from selloff.errors import ConfigError, DataError, SelloffError
 from selloff.pipeline import params as P
-from selloff.pipeline.cascade import cascade_model
+from selloff.pipeline.cascade import model_of
 from selloff.pipeline.load import load_panel
 from selloff.store import Store
 from selloff.timeutil import parse_date
@@ -160,8 +160,15 @@ def stress(store: Store, universe: Universe, sector: str = "ai-crypto", *, shock
     if episode:
         assets = list(dict.fromkeys([*assets, *universe.sector(sector).members]))
     tables = ("bars", "market_caps") if episode else ("bars",)
-    panel = load_panel(store, universe, [a for a in assets if a in universe.assets], None, None, tables=tables,
-                       intervals=("1d",))
+    ids = [a for a in assets if a in universe.assets]
+    # one read for the stress and the cascade model's BTC history (daily bars and derivatives), split in memory
+    both = list(dict.fromkeys([*ids, *([CASCADE_ASSET] if CASCADE_ASSET in universe.assets else [])]))
+    loaded = load_panel(store, universe, both, None, None, tables=(*tables, "derivatives"), intervals=("1d",),
+                        derivatives_of=[CASCADE_ASSET])
+    panel = loaded.restricted(ids, tables)
+    if panel.daily.empty:  # only the cascade's asset had bars: the stress itself has none
+        raise DataError(f"no daily bars for {', '.join(ids)} between the start and the end; "
+                        f"run `selloff demo` or `selloff fetch --assets {','.join(ids)}`")
     if episode:
         sc = _episode(panel, universe, sector, episode)
     if rows is not None and port.value_usd is not None:  # quantities: valued at the last stored close
@@ -169,7 +176,7 @@ def stress(store: Store, universe: Universe, sector: str = "ai-crypto", *, shock
         port = portfolio_from_records(rows, src, prices={a: float(v) for a, v in last.items() if pd.notna(v)})
     res = stress_of(panel, universe, sector, p, h, portfolio=port, shocks=sh, scenario=sc, reverse=rev,
                     backtest=backtest, progress=progress)
-    return with_liquidations(res, store, universe, sh, sc)
+    return with_liquidations(res, loaded.restricted([CASCADE_ASSET], ("bars", "derivatives")), sh, sc)
 
 
 def _btc_move(res: StressResult, shocks: dict, sc) -> tuple[float | None, str]:
@@ -183,9 +190,9 @@ def _btc_move(res: StressResult, shocks: dict, sc) -> tuple[float | None, str]:
     return None, ""
 
 
-def with_liquidations(res: StressResult, store: Store, universe: Universe, shocks: dict, sc) -> StressResult:
-    """Fill ``expected_liquidations_usd``: the leverage-cascade model (:func:`selloff.pipeline.cascade.cascade_model`,
-    calibrated on the stored BTC history) run for BTC's move in this stress (the shock, the scenario's move, or
+def with_liquidations(res: StressResult, history: Panel, shocks: dict, sc) -> StressResult:
+    """Fill ``expected_liquidations_usd``: the leverage-cascade model (:func:`selloff.pipeline.cascade.model_of`,
+    calibrated on ``history``, the stored BTC daily bars and derivatives) run for BTC's move in this stress (the shock, the scenario's move, or
     BTC's 1 % simulated quantile at the horizon). Where no book can be estimated the field stays None and the note
     says why."""
     move, how = _btc_move(res, shocks, sc)
@@ -193,7 +200,7 @@ def with_liquidations(res: StressResult, store: Store, universe: Universe, shock
         return replace(res, expected_liquidations_note=f"expected liquidations: {CASCADE_ASSET} is not in this run, so "
                                                        f"the cascade model has no move to start from")
     try:
-        m = cascade_model(store, universe, CASCADE_ASSET)
+        m = model_of(history, CASCADE_ASSET)
     except SelloffError as exc:
         return replace(res, expected_liquidations_note=f"expected liquidations: no cascade model ({exc})")
     e = expected_liquidations(m.book, [move], m.k, m.scale)
