@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from selloff import api
 from selloff.cli import app
+from selloff.errors import DataError
 from selloff.store import Store
 from selloff.universe import load_universe
 
@@ -169,3 +170,17 @@ def test_scan_all_in_a_forked_child_finds_what_one_process_finds(market, tmp_pat
         a = api.scan_all(db, universe=u, config=one).to_dict()
         b = api.scan_all(db, universe=u).to_dict()  # the default: half the sectors in a child
     assert a == b and a["episodes"]
+
+
+def test_each_sector_of_one_all_sector_pass_is_what_scan_of_that_sector_gives(market):
+    """MarketScan.sector_result (the dashboard's episode list from one pass) against selloff scan --sector, one
+    sector at a time: the same episodes, sources and simulated flag."""
+    path, u, _, _, _ = market
+    with Store(path, read_only=True) as db:
+        res = api.scan_all(db, universe=u, sectors=list(u.sectors))
+        assert res.sectors
+        for s in res.sectors:
+            one = api.scan(db, universe=u, sector=s)
+            assert res.sector_result(s).to_dict() == one.to_dict(), s
+        with pytest.raises(DataError, match="no data in this scan"):
+            res.sector_result("ai-crypto")

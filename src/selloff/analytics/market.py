@@ -53,6 +53,13 @@ class DailyGrid:
     sources: Mapping[str, Sequence[str]] = field(default_factory=dict)
     source_rank: np.ndarray | None = None
     """Per cell, the rank of the source its close came from (-1: none); a return needs one source at both ends."""
+    asset_sources: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    """Per table, each asset's stored sources read onto the grid (what a subset of assets says it came from)."""
+
+    def sources_of(self, assets: Sequence[str]) -> dict[str, list[str]]:
+        """Per table, the sources the series of ``assets`` came from (like :attr:`sources` for a grid of them)."""
+        keep = set(assets)
+        return {t: sorted({x for a, xs in by.items() if a in keep for x in xs}) for t, by in self.asset_sources.items()}
 
     @cached_property
     def column(self) -> dict[str, int]:
@@ -74,8 +81,10 @@ class DailyGrid:
         """The grid of ``assets`` only (those it holds), same days: what one partition of the scan needs."""
         cols = [self.column[a] for a in dict.fromkeys(assets) if a in self.column]
         sr = None if self.source_rank is None else self.source_rank[:, cols]
-        return DailyGrid(self.days, tuple(self.assets[c] for c in cols), self.close[:, cols], self.cap[:, cols],
-                         {a: self.sources[a] for a in (self.assets[c] for c in cols) if a in self.sources}, sr)
+        names = tuple(self.assets[c] for c in cols)
+        by = {t: {a: v[a] for a in names if a in v} for t, v in self.asset_sources.items()}
+        return DailyGrid(self.days, names, self.close[:, cols], self.cap[:, cols],
+                         self.sources_of(names) if self.asset_sources else dict(self.sources), sr, by)
 
     def series(self, asset: str) -> pd.Series:
         """One asset's closes on the days it has one."""
@@ -147,7 +156,8 @@ def place(n: int, width: int, f: np.ndarray, rank: np.ndarray | None, v: np.ndar
 
 
 def grid_on_days(assets: Sequence[str], lo: int, close: np.ndarray, cap: np.ndarray, src: np.ndarray,
-                 sources: Mapping[str, Sequence[str]] | None) -> DailyGrid:
+                 sources: Mapping[str, Sequence[str]] | None,
+                 asset_sources: Mapping[str, Mapping[str, tuple[str, ...]]] | None = None) -> DailyGrid:
     """The grid of placed values on days ``lo, lo + 1, ...``, without the leading and trailing days on which no
     asset has a close or a cap (the caller's day range may be wider than the data)."""
     has = ~(np.isnan(close).all(axis=1) & np.isnan(cap).all(axis=1))
@@ -156,7 +166,7 @@ def grid_on_days(assets: Sequence[str], lo: int, close: np.ndarray, cap: np.ndar
         sl = slice(int(rows[0]), int(rows[-1]) + 1)
         close, cap, src, lo = close[sl], cap[sl], src[sl], lo + int(rows[0])
     days = pd.DatetimeIndex(pd.to_datetime(np.arange(lo, lo + close.shape[0]), unit="D"), name="date")
-    return DailyGrid(days, tuple(assets), close, cap, dict(sources or {}), src)
+    return DailyGrid(days, tuple(assets), close, cap, dict(sources or {}), src, dict(asset_sources or {}))
 
 
 def no_daily_bars(assets: Sequence[str]) -> DataError:

@@ -146,7 +146,11 @@ def load_grid(store: Store, universe: Universe, assets: Sequence[str], end: pd.T
     if cap is None:
         cap = np.full((n, width), np.nan, order="F")
     sources = {"bars": sorted({x for _, x, _ in bpairs}), "market_caps": sorted({x for _, x, _ in cpairs})}
-    return grid_on_days(order, lo, close, cap, src, sources)
+    by: dict[str, dict[str, tuple[str, ...]]] = {"bars": {}, "market_caps": {}}
+    for t, pairs in (("bars", bpairs), ("market_caps", cpairs)):
+        for a, x, _ in pairs:
+            by[t][a] = (*by[t].get(a, ()), x)
+    return grid_on_days(order, lo, close, cap, src, sources, by)
 
 
 def is_simulated(grid: DailyGrid) -> bool:

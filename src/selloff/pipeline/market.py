@@ -17,6 +17,7 @@ import pandas as pd
 
 from selloff.analytics import detect
 from selloff.analytics.intraday import sector_hourly_level, worst_in_window
+from selloff.analytics.sources_priority import SIMULATED
 from selloff.analytics.market import DailyGrid, close_moves, scan_block, sector_daily, window_moves
 from selloff.compute import in_child, run_tasks
 from selloff.config import defaults
@@ -60,6 +61,20 @@ class MarketScan:
     params: detect.DetectParams
     simulated: bool
     sources: dict = field(default_factory=dict)
+    sector_sources: dict = field(default_factory=dict)
+    """Per sector with data, the sources of its members' series per table."""
+
+    def sector_result(self, sector: str):
+        """One sector's part as the :class:`~selloff.pipeline.analysis.ScanResult` that ``selloff scan --sector``
+        gives (the same episodes by start, its own sources and simulated flag): many sectors from one pass."""
+        from selloff.pipeline.analysis import ScanResult
+
+        if sector not in self.sector_sources:
+            raise DataError(f"sector {sector} has no data in this scan; scanned with data: {', '.join(self.sectors)}")
+        src = self.sector_sources[sector]
+        eps = tuple(sorted((e for e in self.episodes if e.sector == sector), key=lambda e: e.start))
+        return ScanResult(sector, self.since, self.until, eps, self.params, any(SIMULATED in v for v in src.values()),
+                          src)
 
     def to_frame(self) -> pd.DataFrame:
         rows = [{k: getattr(e, k) for k in EPISODE_COLUMNS} for e in self.episodes]
@@ -134,7 +149,8 @@ def scan_sectors(store: Store, universe: Universe, sectors: list[str], since=Non
         found = [replace(e, **worst_in_window(levels[e.sector], e.start, e.life_end)) if e.sector in levels else e
                  for e in found]
     found.sort(key=lambda e: (-(e.score if np.isfinite(e.score) else -np.inf), e.start, e.sector))
-    return MarketScan(d0, d1, tuple(found), tuple(with_data), tuple(without), p, is_simulated(grid), dict(grid.sources))
+    return MarketScan(d0, d1, tuple(found), tuple(with_data), tuple(without), p, is_simulated(grid), dict(grid.sources),
+                      {s: grid.sources_of(members[s]) for s in with_data})
 
 
 def _scanned(tasks: list[tuple], eng) -> list[tuple[str, list | None]]:

@@ -132,16 +132,29 @@ class Service:
 
         return self.cached(("scan", s.id), run)
 
+    def scans(self) -> dict[str, dict]:
+        """Every sector's scan (as :meth:`scan` gives it) from ONE all-sector pass over the store; sectors without
+        data are left out."""
+        def run() -> dict[str, dict]:
+            res = api.scan_all(self.settings.store, sectors=list(self.universe.sectors), **self.kw())
+            out = {}
+            for sid in res.sectors:
+                d = res.sector_result(sid).to_dict()
+                for e in d["episodes"]:
+                    e["id"] = episode_id(sid, e["worst_day"])
+                out[sid] = d
+            return out
+
+        return self.cached(("scans",), run)
+
     def episodes(self) -> list[dict]:
         out = []
+        scans = self.scans()
         for s in self.universe.sectors.values():
-            try:
+            if s.id in scans:  # a sector without data has no episodes; the others still list theirs
+                d = scans[s.id]
                 out.extend({**e, "sector_name": s.name, "sector_name_de": s.name_de or s.name,
-                            "simulated": d["simulated"]} for d in [self.scan(s.id)] for e in d["episodes"])
-            except NotFound:
-                raise
-            except SelloffError:  # a sector without data has no episodes; the others still list theirs
-                continue
+                            "simulated": d["simulated"]} for e in d["episodes"])
         return sorted(out, key=lambda e: e["worst_day"], reverse=True)
 
     def episode(self, eid: str) -> dict:
