@@ -265,13 +265,14 @@ def test_daily_sector_returns_are_cap_weighted_like_the_report():
     pts = price_points(None, snaps)
     obs = observations(pts, ["A", "B"], {"s": ("A", "B")}, days[-1], days[0], H, pd.Timedelta(hours=2))
     sr = daily_sector_returns(obs, ["A", "B"]).dropna()
-    # 1 Feb is the first return of the window: no cap of the close before it inside the window, no weight (as in
-    # analytics.sector.sector_returns everywhere); 2 Feb closes at 00:00 on 3 Feb
-    assert list(sr.index) == [pd.Timestamp("2026-02-02")]
+    # 1 Feb (weights: the caps at the close of 31 Jan, snapshot 00:00 on 1 Feb) is flat; 2 Feb closes at 00:00 on
+    # 3 Feb, weighted by the caps at the close of 1 Feb
+    assert list(sr.index) == [pd.Timestamp("2026-02-01"), pd.Timestamp("2026-02-02")]
+    assert sr.iloc[0] == 0.0
     assert sr.iloc[-1] == pytest.approx((300 * -0.10 + 100 * 0.10) / 400)
     # the report's rule on the same evidence (daily bars whose close is the 00:00 price; caps as stored)
     bars = pd.DataFrame({"asset": ["A"] * 3 + ["B"] * 3, "interval": "1d", "source": "coingecko",
                          "ts": list(days - pd.Timedelta(days=1)) * 2, "close": snaps["price_usd"]})
     panel = build_panel({"bars": bars, "market_caps": snaps}, {"A": "token", "B": "token"}, ["coingecko"])
     ref, _ = sector_series(panel, ["A", "B"])
-    assert ref.loc[pd.Timestamp("2026-02-02")] == pytest.approx(sr.iloc[-1])
+    assert ref.loc[sr.index].tolist() == pytest.approx(sr.tolist())

@@ -358,3 +358,14 @@ def test_other_host_headers_are_refused(client):
     assert r.status_code == 400 and "allowed_hosts" in r.json()["error"]
     assert client.get("/api/episodes", headers={"host": "[::1]:8000"}).status_code == 200
     assert client.get("/api/episodes", headers={"host": "localhost:8000"}).status_code == 200
+
+
+def test_episode_list_of_an_empty_store_is_empty_not_an_error(tmp_path):
+    """The list comes from one all-sector pass; where that pass fails as a whole (here: no daily bars at all) the
+    sectors are scanned one by one and those that fail are left out, as before."""
+    from selloff.store import Store
+
+    path = tmp_path / "empty.duckdb"
+    Store(path).close()
+    r = make_client(path).get("/api/episodes")
+    assert r.status_code == 200 and r.json() == []

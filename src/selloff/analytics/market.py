@@ -58,6 +58,8 @@ class DailyGrid:
 
     def sources_of(self, assets: Sequence[str]) -> dict[str, list[str]]:
         """Per table, the sources the series of ``assets`` came from (like :attr:`sources` for a grid of them)."""
+        if not self.asset_sources:  # a grid built without them (build_grid): the grid's own, never none
+            return {t: list(v) for t, v in self.sources.items()}
         keep = set(assets)
         return {t: sorted({x for a, xs in by.items() if a in keep for x in xs}) for t, by in self.asset_sources.items()}
 

@@ -162,7 +162,7 @@ def stress(store: Store, universe: Universe, sector: str = "ai-crypto", *, shock
     tables = ("bars", "market_caps") if episode else ("bars",)
     ids = [a for a in assets if a in universe.assets]
     # one read for the stress and the cascade model's BTC history (daily bars and derivatives), split in memory
-    both = list(dict.fromkeys([*ids, *([CASCADE_ASSET] if CASCADE_ASSET in universe.assets else [])]))
+    both = list(dict.fromkeys([*ids, CASCADE_ASSET]))  # BTC's stored bars also when the universe lacks it
     loaded = load_panel(store, universe, both, None, None, tables=(*tables, "derivatives"), intervals=("1d",),
                         derivatives_of=[CASCADE_ASSET])
     panel = loaded.restricted(ids, tables)

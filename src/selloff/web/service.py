@@ -134,9 +134,21 @@ class Service:
 
     def scans(self) -> dict[str, dict]:
         """Every sector's scan (as :meth:`scan` gives it) from ONE all-sector pass over the store; sectors without
-        data are left out."""
+        data are left out. Where the pass fails as a whole (an empty store, two bars of one asset on one day), one
+        scan per sector, and the sectors that fail are left out, so the others still list their episodes."""
         def run() -> dict[str, dict]:
-            res = api.scan_all(self.settings.store, sectors=list(self.universe.sectors), **self.kw())
+            try:
+                res = api.scan_all(self.settings.store, sectors=list(self.universe.sectors), **self.kw())
+            except DataError:  # no daily bars at all, or bad rows of one asset: sector by sector, skipping failures
+                out = {}
+                for s in self.universe.sectors.values():
+                    try:
+                        out[s.id] = self.scan(s.id)
+                    except NotFound:
+                        raise
+                    except SelloffError:
+                        continue
+                return out
             out = {}
             for sid in res.sectors:
                 d = res.sector_result(sid).to_dict()

@@ -231,4 +231,9 @@ def daily_sector_returns(obs: Observations, members: Sequence[str]) -> pd.Series
     if rets.empty:
         return pd.Series(dtype=float, name="sector")
     cols = list(rets.columns)
-    return sector_returns(rets, cols, carried_cap_weights(obs.caps, rets.index, cols))
+    if obs.caps.empty:
+        return sector_returns(rets, cols)
+    # one row before the first return, so its weights are the caps at the close before it (as on the report's
+    # panel, whose returns start with the first close's NaN row)
+    idx = rets.index.insert(0, rets.index[0] - pd.Timedelta(days=1))
+    return sector_returns(rets.reindex(idx), cols, carried_cap_weights(obs.caps, idx, cols)).iloc[1:]
