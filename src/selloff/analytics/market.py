@@ -86,7 +86,7 @@ class DailyGrid:
         names = tuple(self.assets[c] for c in cols)
         by = {t: {a: v[a] for a in names if a in v} for t, v in self.asset_sources.items()}
         return DailyGrid(self.days, names, self.close[:, cols], self.cap[:, cols],
-                         self.sources_of(names) if self.asset_sources else dict(self.sources), sr, by)
+                         self.sources_of(names), sr, by)
 
     def series(self, asset: str) -> pd.Series:
         """One asset's closes on the days it has one."""

@@ -24,7 +24,7 @@ from selloff.store import Store
 from selloff.store.arrays import Cells
 from selloff.universe import Universe
 
-__all__ = ["asset_kinds", "load_grid", "pick_sources"]
+__all__ = ["asset_kinds", "is_simulated", "load_grid", "pick_sources", "simulated_in"]
 
 DAY = pd.Timedelta(days=1)
 
@@ -145,14 +145,19 @@ def load_grid(store: Store, universe: Universe, assets: Sequence[str], end: pd.T
         del caps, placed
     if cap is None:
         cap = np.full((n, width), np.nan, order="F")
-    sources = {"bars": sorted({x for _, x, _ in bpairs}), "market_caps": sorted({x for _, x, _ in cpairs})}
     by: dict[str, dict[str, tuple[str, ...]]] = {"bars": {}, "market_caps": {}}
     for t, pairs in (("bars", bpairs), ("market_caps", cpairs)):
         for a, x, _ in pairs:
             by[t][a] = (*by[t].get(a, ()), x)
+    sources = {t: sorted({x for xs in v.values() for x in xs}) for t, v in by.items()}
     return grid_on_days(order, lo, close, cap, src, sources, by)
 
 
 def is_simulated(grid: DailyGrid) -> bool:
     """Whether any series on the grid is simulated (every output must then say so)."""
-    return any(SIMULATED in v for v in grid.sources.values())
+    return simulated_in(grid.sources)
+
+
+def simulated_in(sources: dict) -> bool:
+    """Whether any table's sources (``{table: [source, ...]}``) include the simulated market."""
+    return any(SIMULATED in v for v in sources.values())

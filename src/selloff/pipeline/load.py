@@ -12,7 +12,7 @@ from selloff.pipeline.params import priority as source_priority
 from selloff.store import Store
 from selloff.universe import Universe
 
-__all__ = ["load_panel", "read_counter"]
+__all__ = ["load_panel", "no_daily_bars", "read_counter"]
 
 COLUMNS = {
     "bars": ("asset", "interval", "ts", "source", "open", "high", "low", "close", "volume"),
@@ -71,13 +71,16 @@ def load_panel(store: Store, universe: Universe, assets: Sequence[str], start: p
         frames[t] = f
     bars = frames.get("bars")
     if bars is not None and (bars.empty or not (bars["interval"] == "1d").any()):
-        raise DataError(
-            f"no daily bars for {', '.join(ids)} between {start or 'the start'} and {end or 'the end'}; "
-            f"run `selloff demo` or `selloff fetch --assets {','.join(ids)}`"
-        )
+        raise no_daily_bars(ids, start, end)
     reg = store.registered_kinds() if any(a not in universe.assets for a in ids) else {}
     kinds = {a: universe.asset(a).kind if a in universe.assets else reg.get(a, "token") for a in ids}
     return build_panel(frames, kinds, source_priority(), start, end, store=str(store.path), slack=slack)
+
+
+def no_daily_bars(ids: Sequence[str], start: pd.Timestamp | None, end: pd.Timestamp | None) -> DataError:
+    """The error of a panel request whose assets have no daily bar in ``[start, end]``."""
+    return DataError(f"no daily bars for {', '.join(ids)} between {start or 'the start'} and {end or 'the end'}; "
+                     f"run `selloff demo` or `selloff fetch --assets {','.join(ids)}`")
 
 
 class read_counter:

@@ -17,13 +17,12 @@ import pandas as pd
 
 from selloff.analytics import detect
 from selloff.analytics.intraday import sector_hourly_level, worst_in_window
-from selloff.analytics.sources_priority import SIMULATED
 from selloff.analytics.market import DailyGrid, close_moves, scan_block, sector_daily, window_moves
 from selloff.compute import in_child, run_tasks
 from selloff.config import defaults
 from selloff.errors import DataError
 from selloff.pipeline import params as P
-from selloff.pipeline.grid import is_simulated, load_grid, pick_sources
+from selloff.pipeline.grid import is_simulated, load_grid, pick_sources, simulated_in
 from selloff.store import Store
 from selloff.timeutil import end_of_day, parse_date
 from selloff.universe import Universe
@@ -73,8 +72,7 @@ class MarketScan:
             raise DataError(f"sector {sector} has no data in this scan; scanned with data: {', '.join(self.sectors)}")
         src = self.sector_sources[sector]
         eps = tuple(sorted((e for e in self.episodes if e.sector == sector), key=lambda e: e.start))
-        return ScanResult(sector, self.since, self.until, eps, self.params, any(SIMULATED in v for v in src.values()),
-                          src)
+        return ScanResult(sector, self.since, self.until, eps, self.params, simulated_in(src), src)
 
     def to_frame(self) -> pd.DataFrame:
         rows = [{k: getattr(e, k) for k in EPISODE_COLUMNS} for e in self.episodes]

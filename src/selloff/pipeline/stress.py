@@ -26,7 +26,7 @@ from selloff.analytics.cascade import expected_liquidations
 from selloff.errors import ConfigError, DataError, SelloffError
 from selloff.pipeline import params as P
 from selloff.pipeline.cascade import model_of
-from selloff.pipeline.load import load_panel
+from selloff.pipeline.load import load_panel, no_daily_bars
 from selloff.store import Store
 from selloff.timeutil import parse_date
 from selloff.universe import Universe
@@ -167,8 +167,7 @@ def stress(store: Store, universe: Universe, sector: str = "ai-crypto", *, shock
                         derivatives_of=[CASCADE_ASSET])
     panel = loaded.restricted(ids, tables)
     if panel.daily.empty:  # only the cascade's asset had bars: the stress itself has none
-        raise DataError(f"no daily bars for {', '.join(ids)} between the start and the end; "
-                        f"run `selloff demo` or `selloff fetch --assets {','.join(ids)}`")
+        raise no_daily_bars(ids, None, None)
     if episode:
         sc = _episode(panel, universe, sector, episode)
     if rows is not None and port.value_usd is not None:  # quantities: valued at the last stored close
