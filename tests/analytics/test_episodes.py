@@ -12,7 +12,7 @@ from hypothesis import given, settings, strategies as st
 from selloff.analytics.detect import DetectParams, Episode, StabiliseParams, stabilisation, stabilising
 from selloff.analytics.intraday import sector_hourly_level, worst_in_window
 from selloff.analytics.market import build_grid, sector_daily
-from selloff.analytics.slides import slide_windows
+from selloff.analytics.slides import slide_windows, window_breadth
 
 
 def test_fast_stabilising_agrees_with_stabilisation():
@@ -25,6 +25,24 @@ def test_fast_stabilising_agrees_with_stabilisation():
         for asof in range(60, 110):
             slow = stabilisation(r, ep, asof=idx[asof], params=p).verdict == "stabilising"
             assert stabilising(r.to_numpy(), 60, asof, p) == slow, (asof, p)
+
+
+def test_window_breadth_by_hand_and_in_blocks():
+    """Members with a return on each day of the window, and of them the share whose compound return is below the
+    threshold; a member with a gap (or a -100 % day, whose log is -inf) does not count. Blocks of one window each
+    (``cells=1``) give the same as one block."""
+    m = np.array([[-0.10, -0.02, 0.05],
+                  [-0.05, np.nan, 0.01],
+                  [0.02, -0.30, -1.00],
+                  [-0.01, -0.01, 0.00]])
+    # window rows 0-1: members 0 and 2 full; 0.9 * 0.95 - 1 = -14.5 % < -10 %, 1.05 * 1.01 - 1 > 0 -> 1 / 2
+    # rows 1-2: member 0 only (1 has a gap, 2 a -100 % day): 0.95 * 1.02 - 1 = -3.1 % -> 0 / 1
+    # rows 2-3: members 0 and 1 (2's -100 % day): 1.02 * 0.99 - 1 > -10 %, 0.7 * 0.99 - 1 = -30.7 % -> 1 / 2
+    want = [0.5, 0.0, 0.5]
+    assert window_breadth(m, np.array([0, 1, 2]), 2, -0.10).tolist() == want
+    assert window_breadth(m, np.array([0, 1, 2]), 2, -0.10, cells=1).tolist() == want
+    gaps = np.full((3, 2), np.nan)
+    assert np.isnan(window_breadth(gaps, np.array([0, 1]), 2, -0.10)).all()  # no member with k returns: NaN
 
 
 def test_slide_window_by_hand():

@@ -8,7 +8,7 @@ import pytest
 
 from selloff.analytics import sector as sec
 from selloff.analytics.day import sector_series
-from selloff.analytics.market import build_grid, close_moves, sector_daily, window_moves
+from selloff.analytics.market import DailyGrid, build_grid, close_moves, sector_daily, window_moves
 from selloff.analytics.measures import calendar_days_change
 from selloff.analytics.panel import build_panel
 
@@ -139,3 +139,14 @@ def test_panel_restricted_keeps_only_the_assets_and_tables_asked():
     assert r.derivatives["liq_long_usd"].tolist() == [2.0] and dict(r.kinds) == {"B": "token"}
     only_bars = p.restricted(["A", "B"], ("bars",))
     assert only_bars.derivatives.empty and len(only_bars.bars) == 6
+
+
+def test_cap_carried_by_hand():
+    """Each asset's last known cap on or before each day; NaN before its first; a later cap replaces it."""
+    nan = np.nan
+    cap = np.asfortranarray([[nan, 5.0, nan], [1.0, nan, nan], [nan, nan, nan], [2.0, 6.0, nan]])
+    g = DailyGrid(pd.date_range("2025-01-01", periods=4), ("A", "B", "C"), np.ones_like(cap), cap)
+    want = np.array([[nan, 5.0, nan], [1.0, 5.0, nan], [1.0, 5.0, nan], [2.0, 6.0, nan]])
+    np.testing.assert_array_equal(g.cap_carried(), want)
+    np.testing.assert_array_equal(g.cap_carried([2, 0]), want[:, [2, 0]])
+    np.testing.assert_array_equal(cap[2], [nan, nan, nan])  # the grid's own caps are not filled in place

@@ -118,3 +118,64 @@ def test_an_equitys_caps_are_utc_closes_and_days_before_1970_floor(tmp_path):
     idx = fast.column["IDX"]
     assert fast.close[day["1969-12-30"], idx] == 90.0 and fast.close[day["1969-12-31"], idx] == 91.0
     assert fast.close[day["1970-01-02"], idx] == 92.0 and np.isnan(fast.close[day["1970-01-01"], idx])
+
+
+def test_streamed_read_in_small_batches_and_its_fallbacks(tmp_path, monkeypatch):
+    """With one source per asset the store writes each value into its cell as DuckDB streams the rows (here in
+    batches of 2 rows), and the grid equals numpy's; two snapshots of one source at one close (fewer filled cells
+    than rows) fall back to the general placement, where the later one wins, as in ``test_cells_by_hand``."""
+    days = pd.date_range("2025-03-03", periods=6, freq="D", tz="UTC")
+    b = pd.DataFrame([(a, d, "binance", k + i) for k, a in ((1.0, "A"), (10.0, "B")) for i, d in enumerate(days)],
+                     columns=["asset", "ts", "source", "close"]).assign(interval="1d")
+    caps = [(a, d + pd.Timedelta(days=1), "coingecko", k * (1 + i)) for k, a in ((1e6, "A"), (1e7, "B"))
+            for i, d in enumerate(days)]
+    path = tmp_path / "s.duckdb"
+    with Store(path) as db:
+        db.upsert("bars", b[["asset", "interval", "ts", "source", "close"]])
+        db.upsert("market_caps", pd.DataFrame(caps, columns=["asset", "ts", "source", "market_cap_usd"]))
+    assets = {"A": Asset("A", "token", "A"), "B": Asset("B", "token", "B")}
+    u = Universe(assets, {"s": Sector("s", "S", tuple(assets))}, ())
+    streamed = []
+    orig = Store.scatter_cells
+
+    def small(self, table, *a, **kw):
+        n = orig(self, table, *a, **{**kw, "batch_rows": 2})
+        streamed.append((table, n))
+        return n
+
+    monkeypatch.setattr(Store, "scatter_cells", small)
+    with Store(path, read_only=True) as db:
+        fast, slow = _load_both(db, u, ["A", "B"])
+    assert streamed == [("bars", 12), ("market_caps", 12)]
+    np.testing.assert_array_equal(fast.close, slow.close)
+    np.testing.assert_array_equal(fast.cap, slow.cap)
+    np.testing.assert_array_equal(fast.source_rank, slow.source_rank)
+    assert fast.close[2, fast.column["B"]] == 12.0 and fast.cap[2, fast.column["B"]] == 3e7
+    with Store(path) as db:  # a later snapshot at the close of 5 March for B: two rows for one cell
+        db.upsert("market_caps", pd.DataFrame([("B", days[3] + pd.Timedelta(minutes=20), "coingecko", 5.0)],
+                                              columns=["asset", "ts", "source", "market_cap_usd"]))
+    streamed.clear()
+    with Store(path, read_only=True) as db:
+        g = load_grid(db, u, ["A", "B"])
+    assert streamed == [("bars", 12), ("market_caps", 13)]  # streamed, then read again and placed by time
+    assert g.cap[2, g.column["B"]] == 5.0 and g.cap[2, g.column["A"]] == 3e6
+
+
+def test_a_streamed_cell_outside_the_grid_is_an_error_not_a_wrapped_write(tmp_path):
+    from selloff.errors import StoreError
+    from selloff.store.arrays import Cells
+
+    path = tmp_path / "o.duckdb"
+    days = pd.date_range("2025-03-03", periods=3, freq="D", tz="UTC")
+    with Store(path) as db:
+        db.upsert("bars", pd.DataFrame({"asset": "A", "interval": "1d", "ts": days, "source": "binance",
+                                        "close": [1.0, 2.0, 3.0]}))
+    lo = int(days[0].value // 86_400_000_000_000)
+    with Store(path, read_only=True) as db:
+        out = np.full(3, np.nan)
+        assert db.scatter_cells("bars", "close", [("A", "binance")], Cells([0], lo, 3), out, interval="1d") == 3
+        assert out.tolist() == [1.0, 2.0, 3.0]
+        for cells in (Cells([0], lo + 1, 3), Cells([0], lo, 2)):  # a row before the grid's first day, after its last
+            with pytest.raises(StoreError, match="outside the grid"):
+                db.scatter_cells("bars", "close", [("A", "binance")], cells, np.full(3 if cells.n_days == 3 else 2, np.nan),
+                                 interval="1d")

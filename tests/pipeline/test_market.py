@@ -83,8 +83,10 @@ def test_scan_all_finds_the_crash_and_the_slide_in_one_read_per_table(market):
     path, u, _, _, _ = market
     with Store(path, read_only=True) as db:
         calls = []
-        orig = db._arrays  # every array read (read_arrays, read_cells) goes through it
+        orig, orig_scatter = db._arrays, db.scatter_cells  # every array read (read_arrays, read_cells)
+        # goes through _arrays; the streamed one (each asset one source) is scatter_cells
         db._arrays = lambda table, value, picks, **kw: calls.append((table, kw.get("interval"))) or orig(table, value, picks, **kw)
+        db.scatter_cells = lambda table, *a, **kw: calls.append((table, kw.get("interval"))) or orig_scatter(table, *a, **kw)
         res = api.scan_all(db, universe=u)
     assert sorted(calls) == [("bars", "1d"), ("market_caps", None)]  # one read per table for all sectors
     assert set(res.sectors) == {"alpha", "beta", "benchmarks", "crypto-majors", "currency", "us-indices"}

@@ -26,7 +26,7 @@ import pandas as pd
 
 from selloff.errors import DataError
 
-__all__ = ["CAP_SHIFT", "DAY_MS", "HOUR_MS", "DailyGrid", "SectorDaily", "build_grid", "day_labels", "grid_on_days", "no_daily_bars", "place", "close_moves", "scan_block", "sector_daily", "window_moves"]
+__all__ = ["CAP_SHIFT", "DAY_MS", "HOUR_MS", "DailyGrid", "SectorDaily", "build_grid", "day_labels", "grid_on_days", "no_daily_bars", "place", "placed_once", "close_moves", "scan_block", "sector_daily", "window_moves"]
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
@@ -75,9 +75,9 @@ class DailyGrid:
     def cap_carried(self, cols: Sequence[int] | None = None) -> np.ndarray:
         """Each asset's (of ``cols``; None: all) last known cap on or before each day (NaN before its first)."""
         cap = self.cap if cols is None else self.cap[:, cols]
-        idx = np.where(np.isnan(cap), 0, np.arange(cap.shape[0])[:, None])  # row of each cell's last cap so far
-        np.maximum.accumulate(idx, axis=0, out=idx)
-        return cap[idx, np.arange(cap.shape[1])[None, :]]  # row 0 where none yet: NaN there, or the first cap
+        # pandas' forward fill (a compiled loop per column): about twice as fast as a numpy running-max of row
+        # numbers and a gather (measured on 3,650 x 200 cells); the copy it returns is writeable, C-ordered
+        return pd.DataFrame(cap, copy=False).ffill().to_numpy()
 
     def subset(self, assets: Sequence[str]) -> "DailyGrid":
         """The grid of ``assets`` only (those it holds), same days: what one partition of the scan needs."""
@@ -117,17 +117,12 @@ def place(n: int, width: int, f: np.ndarray, rank: np.ndarray | None, v: np.ndar
     # column-major: the rows come asset by asset, so their cells are written (nearly) in memory order
     out = np.full((n, width), np.nan, order="F")
     if rank is None or not len(rank) or (rank == rank[0]).all():
-        # one source rank: place every value, then count the cells that got one; as many as rows (and no NaN
-        # value) means no cell twice, so no duplicate check and no rank scatter (the rank grid follows from which
-        # cells hold a value). Otherwise (a cell twice, or a stored NaN) the general path below decides.
+        # one source rank: place every value, then count the cells that got one (see placed_once); otherwise (a
+        # cell twice, or a stored NaN) the general path below decides
         flat = out.reshape(-1, order="F")
         flat[f] = v
-        empty = np.isnan(out)
-        if out.size - np.count_nonzero(empty) == len(f):
-            src = empty.astype(np.int16)
-            np.negative(src, out=src)
-            if rank is not None and len(rank) and rank[0] != 0:
-                src[src == 0] = rank[0]
+        src = placed_once(out, len(f), 0 if rank is None or not len(rank) else int(rank[0]))
+        if src is not None:
             return out, src
         flat[:] = np.nan
     src = np.full((n, width), -1, np.int16, order="F")
@@ -155,6 +150,21 @@ def place(n: int, width: int, f: np.ndarray, rank: np.ndarray | None, v: np.ndar
         o[fr] = v if idx is None else v[idx]
         s_[fr] = r
     return out, src
+
+
+def placed_once(out: np.ndarray, rows: int, rank: int = 0) -> np.ndarray | None:
+    """The source-rank grid of ``rows`` values of one source ``rank`` written into the NaN grid ``out`` by one
+    scatter: ``rank`` where a cell holds a value, -1 where none. As many filled cells as rows (and no NaN value)
+    means no cell got two, so no duplicate check and no rank scatter are needed; else None (the caller places the
+    rows with :func:`place`'s general path, which finds the cell hit twice)."""
+    empty = np.isnan(out)
+    if out.size - np.count_nonzero(empty) != rows:
+        return None
+    src = empty.astype(np.int16)
+    np.negative(src, out=src)
+    if rank != 0:
+        src[src == 0] = rank
+    return src
 
 
 def grid_on_days(assets: Sequence[str], lo: int, close: np.ndarray, cap: np.ndarray, src: np.ndarray,
@@ -239,9 +249,13 @@ def sector_daily(grid: DailyGrid, members: Sequence[str], breadth_drop: float) -
         cols = [x for x, k in zip(cols, keep) if k]
         c, has_c = c[:, keep], has_c[:, keep]
     rows = np.flatnonzero(has_c.any(axis=1))
-    cs = c[rows]
-    r = np.full(cs.shape, np.nan)
-    r[1:] = cs[1:] / cs[:-1] - 1.0
+    every = len(rows) == c.shape[0]  # a close on every day of the grid: slices instead of row gathers
+    cs = np.ascontiguousarray(c) if every else c[rows]  # C order: the row sums below add in the same order
+    r = np.empty(cs.shape)
+    r[0] = np.nan
+    with np.errstate(invalid="ignore", divide="ignore"):
+        np.divide(cs[1:], cs[:-1], out=r[1:])
+    r[1:] -= 1.0
     if grid.multi_source:
         sr_ = grid.source_rank[:, cols][rows]
         r[1:][sr_[1:] != sr_[:-1]] = np.nan  # no return across two sources
@@ -250,16 +264,20 @@ def sector_daily(grid: DailyGrid, members: Sequence[str], breadth_drop: float) -
     has = ~np.isnan(r)
     # a member's weight where it has a return and a cap (no cap yet: no weight); the sums below add the same terms
     # as nansum(w * r) and nansum(w), in the same order
-    w = np.zeros(cs.shape)
     if weighted:
-        w[1:] = carried[rows[:-1]]
-        w[~has | np.isnan(w)] = 0.0
+        w = np.empty(cs.shape)
+        w[0] = 0.0
+        w[1:] = carried[:-1] if every else carried[rows[:-1]]
+        drop = np.isnan(w)
+        drop |= ~has
+        w[drop] = 0.0
     else:
-        w[has] = 1.0
+        w = has.astype(float)
     tot = w.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        wr = w * np.where(has, r, 0.0)
-        wr[w == 0.0] = 0.0  # no weight, no term (also against an infinite return after a zero close)
+        # no weight, no term (also against an infinite return after a zero close); a weight implies a return
+        wr = np.where(w != 0.0, r, 0.0)
+        wr *= w
         sr = np.where(tot > 0, wr.sum(axis=1) / np.where(tot > 0, tot, 1.0), np.nan)
         n = has.sum(axis=1)
         br = np.where(n > 0, (r < breadth_drop).sum(axis=1) / np.maximum(n, 1), np.nan)

@@ -16,9 +16,28 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["slide_windows"]
+__all__ = ["slide_windows", "window_breadth"]
 
 COLUMNS = ["first", "last", "move_pct", "z", "breadth", "k"]
+
+
+def window_breadth(m: np.ndarray, first: np.ndarray, k: int, drop: float, cells: int = 1 << 22) -> np.ndarray:
+    """For windows of ``k`` rows from each of ``first``: the share of the members of ``m`` (rows x members of daily
+    returns) with a return on each of the k rows whose compound return over them is below ``drop`` (NaN: none
+    has k returns). Only the windows' rows are read (in blocks of at most ``cells`` values), not the whole matrix."""
+    out = np.full(len(first), np.nan)
+    step = max(1, cells // max(1, k * m.shape[1]))
+    for a in range(0, len(first), step):
+        f = first[a:a + step]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            lg = np.log1p(m[f[:, None] + np.arange(k)])  # (windows, k, members)
+        ok = np.isfinite(lg)
+        full = ok.all(axis=1)  # members with a return on each of the k days
+        cum = np.expm1(np.where(ok, lg, 0.0).sum(axis=1))
+        n_full = full.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[a:a + step] = np.where(n_full > 0, (full & (cum < drop)).sum(axis=1) / n_full, np.nan)
+    return out
 
 
 def slide_windows(sector_ret: pd.Series, sigma: pd.Series, member_ret: pd.DataFrame, params) -> pd.DataFrame:
@@ -45,12 +64,7 @@ def slide_windows(sector_ret: pd.Series, sigma: pd.Series, member_ret: pd.DataFr
         return pd.DataFrame(columns=COLUMNS)
     level = np.concatenate([[1.0], np.cumprod(1.0 + np.nan_to_num(r))])  # level[i + 1] = close of row i
     sig = sigma.to_numpy(float)
-    logm = np.log1p(member_ret.to_numpy(float))
-    valid = np.isfinite(logm)
-    csum = np.zeros((n + 1, logm.shape[1]))  # row i = sum over rows before i (row 0: none)
-    np.cumsum(np.where(valid, logm, 0.0), axis=0, out=csum[1:])
-    ccnt = np.zeros((n + 1, logm.shape[1]), int)
-    np.cumsum(valid, axis=0, out=ccnt[1:])
+    m = member_ret.to_numpy(float)
     best = np.full(n, np.inf)
     best_k = np.zeros(n, int)
     best_move = np.full(n, np.nan)
@@ -67,13 +81,8 @@ def slide_windows(sector_ret: pd.Series, sigma: pd.Series, member_ret: pd.DataFr
         # (a few days in a hundred): the same windows as testing every day, without a days x members pass per k
         cand = np.flatnonzero((move <= params.slide_move_pct / 100.0) & (z <= -params.slide_z) & np.isfinite(z)
                               & (z < best[t]))
-        tc, fc = t[cand], first[cand]
-        full = (ccnt[tc + 1] - ccnt[fc]) == k  # members with a return on each of the k days
-        mcum = np.expm1(csum[tc + 1] - csum[fc])
-        n_full = full.sum(axis=1)
         br = np.full(len(t), np.nan)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            br[cand] = np.where(n_full > 0, (full & (mcum < params.slide_breadth_drop_pct / 100.0)).sum(axis=1) / n_full, np.nan)
+        br[cand] = window_breadth(m, first[cand], k, params.slide_breadth_drop_pct / 100.0)
         better = np.zeros(len(t), bool)
         better[cand] = br[cand] >= params.slide_breadth
         best[t[better]], best_k[t[better]] = z[better], k

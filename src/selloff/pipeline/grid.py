@@ -16,7 +16,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from selloff.analytics.market import CAP_SHIFT, HOUR_MS, DailyGrid, day_labels, grid_on_days, no_daily_bars, place
+from selloff.analytics.market import (CAP_SHIFT, HOUR_MS, DailyGrid, day_labels, grid_on_days, no_daily_bars, place,
+                                      placed_once)
 from selloff.analytics.sources_priority import SIMULATED, choose_source, rank_sources
 from selloff.pipeline.params import priority as source_priority
 from selloff.errors import DataError
@@ -103,14 +104,32 @@ def _cells(store: Store, table: str, value: str, pairs, col: dict[str, int], lo:
     return out
 
 
+def _streamed(store: Store, table: str, value: str, pairs, col: dict[str, int], lo: int, n: int,
+              ny: dict[str, bool] | None, *, shift: int = 0, **kw) -> tuple[tuple[np.ndarray, np.ndarray], int] | None:
+    """One table's values written by the store straight into their cells of a new grid, as DuckDB streams them
+    (:meth:`Store.scatter_cells`), with the rank grid and the row count — when every pair is its asset's only
+    source (rank 0) and no cell got two rows (:func:`placed_once`); else None: the caller reads the cells and
+    places them with :func:`place`, which ranks the sources and finds the cell hit twice."""
+    if any(r for _, _, r in pairs):
+        return None
+    cells = Cells([col[a] for a, _, _ in pairs], lo, n, shift, None if ny is None else [ny[a] for a, _, _ in pairs])
+    out = np.full((n, len(col)), np.nan, order="F")
+    flat = out.reshape(-1, order="F")  # a view of the Fortran-ordered grid: the store writes the grid itself
+    rows = store.scatter_cells(table, value, [(a, x) for a, x, _ in pairs], cells, flat, **kw)
+    src = placed_once(out, rows)
+    return None if src is None else ((out, src), rows)
+
+
 def load_grid(store: Store, universe: Universe, assets: Sequence[str], end: pd.Timestamp | None = None) -> DailyGrid:
     """Daily closes and caps of ``assets`` from the first stored day to ``end`` (inclusive; None: all).
 
     Reads the whole history on purpose: the volatility that scales a move is computed on every day before it,
     so what a scan finds on a day does not depend on where the caller's window starts. One grouped summary and one
-    read per table, whatever the number of assets and sectors; each table's rows are placed on the grid inside
-    the query (:meth:`Store.read_cells`, the labels of :func:`~selloff.analytics.market.build_grid`) and freed
-    before the next table is read, so the peak memory is the grid and one table's cells.
+    read per table, whatever the number of assets and sectors; each row's cell on the grid is computed inside
+    the query (the labels of :func:`~selloff.analytics.market.build_grid`). Where each asset has one source, the
+    store writes the values into the grid as DuckDB streams them (:meth:`Store.scatter_cells`); else the cells
+    are read (:meth:`Store.read_cells`), placed by source rank and freed before the next table is read. So the
+    peak memory is the grid (and at most one table's cells).
     """
     ids = list(dict.fromkeys(assets))
     prio = source_priority()
@@ -127,22 +146,31 @@ def load_grid(store: Store, universe: Universe, assets: Sequence[str], end: pd.T
     cpairs = ranked_pairs(csum, prio, order)
     lo, hi = _extent(bsum, csum, bpairs, cpairs, ny)
     n, width = hi - lo + 1, len(order)
-    bars = _cells(store, "bars", "close", bpairs, col, lo, n, ny, interval="1d", end=end)
-    if len(bars["f"]) == 0:
+    placed = _streamed(store, "bars", "close", bpairs, col, lo, n, ny, interval="1d", end=end)
+    if placed is None:  # several sources of one asset, or two bars in one cell (place() names it)
+        bars = _cells(store, "bars", "close", bpairs, col, lo, n, ny, interval="1d", end=end)
+        placed = place(n, width, bars["f"], bars.get("rank"), bars["v"], None, order, lo, True), len(bars["f"])
+        del bars
+    (close, src), rows = placed
+    if rows == 0:
         raise no_daily_bars(ids)  # every close of the series is null
-    close, src = place(n, width, bars["f"], bars.get("rank"), bars["v"], None, order, lo, True)
-    del bars
+    del placed
     cap = None
     if cpairs:
         kw = {"end": cend, "day_offset_below_ms": HOUR_MS, "shift": CAP_SHIFT}  # the caps at a close only
-        caps = _cells(store, "market_caps", "market_cap_usd", cpairs, col, lo, n, None, **kw)
-        placed = place(n, width, caps["f"], caps.get("rank"), caps["v"], None, order, lo, False)
-        if placed is None:  # two snapshots of one source at one close: read their times, the latest wins
-            del caps
-            caps = _cells(store, "market_caps", "market_cap_usd", cpairs, col, lo, n, None, with_ms=True, **kw)
-            placed = place(n, width, caps["f"], caps.get("rank"), caps["v"], caps["ms"], order, lo, False)
-        cap = placed[0]
-        del caps, placed
+        streamed = _streamed(store, "market_caps", "market_cap_usd", cpairs, col, lo, n, None, **kw)
+        if streamed is not None:
+            cap = streamed[0][0]
+            del streamed
+        else:
+            caps = _cells(store, "market_caps", "market_cap_usd", cpairs, col, lo, n, None, **kw)
+            placed = place(n, width, caps["f"], caps.get("rank"), caps["v"], None, order, lo, False)
+            if placed is None:  # two snapshots of one source at one close: read their times, the latest wins
+                del caps
+                caps = _cells(store, "market_caps", "market_cap_usd", cpairs, col, lo, n, None, with_ms=True, **kw)
+                placed = place(n, width, caps["f"], caps.get("rank"), caps["v"], caps["ms"], order, lo, False)
+            cap = placed[0]
+            del caps, placed
     if cap is None:
         cap = np.full((n, width), np.nan, order="F")
     by: dict[str, dict[str, tuple[str, ...]]] = {"bars": {}, "market_caps": {}}

@@ -5,7 +5,8 @@ Two shapes, both one query joined to the pairs as an unnested list parameter (se
 * rows (:meth:`Store.read_arrays`): pair position ``i``, epoch milliseconds ``ms`` and value ``v`` of every row;
 * cells (:meth:`Store.read_cells`): the row's cell on a day grid, ``f = col * n_days + (label - lo_day)``, computed
   in the scan, so a whole-market read moves 12 bytes a row into numpy (an int32 cell where the grid allows) instead of 20 and no per-row numpy pass is
-  needed to place it. ``label`` is the day number (days since 1970-01-01) of the row's ``ts``: its UTC date, or its
+  needed to place it; or, streamed (:meth:`ArrayReads.scatter_cells`), each value written straight into its
+  cell of the caller's grid, batch by batch. ``label`` is the day number (days since 1970-01-01) of the row's ``ts``: its UTC date, or its
   New York date for the pairs flagged ``ny`` (an equity session's date), plus ``shift`` (-1 for a market-cap
   snapshot at 00:00 UTC, which is the close of the day before). The rule is the grid's
   (:mod:`selloff.analytics.market`); this module only evaluates it inside DuckDB.
@@ -15,11 +16,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from selloff.errors import StoreError
 from selloff.store.query import as_utc
 from selloff.store.schema import Table
 
-__all__ = ["Cells", "arrays_sql"]
+__all__ = ["ArrayReads", "Cells", "arrays_sql", "scatter_batches"]
 
 DAY_US = 86_400_000_000
 
@@ -95,3 +98,71 @@ def arrays_sql(t: Table, value: str, picks: Sequence[tuple[str, str]], *, interv
     sql = (f"SELECT {select} FROM {t.name} t JOIN (SELECT {unnest}) p "
            f"ON t.asset = p.asset{'' if one is not None else ' AND t.source = p.source'} WHERE " + " AND ".join(where))
     return sql, params
+
+
+def scatter_batches(batches, out: np.ndarray, what: str) -> int:
+    """Write each row's value ``v`` at its cell ``f`` of the flat float array ``out``, one Arrow record batch of a
+    cells query at a time (as DuckDB streams them: no whole-table copy in between); the number of rows written.
+    A cell outside ``out`` is an error (never a silent write elsewhere: numpy would wrap a negative index)."""
+    rows = 0
+    for b in batches:
+        f, v = b.column("f").to_numpy(), b.column("v").to_numpy()
+        if len(f) and (int(f.min()) < 0 or int(f.max()) >= out.size):
+            raise StoreError(f"{what}: a row's cell lies outside the grid of {out.size} cells its summary gave; "
+                             f"this is a bug in the grid read, please report it")
+        out[f] = v
+        rows += len(f)
+    return rows
+
+
+class ArrayReads:
+    """The store's array reads (a part of :class:`~selloff.store.Store`: it gives ``con``, ``_table``, ``_guard``)."""
+
+    def read_arrays(self, table: str, value: str, picks: Sequence[tuple[str, str]], *, interval: str | None = None,
+                    start: object = None, end: object = None, day_offset_below_ms: int | None = None) -> dict[str, "object"]:
+        """One column of ``table`` for chosen (asset, source) pairs as numpy arrays, in one query.
+
+        ``day_offset_below_ms``: only rows whose ``ts`` lies less than this many milliseconds after a UTC midnight
+        (e.g. the snapshots at a day's close out of hourly ones), filtered in the scan instead of after the read.
+
+        Returns ``{"i": int32 position of the pair in picks, "ms": int64 epoch milliseconds of ts (UTC),
+        "v": float64 value}`` (rows with a null value left out). The store's fast path for wide, many-asset reads:
+        no strings and no timestamps cross into pandas.
+        """
+        out = self._arrays(table, value, picks, interval=interval, start=start, end=end,
+                           day_offset_below_ms=day_offset_below_ms)
+        return {"i": out["i"].astype("int32", copy=False), "ms": out["ms"].astype("int64", copy=False),
+                "v": out["v"].astype("float64", copy=False)}
+
+    def read_cells(self, table: str, value: str, picks: Sequence[tuple[str, str]], cells: Cells, *,
+                   interval: str | None = None, end: object = None,
+                   day_offset_below_ms: int | None = None) -> dict[str, "object"]:
+        """:meth:`read_arrays` placed on a day grid inside the query (:mod:`selloff.store.arrays`): ``{"f": int32 or int64
+        cell (column-major), "v": float64}``, plus ``rank`` (int16) and ``ms`` (int64) where ``cells`` asks."""
+        out = self._arrays(table, value, picks, interval=interval, end=end, day_offset_below_ms=day_offset_below_ms,
+                           cells=cells)
+        res = {"f": out["f"], "v": out["v"].astype("float64", copy=False)}
+        if "rank" in out:
+            res["rank"] = out["rank"].astype("int16", copy=False)
+        if "ms" in out:
+            res["ms"] = out["ms"].astype("int64", copy=False)
+        return res
+
+    def scatter_cells(self, table: str, value: str, picks: Sequence[tuple[str, str]], cells: Cells, out, *,
+                      interval: str | None = None, end: object = None, day_offset_below_ms: int | None = None,
+                      batch_rows: int = 1 << 20) -> int:
+        """The values of :meth:`read_cells` written straight into their cells of ``out`` (a flat float array, the
+        grid in column-major order) batch by batch as DuckDB streams them; the number of rows. The caller checks
+        whether a cell got two (fewer filled cells than rows). Measured on 36.5 M rows: 1.1 s against 2.1-2.4 s
+        for the whole-result fetch and a scatter after it."""
+        t = self._table(table)
+        sql, params = arrays_sql(t, value, picks, interval=interval, end=end, day_offset_below_ms=day_offset_below_ms,
+                                 cells=cells)
+        with self._guard(f"reading {t.name}"):
+            return scatter_batches(self.con.sql(sql, params=params).to_arrow_reader(batch_rows), out, f"read of {t.name}")
+
+    def _arrays(self, table: str, value: str, picks: Sequence[tuple[str, str]], **kw) -> dict:
+        t = self._table(table)
+        sql, params = arrays_sql(t, value, picks, **kw)
+        with self._guard(f"reading {t.name}"):  # a relation, not the DB-API result: no materialised copy first
+            return self.con.sql(sql, params=params).fetchnumpy()

@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 
 from selloff.errors import StoreError
-from selloff.store.arrays import Cells, arrays_sql
+from selloff.store.arrays import ArrayReads
 from selloff.store.failures import store_error
 from selloff.store.query import as_utc, read_sql
 from selloff.store.resample import resample_sql
@@ -46,7 +46,7 @@ class UpsertResult:
         )
 
 
-class Store:
+class Store(ArrayReads):
     """A selloff store in one DuckDB file (or ``":memory:"``).
 
     Parameters
@@ -422,10 +422,12 @@ class Store:
                                interval=interval, order=False)
         agg = "count(*) AS rows, max(ts) AS last_ts" + (", min(ts) AS first_ts" if with_first else "")
         sql = sql.replace("SELECT asset, source FROM", f"SELECT asset, source, {agg} FROM", 1)
+        sql += " GROUP BY asset, source"
+        if wide:  # the grouped rows (one per series) joined to the list: pandas' isin took 0.12 s for 10,000 here
+            sql = f"SELECT g.* FROM ({sql}) g SEMI JOIN (SELECT unnest(?::VARCHAR[]) AS asset) p ON g.asset = p.asset"
+            params = [*params, list(assets)]
         with self._guard(f"summarising {t.name}"):
-            df = self.con.execute(sql + " GROUP BY asset, source", params).df()
-        if wide:
-            df = df[df["asset"].isin(set(assets))].reset_index(drop=True)
+            df = self.con.execute(sql, params).df()
         for c in ("last_ts", "first_ts"):
             if c in df:
                 df[c] = pd.to_datetime(df[c], utc=True)
@@ -435,42 +437,6 @@ class Store:
         """Asset -> kind as recorded in the ``assets`` table (the demo's universe, assets registered on import)."""
         with self._guard("reading assets"):
             return dict(self.con.execute("SELECT asset, kind FROM assets").fetchall())
-
-    def read_arrays(self, table: str, value: str, picks: Sequence[tuple[str, str]], *, interval: str | None = None,
-                    start: object = None, end: object = None, day_offset_below_ms: int | None = None) -> dict[str, "object"]:
-        """One column of ``table`` for chosen (asset, source) pairs as numpy arrays, in one query.
-
-        ``day_offset_below_ms``: only rows whose ``ts`` lies less than this many milliseconds after a UTC midnight
-        (e.g. the snapshots at a day's close out of hourly ones), filtered in the scan instead of after the read.
-
-        Returns ``{"i": int32 position of the pair in picks, "ms": int64 epoch milliseconds of ts (UTC),
-        "v": float64 value}`` (rows with a null value left out). The store's fast path for wide, many-asset reads:
-        no strings and no timestamps cross into pandas.
-        """
-        out = self._arrays(table, value, picks, interval=interval, start=start, end=end,
-                           day_offset_below_ms=day_offset_below_ms)
-        return {"i": out["i"].astype("int32", copy=False), "ms": out["ms"].astype("int64", copy=False),
-                "v": out["v"].astype("float64", copy=False)}
-
-    def read_cells(self, table: str, value: str, picks: Sequence[tuple[str, str]], cells: Cells, *,
-                   interval: str | None = None, end: object = None,
-                   day_offset_below_ms: int | None = None) -> dict[str, "object"]:
-        """:meth:`read_arrays` placed on a day grid inside the query (:mod:`selloff.store.arrays`): ``{"f": int32 or int64
-        cell (column-major), "v": float64}``, plus ``rank`` (int16) and ``ms`` (int64) where ``cells`` asks."""
-        out = self._arrays(table, value, picks, interval=interval, end=end, day_offset_below_ms=day_offset_below_ms,
-                           cells=cells)
-        res = {"f": out["f"], "v": out["v"].astype("float64", copy=False)}
-        if "rank" in out:
-            res["rank"] = out["rank"].astype("int16", copy=False)
-        if "ms" in out:
-            res["ms"] = out["ms"].astype("int64", copy=False)
-        return res
-
-    def _arrays(self, table: str, value: str, picks: Sequence[tuple[str, str]], **kw) -> dict:
-        t = self._table(table)
-        sql, params = arrays_sql(t, value, picks, **kw)
-        with self._guard(f"reading {t.name}"):
-            return self.con.execute(sql, params).fetchnumpy()
 
     def count(self, table: str) -> int:
         t = self._table(table) if table != "fetch_log" else None
