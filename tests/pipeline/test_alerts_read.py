@@ -65,7 +65,7 @@ def test_schema_2_replaces_the_unused_v1_alerts_table(tmp_path):
         res = api.alerts(ro)
         assert res.alerts == () and res.channels == () and res.watch_tables is False
     with Store(path) as s:
-        assert s.schema_version == SCHEMA_VERSION == 2
+        assert s.schema_version == SCHEMA_VERSION == 3  # v1 -> v2 (watch tables) -> v3 (series catalogue)
         cols = [r[0] for r in s.con.execute("SELECT column_name FROM information_schema.columns "
                                             "WHERE table_name = 'alerts' ORDER BY ordinal_position").fetchall()]
         assert cols[:3] == ["fingerprint", "starts_at", "id"] and "subject" not in cols

@@ -256,8 +256,9 @@ def detect_episodes(
     sell = sig["selloff"].fillna(False).to_numpy(bool)
     r = sector_ret.fillna(0.0).to_numpy(float)
     level = np.cumprod(1.0 + r)
-    for w in slide_windows(sector_ret, sig["sigma_pct"] / 100.0, member_ret[[m for m in members if m in member_ret]],
-                           params).itertuples():
+    held = [m for m in members if m in member_ret]
+    mr = member_ret if held == list(member_ret.columns) else member_ret[held]  # no copy when it is all of them
+    for w in slide_windows(sector_ret, sig["sigma_pct"] / 100.0, mr, params).itertuples():
         inside = np.flatnonzero(sell[w.first:w.last + 1])
         # a slide of its own: no sell-off day in it, or the days before its first sell-off day fall by
         # slide_move_pct on their own (the slide that ended in the crash, not the crash alone)

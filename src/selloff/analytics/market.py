@@ -60,8 +60,8 @@ class DailyGrid:
         """Per table, the sources the series of ``assets`` came from (like :attr:`sources` for a grid of them)."""
         if not self.asset_sources:  # a grid built without them (build_grid): the grid's own, never none
             return {t: list(v) for t, v in self.sources.items()}
-        keep = set(assets)
-        return {t: sorted({x for a, xs in by.items() if a in keep for x in xs}) for t, by in self.asset_sources.items()}
+        keep = list(dict.fromkeys(assets))  # the assets asked, not every asset of the grid (50 sectors: 0.36 s)
+        return {t: sorted({x for a in keep for x in by.get(a, ())}) for t, by in self.asset_sources.items()}
 
     @cached_property
     def column(self) -> dict[str, int]:
@@ -259,15 +259,22 @@ def sector_daily(grid: DailyGrid, members: Sequence[str], breadth_drop: float) -
     if grid.multi_source:
         sr_ = grid.source_rank[:, cols][rows]
         r[1:][sr_[1:] != sr_[:-1]] = np.nan  # no return across two sources
-    carried = grid.cap_carried(cols)
-    weighted = not np.isnan(carried[-1]).all()  # some member has a cap on some day
+    cap = grid.cap[:, cols]
+    with_cap = ~np.isnan(cap).all(axis=0)  # members with a cap on some day
+    weighted = bool(with_cap.any())
     has = ~np.isnan(r)
     # a member's weight where it has a return and a cap (no cap yet: no weight); the sums below add the same terms
     # as nansum(w * r) and nansum(w), in the same order
     if weighted:
         w = np.empty(cs.shape)
         w[0] = 0.0
-        w[1:] = carried[:-1] if every else carried[rows[:-1]]
+        w[1:] = cap[:-1] if every else cap[rows[:-1]]  # the cap at the previous row ...
+        gap = np.isnan(w[1:]) & has[1:]
+        carry = gap.any(axis=0) & with_cap
+        if carry.any():  # ... or, where it has none, its last known one (only the members that need it)
+            sub = [c for c, k in zip(cols, carry) if k]
+            carried = grid.cap_carried(sub)
+            w[1:, carry] = carried[:-1] if every else carried[rows[:-1]]
         drop = np.isnan(w)
         drop |= ~has
         w[drop] = 0.0
@@ -284,7 +291,7 @@ def sector_daily(grid: DailyGrid, members: Sequence[str], breadth_drop: float) -
     idx = grid.days[rows]
     names = tuple(grid.assets[i] for i in cols)
     return SectorDaily(pd.Series(sr, index=idx, name="sector"), pd.Series(br, index=idx, name="breadth"),
-                       pd.DataFrame(r, index=idx, columns=list(names)), names, weighted)
+                       pd.DataFrame(r, index=idx, columns=list(names), copy=False), names, weighted)
 
 
 def window_moves(ret: pd.Series, sigma: pd.Series, day: pd.Timestamp, windows: Sequence[int]) -> dict:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from selloff.store import catalogue
+
 
 @dataclass(frozen=True)
 class Column:
@@ -218,6 +220,8 @@ WATCH_TABLES = ("alerts", "alert_deliveries", "watch_state")
 """The tables of ``selloff watch`` (schema 2): alert episodes, their deliveries per sink, the rule engine's state."""
 ALERTS_SCHEMA = 2
 """The first schema version that holds :data:`WATCH_TABLES`."""
+CATALOGUE_SCHEMA = 3
+"""The first schema version that holds the series catalogue (:mod:`selloff.store.catalogue`)."""
 
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (
@@ -247,6 +251,11 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         ALERTS_SCHEMA,
         "watch: alerts keyed by fingerprint and start, deliveries per sink, rule-engine state",
         ["DROP TABLE alerts"] + [_create_sql(TABLES[name]) for name in WATCH_TABLES],
+    ),
+    (
+        CATALOGUE_SCHEMA,
+        "series catalogue: rows and first/last ts per stored series of bars and market_caps, kept by every write",
+        [catalogue.CREATE_SQL, *catalogue.FILL_SQL],
     ),
 ]
 
