@@ -99,6 +99,9 @@ def test_an_equitys_caps_are_utc_closes_and_days_before_1970_floor(tmp_path):
     bars += [("IDX", pd.Timestamp(x, tz="UTC"), "yahoo", v)
              for x, v in (("1969-12-30 15:00", 90.0), ("1969-12-31 15:00", 91.0), ("1970-01-02 15:00", 92.0))]
     caps = [("EQ", d + pd.Timedelta(days=1), "yahoo", 1e9 + i) for i, d in enumerate(days)]
+    # before 1970 too: the 00:00 snapshot is the close of the day before, the 12:00 one is no close at all
+    caps += [("IDX", pd.Timestamp("1969-12-31 00:00", tz="UTC"), "yahoo", 5e9),
+             ("IDX", pd.Timestamp("1969-12-30 12:00", tz="UTC"), "yahoo", 6e9)]
     b = pd.DataFrame(bars, columns=["asset", "ts", "source", "close"]).assign(interval="1d")
     c = pd.DataFrame(caps, columns=["asset", "ts", "source", "market_cap_usd"])
     path = tmp_path / "e.duckdb"
@@ -118,6 +121,7 @@ def test_an_equitys_caps_are_utc_closes_and_days_before_1970_floor(tmp_path):
     idx = fast.column["IDX"]
     assert fast.close[day["1969-12-30"], idx] == 90.0 and fast.close[day["1969-12-31"], idx] == 91.0
     assert fast.close[day["1970-01-02"], idx] == 92.0 and np.isnan(fast.close[day["1970-01-01"], idx])
+    assert fast.cap[day["1969-12-30"], idx] == 5e9 and not (fast.cap == 6e9).any()
 
 
 def test_streamed_read_in_small_batches_and_its_fallbacks(tmp_path, monkeypatch):
