@@ -150,3 +150,6 @@ def test_cap_carried_by_hand():
     np.testing.assert_array_equal(g.cap_carried(), want)
     np.testing.assert_array_equal(g.cap_carried([2, 0]), want[:, [2, 0]])
     np.testing.assert_array_equal(cap[2], [nan, nan, nan])  # the grid's own caps are not filled in place
+    out = g.cap_carried()
+    out[0, 0] = 9.0  # the caller's own array
+    assert np.isnan(g.cap_carried()[0, 0])

@@ -183,3 +183,34 @@ def test_a_streamed_cell_outside_the_grid_is_an_error_not_a_wrapped_write(tmp_pa
             with pytest.raises(StoreError, match="outside the grid"):
                 db.scatter_cells("bars", "close", [("A", "binance")], cells, np.full(3 if cells.n_days == 3 else 2, np.nan),
                                  interval="1d")
+
+
+def test_a_row_off_the_grids_days_is_an_error_not_a_write_into_the_next_column(tmp_path):
+    """With a wrong extent (a summary that missed rows), a row before the first day or after the last would land
+    in the neighbouring column's cells; it gets cell -1 instead, and the read refuses it."""
+    from selloff.errors import StoreError
+    from selloff.store.arrays import Cells
+
+    path = tmp_path / "w.duckdb"
+    days = pd.date_range("2025-03-03", periods=3, freq="D", tz="UTC")
+    with Store(path) as db:
+        db.upsert("bars", pd.DataFrame({"asset": ["A"] * 3 + ["B"] * 3, "interval": "1d", "ts": list(days) * 2,
+                                        "source": "binance", "close": [1.0, 2.0, 3.0, 10.0, 20.0, 30.0]}))
+        db.upsert("market_caps", pd.DataFrame({"asset": ["A", "B"], "source": "coingecko", "market_cap_usd": [1.0, 2.0],
+                                               "ts": [days[1], days[0] - pd.Timedelta(hours=12)]}))
+    lo = int(days[0].value // 86_400_000_000_000)
+    pairs = [("A", "binance"), ("B", "binance")]
+    with Store(path, read_only=True) as db:
+        out = np.full(6, np.nan)
+        assert db.scatter_cells("bars", "close", pairs, Cells([0, 1], lo, 3), out, interval="1d") == 6
+        assert out.tolist() == [1.0, 2.0, 3.0, 10.0, 20.0, 30.0]
+        for cells in (Cells([0, 1], lo + 1, 2), Cells([0, 1], lo, 2)):  # B's first day before A's cells; A's last after
+            out = np.full(4, np.nan)
+            with pytest.raises(StoreError, match="outside the grid"):
+                db.scatter_cells("bars", "close", pairs, cells, out, interval="1d")
+            assert not (out == 10.0).any() and not (out == 3.0).any()
+        # B's cap at 12:00 half a day before the grid's base: it passes the time-of-day test, but not onto A's cells
+        caps = [("A", "coingecko"), ("B", "coingecko")]
+        with pytest.raises(StoreError, match="outside the grid"):
+            db.scatter_cells("market_caps", "market_cap_usd", caps, Cells([0, 1], lo, 3, -1), np.full(6, np.nan),
+                             day_offset_below_ms=3_600_000)

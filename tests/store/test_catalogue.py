@@ -129,3 +129,28 @@ def test_any_sequence_of_writes_keeps_the_catalogue_equal_to_the_group_by(tmp_pa
             df = bars(asset, range(first, first + n), source) if table == "bars" else caps(asset, range(first, first + n), source)
             db.upsert(table, df, chunk_rows=chunk)
         assert catalogue(db) == grouped(db)
+
+
+def test_two_connections_adding_to_one_series_at_once_are_both_counted(tmp_path):
+    """Two writers in one process, each adding new days of one series in its own transaction: neither sees the
+    other's catalogue row, so the series has two rows; they add up (summaries sum them), and the next write folds
+    them into one."""
+    path = tmp_path / "two.duckdb"
+    with Store(path) as a, Store(path) as b:
+        with a.transaction():
+            a.upsert("bars", bars("N", range(0, 3)))
+            b.upsert("bars", bars("N", range(3, 6)))  # commits first
+        rows = [r for r in catalogue(a) if r[2] == "N"]
+        assert len(rows) == 2 and catalogue_rules.fresh(a.con, "bars")
+        assert summaries(a, ["N"])[("bars", "1d")] == [("N", "binance", 6, T0, T0 + pd.Timedelta(days=5))]
+        a.upsert("bars", bars("N", range(6, 7)))
+        assert [r for r in catalogue(a) if r[2] == "N"] == [("bars", "1d", "N", "binance", 7, T0, T0 + pd.Timedelta(days=6))]
+
+
+def test_a_table_without_interval_ignores_the_interval_asked(tmp_path):
+    with Store(tmp_path / "i.duckdb") as db:
+        db.upsert("market_caps", caps("A", range(0, 3)))
+        listed = db.series_summary("market_caps", ["A"], interval="1d")
+        db._catalogue = False
+        grouped_ = db.series_summary("market_caps", ["A"], interval="1d")
+    assert listed["rows"].tolist() == grouped_["rows"].tolist() == [3]

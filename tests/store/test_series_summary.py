@@ -33,3 +33,11 @@ def test_summary_by_hand_short_and_long_lists(db, monkeypatch, wide):
     assert _rows(df) == [("A", "binance", 4, DAYS[0], DAYS[3]), ("A", "coingecko", 2, DAYS[1], DAYS[2]),
                          ("B", "binance", 2, DAYS[2], DAYS[3])]  # C not asked for; rows after end not counted
     assert db.series_summary("bars", ["Z", "Y"], interval="1d").empty
+
+
+def test_summary_of_whole_series_by_hand(db):
+    """Without ``end`` (the series catalogue answers while it adds up): every row of each series."""
+    df = db.series_summary("bars", ["A", "C"], interval="1d", with_first=True)
+    assert _rows(df) == [("A", "binance", 5, DAYS[0], DAYS[4]), ("A", "coingecko", 2, DAYS[1], DAYS[2]),
+                         ("C", "binance", 5, DAYS[0], DAYS[4])]
+    assert df["rows"].dtype == "int64"

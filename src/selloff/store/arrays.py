@@ -69,7 +69,10 @@ def arrays_sql(t: Table, value: str, picks: Sequence[tuple[str, str]], *, interv
         if cells.ny is not None and any(cells.ny):
             lists.append(("ny", "BOOLEAN", [bool(x) for x in cells.ny]))
             us = f"(CASE WHEN p.ny THEN epoch_us(timezone('America/New_York', t.ts)) ELSE {us} END)"
-        cell = f"p.col * {int(cells.n_days)} + ({us} - ({base})) // {DAY_US} - 1"
+        day = f"(({us} - ({base})) // {DAY_US} - 1)"
+        # a row off the grid's days (only possible with a wrong summary) gets cell -1, which every reader refuses,
+        # instead of a cell in the previous or next column; a row before the base truncates to day -1 or less
+        cell = f"CASE WHEN {day} BETWEEN 0 AND {int(cells.n_days) - 1} THEN p.col * {int(cells.n_days)} + {day} ELSE -1 END"
         if len(cells.cols) and (max(cells.cols) + 1) * cells.n_days < 2**31:  # 12 bytes a row into numpy, not 16
             cell = f"CAST({cell} AS INTEGER)"
         select = (f"{cell} AS f, "
@@ -93,8 +96,8 @@ def arrays_sql(t: Table, value: str, picks: Sequence[tuple[str, str]], *, interv
     if day_offset_below_ms is not None:
         # the time of day, also before 1970 (epoch_us: cheaper than epoch_ms); on a grid, from the base above (a
         # multiple of a day before every row the summary gave: one modulo of a non-negative number, not two and a
-        # sign fix, measured 0.3 s less over 36.5 M caps; a row before it could only land outside the grid, which
-        # is an error of the read, never a silent write)
+        # sign fix, measured 0.3 s less over 36.5 M caps; a row before the base passes it, but gets cell -1 above,
+        # an error of the read, never a silent write)
         tod = (f"((epoch_us(t.ts) % {DAY_US}) + {DAY_US}) % {DAY_US}" if cells is None
                else f"(epoch_us(t.ts) - ({base})) % {DAY_US}")
         where.append(f"{tod} < ?")

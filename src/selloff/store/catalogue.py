@@ -14,6 +14,8 @@ one row per series. Rules:
 """
 from __future__ import annotations
 
+import contextlib
+
 import duckdb
 import pandas as pd
 
@@ -42,6 +44,11 @@ FILL_SQL = [
 """The catalogue of the rows already stored (the migration that creates it)."""
 
 _KEY = ("tbl", "interval", "asset", "source")
+_ADDED = ("SELECT tbl, interval, asset, source, sum(rows) AS rows, min(first_ts) AS first_ts, max(last_ts) AS last_ts "
+          "FROM series_catalogue GROUP BY tbl, interval, asset, source")
+"""One row per series. A series can have several rows: two connections that each add new rows of one series
+and commit see neither the other's row (each deletes what its snapshot held); each row counts its own rows, so
+their sum is the series' count (and min/max its first/last ts). Readers add them up; the next write folds them."""
 
 
 def record(con: duckdb.DuckDBPyConnection, table: str, has_interval: bool, rows_sql: str, params: list) -> None:
@@ -53,14 +60,15 @@ def record(con: duckdb.DuckDBPyConnection, table: str, has_interval: bool, rows_
               "SELECT n.tbl, n.interval, n.asset, n.source, n.rows + coalesce(c.rows, 0) AS rows, "
               "least(n.first_ts, coalesce(c.first_ts, n.first_ts)) AS first_ts, "
               "greatest(n.last_ts, coalesce(c.last_ts, n.last_ts)) AS last_ts "
-              "FROM n LEFT JOIN series_catalogue c USING (tbl, interval, asset, source)")
+              f"FROM n LEFT JOIN ({_ADDED}) c USING (tbl, interval, asset, source)")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _catalogue_merge AS {merged}", [table, *params])
     try:
         on = " AND ".join(f"c.{k} = m.{k}" for k in _KEY)
         con.execute(f"DELETE FROM series_catalogue c USING _catalogue_merge m WHERE {on}")
         con.execute("INSERT INTO series_catalogue SELECT * FROM _catalogue_merge")
-    finally:
-        con.execute("DROP TABLE IF EXISTS _catalogue_merge")
+    finally:  # after a failed statement the transaction is aborted: the DROP must not hide that statement's error
+        with contextlib.suppress(duckdb.Error):
+            con.execute("DROP TABLE IF EXISTS _catalogue_merge")
 
 
 def fresh(con: duckdb.DuckDBPyConnection, table: str) -> bool:
@@ -72,11 +80,11 @@ def fresh(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 def summary_sql(table: str, interval: str | None, with_first: bool) -> tuple[str, list]:
     """The catalogue's rows of one table (and interval) as :meth:`Store.series_summary` returns them, before the
     asset filter (the caller adds ``AND asset IN ...`` or a semi join)."""
-    cols = "asset, source, rows, last_ts" + (", first_ts" if with_first else "")
-    return (f"SELECT {cols} FROM series_catalogue WHERE tbl = ? AND interval = ?",
+    cols = "asset, source, sum(rows) AS rows, max(last_ts) AS last_ts" + (", min(first_ts) AS first_ts" if with_first else "")
+    return (f"SELECT {cols} FROM series_catalogue WHERE tbl = ? AND interval = ? GROUP BY asset, source",
             [table, "" if interval is None else interval])
 
 
 def as_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """The catalogue's answer with the dtypes of the grouped one (``rows`` int64)."""
+    """The catalogue's answer with the dtypes of the grouped one (``rows`` int64; DuckDB's sum gives int128)."""
     return df.astype({"rows": "int64"})

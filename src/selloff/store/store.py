@@ -429,7 +429,7 @@ class Store(ArrayReads):
             listed = (self._catalogue and end is None and t.name in catalogue.CATALOGUED
                       and (interval is not None or "interval" not in t.column_names) and catalogue.fresh(self.con, t.name))
         if listed:  # one row per series, kept by the writes (store/catalogue.py), instead of grouping every row
-            sql, params = catalogue.summary_sql(t.name, interval, with_first)
+            sql, params = catalogue.summary_sql(t.name, interval if "interval" in t.column_names else None, with_first)
             wide = True
         else:
             sql, params = read_sql(t, columns=["asset", "source"], assets=None if wide else assets, end=end,
