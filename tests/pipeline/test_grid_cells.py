@@ -129,7 +129,9 @@ def test_streamed_read_in_small_batches_and_its_fallbacks(tmp_path, monkeypatch)
     batches of 2 rows), and the grid equals numpy's; two snapshots of one source at one close (fewer filled cells
     than rows) fall back to the general placement, where the later one wins, as in ``test_cells_by_hand``."""
     days = pd.date_range("2025-03-03", periods=6, freq="D", tz="UTC")
-    b = pd.DataFrame([(a, d, "binance", k + i) for k, a in ((1.0, "A"), (10.0, "B")) for i, d in enumerate(days)],
+    # C is stored but not asked for: neither the join nor the ENUM of the assets may let its rows through
+    b = pd.DataFrame([(a, d, "binance", k + i) for k, a in ((1.0, "A"), (10.0, "B"), (100.0, "C"))
+                      for i, d in enumerate(days)],
                      columns=["asset", "ts", "source", "close"]).assign(interval="1d")
     caps = [(a, d + pd.Timedelta(days=1), "coingecko", k * (1 + i)) for k, a in ((1e6, "A"), (1e7, "B"))
             for i, d in enumerate(days)]
@@ -151,6 +153,19 @@ def test_streamed_read_in_small_batches_and_its_fallbacks(tmp_path, monkeypatch)
     with Store(path, read_only=True) as db:
         fast, slow = _load_both(db, u, ["A", "B"])
     assert streamed == [("bars", 12), ("market_caps", 12)]
+    enums = []
+    orig_enum = Store._assets_enum
+    monkeypatch.setattr(Store, "_assets_enum", lambda self, assets: enums.append(assets) or orig_enum(self, assets))
+    with Store(path, read_only=True) as db:
+        by_enum = load_grid(db, u, ["A", "B"])
+        monkeypatch.setattr("selloff.store.arrays.enum_read", lambda picks, cells: False)  # the join instead
+        by_join = load_grid(db, u, ["A", "B"])
+    assert enums == [["A", "B"], ["A", "B"]]  # both tables read through the ENUM of the assets
+    for g in (by_enum, by_join):
+        np.testing.assert_array_equal(g.close, fast.close)
+        np.testing.assert_array_equal(g.cap, fast.cap)
+    monkeypatch.undo()
+    monkeypatch.setattr(Store, "scatter_cells", small)
     np.testing.assert_array_equal(fast.close, slow.close)
     np.testing.assert_array_equal(fast.cap, slow.cap)
     np.testing.assert_array_equal(fast.source_rank, slow.source_rank)
