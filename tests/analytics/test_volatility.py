@@ -135,6 +135,23 @@ def test_garch_path_fast_equals_reference_arch_fix():
     assert len(fast.attrs["params"]) == 4  # blocks start at observed positions 100, 140, 180, 220
 
 
+def test_garch_path_from_a_start_fits_only_the_blocks_it_needs():
+    from selloff.analytics.volatility import garch_sigma_path, garch_sigma_path_reference
+
+    r, _ = _simulate_garch(230, 2e-5, 0.10, 0.85, seed=11)
+    r.iloc[150] = np.nan
+    kw = dict(window=120, refit_every=40, min_obs=100, dist="normal")
+    part = garch_sigma_path(r, start=r.index[200], **kw)
+    ref = garch_sigma_path_reference(r, **kw)
+    # observed positions: the NaN day is dropped, so r.index[200] is observed position 199, inside block [180, 220)
+    assert [p["block_start"] for p in part.attrs["params"]] == [r.index[181], r.index[221]]
+    assert part.iloc[:200].isna().all()
+    np.testing.assert_allclose(part.iloc[200:].to_numpy(), ref.iloc[200:].to_numpy(), rtol=1e-8, atol=0)
+    last = garch_sigma_path(r, start=r.index[-1], **kw)  # the report's case: one day, one fit
+    assert len(last.attrs["params"]) == 1 and last.iloc[:-1].isna().all()
+    assert last.iloc[-1] == pytest.approx(ref.iloc[-1], rel=1e-8)
+
+
 def test_garch_path_tracks_simulated_sigma_and_recovers_persistence():
     from selloff.analytics.volatility import garch_sigma_path
 

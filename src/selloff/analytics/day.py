@@ -19,7 +19,7 @@ from selloff.analytics import detect, sector as sec
 from selloff.analytics.detect import DetectParams, StabiliseParams
 from selloff.analytics.frames import pivot_ts
 from selloff.analytics.liquidations import LiquidationTotal, hourly_liquidations, liquidation_total
-from selloff.analytics.measures import trading_days_change
+from selloff.analytics.measures import equity_sessions, trading_days_change
 from selloff.analytics.panel import Panel
 from selloff.analytics.sources_priority import select_series
 from selloff.analytics.volatility import ewma_volatility
@@ -166,7 +166,7 @@ def sector_series(panel: Panel, members: Sequence[str]) -> tuple[pd.Series, list
 def _garch_z(sr: pd.Series, d: pd.Timestamp, params: detect.DetectParams) -> float:
     """Sector move on ``d`` over the GARCH(1,1) sigma from the days before (NaN when it cannot be estimated)."""
     try:
-        sigma = detect.sector_sigma(sr.loc[:d], params, "garch")
+        sigma = detect.sector_sigma(sr.loc[:d], params, "garch", start=d)  # only d's block is fitted
     except (ValueError, np.linalg.LinAlgError, DataError):
         return float("nan")
     return float(sr.loc[d] / sigma.loc[d]) if pd.notna(sigma.get(d)) else float("nan")
@@ -195,12 +195,14 @@ def _equity_moves(panel: Panel, equities: Sequence[str], d: pd.Timestamp) -> pd.
     daily = panel.daily
     if not daily.empty:  # the readings need the last few sessions only (6 closes); 40 days hold them over any holidays
         daily = daily[daily["ts"] >= day_start(d) - pd.Timedelta(days=EQUITY_WINDOW_DAYS)]
+    by_asset = dict(tuple(daily.groupby("asset", sort=False))) if not daily.empty else {}
     for e in equities:
-        bars = daily[daily["asset"] == e] if not daily.empty else daily
-        if bars.empty:
+        bars = by_asset.get(e)
+        if bars is None or bars.empty:
             continue
-        r1, r5 = trading_days_change(bars, d, 1), trading_days_change(bars, d, 5)
-        ch = trading_days_change(bars, d, 5, convention="chart")
+        s = equity_sessions(bars)  # once for the three windows
+        r1, r5 = trading_days_change(bars, d, 1, sessions=s), trading_days_change(bars, d, 5, sessions=s)
+        ch = trading_days_change(bars, d, 5, convention="chart", sessions=s)
         if r1.value is None or r5.value is None:
             continue
         ny = "America/New_York"

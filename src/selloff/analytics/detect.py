@@ -172,14 +172,18 @@ class Episode:
         return d
 
 
-def sector_sigma(sector_ret: pd.Series, params: DetectParams, method: str | None = None) -> pd.Series:
+def sector_sigma(sector_ret: pd.Series, params: DetectParams, method: str | None = None,
+                 start: object = None) -> pd.Series:
     """One-step-ahead sigma of the sector return from the days before each day, by ``method`` (default
-    ``params.vol_method``): EWMA (RiskMetrics 1996) or GARCH(1,1) refitted per block (Bollerslev 1986)."""
+    ``params.vol_method``): EWMA (RiskMetrics 1996) or GARCH(1,1) refitted per block (Bollerslev 1986).
+    ``start``: only the days from it on are needed (GARCH then fits only the blocks that reach them; EWMA, a
+    single pass, computes every day)."""
     method = method or params.vol_method
     if method == "ewma":
         return ewma_volatility(sector_ret, params.ewma_lambda, params.min_history_days)
     if method == "garch":
-        return garch_sigma_path(sector_ret, params.garch_window_days, params.garch_refit_days, params.garch_min_obs, params.garch_dist)
+        return garch_sigma_path(sector_ret, params.garch_window_days, params.garch_refit_days, params.garch_min_obs,
+                                params.garch_dist, start=start)
     raise ConfigError(f"vol_method {method!r} is unknown; use one of {', '.join(VOL_METHODS)}")
 
 

@@ -93,7 +93,8 @@ def _backcast(eps: np.ndarray) -> float:
 
 
 def garch_sigma_path(
-    returns: pd.Series, window: int = 365, refit_every: int = 30, min_obs: int = 100, dist: str = "t"
+    returns: pd.Series, window: int = 365, refit_every: int = 30, min_obs: int = 100, dist: str = "t",
+    start: object = None,
 ) -> pd.Series:
     """One-step-ahead GARCH(1,1) sigma for every day, from information up to the day before (fast path).
 
@@ -109,6 +110,10 @@ def garch_sigma_path(
         Observations before the first day with a sigma (earlier days are NaN).
     dist : {"t", "normal", "skewt", "ged"}, default "t"
         Error distribution of the quasi-likelihood (only the variance recursion enters sigma).
+    start : label, optional
+        Only the days from ``start`` on are wanted: blocks that end before it are not fitted and every day
+        before it is NaN. Each block depends only on its own estimation window, so the days returned are the
+        same numbers as without ``start`` (one fit instead of one per block when only the last day is asked).
 
     Returns
     -------
@@ -135,7 +140,10 @@ def garch_sigma_path(
     y = s.to_numpy() * _SCALE
     sig = np.full(len(y), np.nan)
     fitted = []
+    first = 0 if start is None else int(s.index.searchsorted(start, side="left"))
     for e0, p0, p1 in _garch_blocks(len(y), window, refit_every, min_obs):
+        if p1 <= first:
+            continue
         prm = _garch_fit(y[e0:p0], dist)
         mu, om, al, be = prm["mu"], prm["omega"], prm["alpha[1]"], prm["beta[1]"]
         eps = y[e0:p1] - mu
@@ -146,6 +154,7 @@ def garch_sigma_path(
             v[i] = om + al * eps[i - 1] ** 2 + be * v[i - 1]
         sig[p0:p1] = np.sqrt(v[p0 - e0:]) / _SCALE
         fitted.append({"block_start": s.index[p0], "nobs": p0 - e0, **prm})
+    sig[:first] = np.nan
     out = pd.Series(sig, index=s.index, name="sigma_garch").reindex(returns.index)
     out.attrs["params"] = fitted
     return out

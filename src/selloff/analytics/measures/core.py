@@ -344,7 +344,7 @@ SESSION_CONVENTIONS = {
 
 
 def trading_days_change(bars: pd.DataFrame, end_date: object, n: int, *, name: str | None = None,
-                        convention: str = "full_sessions") -> Reading:
+                        convention: str = "full_sessions", sessions: pd.DataFrame | None = None) -> Reading:
     """Equity change over ``n`` NYSE sessions ending on ``end_date`` (or the last session before it).
 
     Parameters
@@ -357,6 +357,8 @@ def trading_days_change(bars: pd.DataFrame, end_date: object, n: int, *, name: s
         Number of sessions (>= 1).
     convention : {"full_sessions", "chart"}
         See :data:`SESSION_CONVENTIONS`.
+    sessions : pd.DataFrame, optional
+        ``equity_sessions(bars)`` when the caller already has it (several windows of one equity).
 
     Notes
     -----
@@ -374,7 +376,7 @@ def trading_days_change(bars: pd.DataFrame, end_date: object, n: int, *, name: s
     sess = win.sessions
     label = "NYSE trading days" if convention == "full_sessions" else "NYSE sessions (n-day chart)"
     desc = f"{n} {label}: close {sess[0].date()} → close {sess[-1].date()}"
-    s = equity_sessions(bars)
+    s = equity_sessions(bars) if sessions is None else sessions
     miss = [str(x.date()) for x in (sess[0], sess[-1]) if x not in s.index]
     if miss:
         return missing_reading(name, "pct", desc, f"no daily bar for session(s) {', '.join(miss)}", src)
