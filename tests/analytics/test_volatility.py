@@ -147,6 +147,10 @@ def test_garch_path_from_a_start_fits_only_the_blocks_it_needs():
     assert [p["block_start"] for p in part.attrs["params"]] == [r.index[181], r.index[221]]
     assert part.iloc[:200].isna().all()
     np.testing.assert_allclose(part.iloc[200:].to_numpy(), ref.iloc[200:].to_numpy(), rtol=1e-8, atol=0)
+    edge = garch_sigma_path(r, start=r.index[181], **kw)  # exactly on a block's first day: the earlier block is skipped
+    assert [p["block_start"] for p in edge.attrs["params"]] == [r.index[181], r.index[221]]
+    np.testing.assert_allclose(edge.iloc[181:].to_numpy(), ref.iloc[181:].to_numpy(), rtol=1e-8, atol=0)
+    assert edge.iloc[:181].isna().all()
     last = garch_sigma_path(r, start=r.index[-1], **kw)  # the report's case: one day, one fit
     assert len(last.attrs["params"]) == 1 and last.iloc[:-1].isna().all()
     assert last.iloc[-1] == pytest.approx(ref.iloc[-1], rel=1e-8)

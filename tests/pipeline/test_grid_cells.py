@@ -153,14 +153,18 @@ def test_streamed_read_in_small_batches_and_its_fallbacks(tmp_path, monkeypatch)
     with Store(path, read_only=True) as db:
         fast, slow = _load_both(db, u, ["A", "B"])
     assert streamed == [("bars", 12), ("market_caps", 12)]
-    enums = []
-    orig_enum = Store._assets_enum
-    monkeypatch.setattr(Store, "_assets_enum", lambda self, assets: enums.append(assets) or orig_enum(self, assets))
+    import selloff.store.arrays as arrays_mod
+
+    enums = []  # the ENUM each cells query was built with (None: the join)
+    orig_sql = arrays_mod.arrays_sql
+    monkeypatch.setattr(arrays_mod, "arrays_sql", lambda *a, **kw: enums.append(kw.get("enum")) or orig_sql(*a, **kw))
     with Store(path, read_only=True) as db:
         by_enum = load_grid(db, u, ["A", "B"])
-        monkeypatch.setattr("selloff.store.arrays.enum_read", lambda picks, cells: False)  # the join instead
+        assert len(enums) == 2 and all(e is not None for e in enums)  # both tables read through the ENUM
+        monkeypatch.setattr(arrays_mod, "enum_read", lambda picks, cells: False)  # the join instead
         by_join = load_grid(db, u, ["A", "B"])
-    assert enums == [["A", "B"], ["A", "B"]]  # both tables read through the ENUM of the assets
+        assert enums[2:] == [None, None]
+        assert not db.con.execute("SELECT count(*) FROM duckdb_types() WHERE type_name LIKE '_grid_assets_%'").fetchone()[0]
     for g in (by_enum, by_join):
         np.testing.assert_array_equal(g.close, fast.close)
         np.testing.assert_array_equal(g.cap, fast.cap)
@@ -198,6 +202,9 @@ def test_a_streamed_cell_outside_the_grid_is_an_error_not_a_wrapped_write(tmp_pa
             with pytest.raises(StoreError, match="outside the grid"):
                 db.scatter_cells("bars", "close", [("A", "binance")], cells, np.full(3 if cells.n_days == 3 else 2, np.nan),
                                  interval="1d")
+        # the failed reads went through the ENUM (one source, identity columns) and left no temporary type behind
+        assert not db.con.execute("SELECT count(*) FROM duckdb_types() WHERE type_name LIKE '_grid_assets_%'").fetchone()[0]
+        assert db.scatter_cells("bars", "close", [("A", "binance")], Cells([0], lo, 3), out, interval="1d") == 3
 
 
 def test_a_row_off_the_grids_days_is_an_error_not_a_write_into_the_next_column(tmp_path):

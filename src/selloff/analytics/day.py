@@ -195,7 +195,9 @@ def _equity_moves(panel: Panel, equities: Sequence[str], d: pd.Timestamp) -> pd.
     daily = panel.daily
     if not daily.empty:  # the readings need the last few sessions only (6 closes); 40 days hold them over any holidays
         daily = daily[daily["ts"] >= day_start(d) - pd.Timedelta(days=EQUITY_WINDOW_DAYS)]
-    by_asset = dict(tuple(daily.groupby("asset", sort=False))) if not daily.empty else {}
+    if not daily.empty:
+        daily = daily[daily["asset"].isin(list(equities))]
+    by_asset = dict(tuple(daily.groupby("asset", sort=False, observed=True))) if not daily.empty else {}
     for e in equities:
         bars = by_asset.get(e)
         if bars is None or bars.empty:

@@ -49,7 +49,7 @@ class Cells:
 def enum_read(picks: Sequence[tuple[str, str]], cells: Cells | None) -> bool:
     """Whether a cells read can take each row's column from an ENUM of the pairs' assets instead of a join: one
     source, pair ``i`` in column ``i``, UTC days, no ranks or times returned (the whole-market read of tokens)."""
-    return (cells is not None and len(picks) > 0 and len({x for _, x in picks}) == 1 and not (cells.ny and any(cells.ny))
+    return (cells is not None and len(picks) > 0 and len({x for _, x in picks}) == 1 and not (cells.ny is not None and any(cells.ny))
             and cells.ranks is None and not cells.with_ms and list(cells.cols) == list(range(len(picks))))
 
 
@@ -188,13 +188,16 @@ class ArrayReads:
         for the whole-result fetch and a scatter after it."""
         t = self._table(table)
         with self._guard(f"reading {t.name}"):
-            enum = self._assets_enum([a for a, _ in picks]) if enum_read(picks, cells) else None
+            enum = reader = None
             try:
+                enum = self._assets_enum([a for a, _ in picks]) if enum_read(picks, cells) else None
                 sql, params = arrays_sql(t, value, picks, interval=interval, end=end,
                                          day_offset_below_ms=day_offset_below_ms, cells=cells, enum=enum)
-                return scatter_batches(self.con.sql(sql, params=params).to_arrow_reader(batch_rows), out,
-                                       f"read of {t.name}")
+                reader = self.con.sql(sql, params=params).to_arrow_reader(batch_rows)
+                return scatter_batches(reader, out, f"read of {t.name}")
             finally:
+                if reader is not None:  # an open result holds the type: a read that failed midway is closed first
+                    reader.close()
                 if enum is not None:
                     with contextlib.suppress(duckdb.Error):
                         self.con.execute(f"DROP TYPE IF EXISTS {enum}")
@@ -204,8 +207,13 @@ class ArrayReads:
         that order (then the read joins)."""
         name = f"_grid_assets_{next(_ENUM_IDS)}"
         self.con.execute(f"CREATE TEMP TYPE {name} AS ENUM (SELECT unnest(?::VARCHAR[]))", [assets])
-        if [r[0] for r in self.con.execute(f"SELECT unnest(enum_range(NULL::{name}))").fetchall()] == assets:
-            return name
+        try:
+            if [r[0] for r in self.con.execute(f"SELECT unnest(enum_range(NULL::{name}))").fetchall()] == assets:
+                return name
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):
+                self.con.execute(f"DROP TYPE IF EXISTS {name}")
+            raise
         self.con.execute(f"DROP TYPE {name}")
         return None
 
