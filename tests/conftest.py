@@ -79,3 +79,4 @@ def _isolated_dirs(tmp_path_factory, monkeypatch):
     base = tmp_path_factory.mktemp("selloff-home")
     monkeypatch.setenv("SELLOFF_CONFIG_DIR", str(base / "config"))
     monkeypatch.setenv("SELLOFF_DATA_DIR", str(base / "data"))
+    monkeypatch.setenv("SELLOFF_CACHE_DIR", str(base / "cache"))

@@ -28,8 +28,8 @@ import platformdirs
 
 from selloff.errors import ConfigError
 
-__all__ = ["APP", "default_store_path", "defaults", "load_config", "use_config", "user_config_dir",
-           "user_data_dir"]
+__all__ = ["APP", "default_store_path", "defaults", "load_config", "use_config", "user_cache_dir",
+           "user_config_dir", "user_data_dir"]
 
 APP = "selloff"
 ENV_FILE = "SELLOFF_CONFIG"
@@ -41,6 +41,11 @@ def user_config_dir() -> Path:
 
 def user_data_dir() -> Path:
     return Path(os.environ.get("SELLOFF_DATA_DIR") or platformdirs.user_data_dir(APP))
+
+
+def user_cache_dir() -> Path:
+    """Where selloff keeps what it can rebuild (compiled report templates); ``SELLOFF_CACHE_DIR`` overrides it."""
+    return Path(os.environ.get("SELLOFF_CACHE_DIR") or platformdirs.user_cache_dir(APP))
 
 
 def default_store_path() -> Path:

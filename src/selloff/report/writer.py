@@ -6,15 +6,17 @@ finding's value formatted for the locale.
 from __future__ import annotations
 
 import base64
+import contextlib
 from functools import lru_cache
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemBytecodeCache, PackageLoader, StrictUndefined, pass_context, select_autoescape
 from markupsafe import Markup
 
-from selloff.config import defaults
+from selloff.config import defaults, user_cache_dir
 from selloff.errors import ConfigError
 from selloff.report.figures import Figure, make_figures, wait_figures
 from selloff.report.findings import Finding
@@ -46,17 +48,56 @@ def md_escape(value: object) -> object:
     return value
 
 
-@lru_cache(maxsize=4)
-def _env(autoescape: bool, finalize=None) -> Environment:
-    """The Jinja2 environment (cached: compiling the templates is most of a render's time)."""
+@pass_context
+def _finalize(ctx, value: object) -> object:
+    """Every printed value through :func:`md_escape` when the render asks for Markdown (``md_escape=True``): one
+    compiled template serves the Markdown and the plain text."""
+    return md_escape(value) if ctx.get("md_escape") else value
+
+
+class _TemplateCache(FileSystemBytecodeCache):
+    """Jinja2's compiled templates kept on disk between processes (compiling the narratives took ~1 s of every
+    ``selloff report``). A stale entry is recompiled (Jinja checks the source's checksum and its own and Python's
+    versions); a cache that cannot be read or written is passed over, never an error."""
+
+    def load_bytecode(self, bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # noqa: BLE001 - a damaged entry (a pickle, then marshal) of any kind: compiled again
+            bucket.reset()
+
+    def dump_bytecode(self, bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def _bytecode_cache(tag: str) -> _TemplateCache | None:
+    """The template cache of one environment's settings (``tag``: Jinja keys entries by template name only, so two
+    differently configured environments must not share files); None when the folder cannot be made."""
+    d = user_cache_dir() / "templates"
+    try:
+        d.mkdir(parents=True, exist_ok=True, mode=0o700)
+        st = d.stat()
+    except OSError:
+        return None
+    if (hasattr(os, "getuid") and st.st_uid != os.getuid()) or st.st_mode & 0o022:
+        return None  # compiled code is loaded from there: only from a folder no one else can write
+    return _TemplateCache(str(d), pattern=f"__selloff_report_{tag}_%s.cache")
+
+
+@lru_cache(maxsize=2)
+def _env(autoescape: bool) -> Environment:
+    """The Jinja2 environment (cached, with its compiled templates kept between processes: compiling the templates
+    was most of a render's time)."""
     return Environment(
         loader=PackageLoader("selloff.report", "templates"),
-        finalize=finalize,
+        finalize=None if autoescape else _finalize,
         autoescape=select_autoescape(["html", "j2"]) if autoescape else False,
         undefined=StrictUndefined,
         trim_blocks=False,
         lstrip_blocks=False,
         keep_trailing_newline=True,
+        bytecode_cache=_bytecode_cache("html" if autoescape else "text"),
     )
 
 
@@ -201,11 +242,10 @@ def render_text(findings: list[Finding], a, lang: str, names: dict[str, str], *,
     if lang not in LANGS:
         raise ConfigError(f"unknown language '{lang}'; use en, de or all")
     fmt = Formatter(lang)
-    env = _env(autoescape=False, finalize=md_escape if markdown else None)
-    tpl = env.get_template(f"{lang}/narrative.j2")
+    tpl = _env(autoescape=False).get_template(f"{lang}/narrative.j2")
     sim_label = defaults("report")[f"simulated_label_{lang}"]
     ctx = _context(findings, a, lang, names)
-    text = tpl.render(**ctx, fmt=fmt, date=a.date, simulated=a.simulated, sim_label=sim_label,
+    text = tpl.render(**ctx, md_escape=markdown, fmt=fmt, date=a.date, simulated=a.simulated, sim_label=sim_label,
                       sector=a.sector_name if lang == "en" else a.sector_name_de, left_out=tuple(left_out))
     return text, fmt
 
