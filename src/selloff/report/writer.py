@@ -6,14 +6,12 @@ finding's value formatted for the locale.
 from __future__ import annotations
 
 import base64
-import contextlib
 from functools import lru_cache
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemBytecodeCache, PackageLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, select_autoescape
 from markupsafe import Markup
 
 from selloff.config import defaults, user_cache_dir
@@ -21,6 +19,7 @@ from selloff.errors import ConfigError
 from selloff.report.figures import Figure, make_figures, wait_figures
 from selloff.report.findings import Finding
 from selloff.report.format import Formatter
+from selloff.report.template_cache import template_cache
 from selloff.report.texts_de import DE, de, in_lang, note_key, source_name
 from selloff.texts import Text
 
@@ -52,44 +51,27 @@ def md_escape(value: object) -> object:
 def _finalize(ctx, value: object) -> object:
     """Every printed value through :func:`md_escape` when the render asks for Markdown (``md_escape=True``): one
     compiled template serves the Markdown and the plain text."""
-    return md_escape(value) if ctx.get("md_escape") else value
+    return md_escape(value) if ctx.get("md_escape") else value  # note: {% import %}/"without context" would not see it
 
 
-class _TemplateCache(FileSystemBytecodeCache):
-    """Jinja2's compiled templates kept on disk between processes (compiling the narratives took ~1 s of every
-    ``selloff report``). A stale entry is recompiled (Jinja checks the source's checksum and its own and Python's
-    versions); a cache that cannot be read or written is passed over, never an error."""
-
-    def load_bytecode(self, bucket) -> None:
-        try:
-            super().load_bytecode(bucket)
-        except Exception:  # noqa: BLE001 - a damaged entry (a pickle, then marshal) of any kind: compiled again
-            bucket.reset()
-
-    def dump_bytecode(self, bucket) -> None:
-        with contextlib.suppress(OSError):
-            super().dump_bytecode(bucket)
+_OPTIONS = ("autoescape", "finalize", "undefined", "trim_blocks", "lstrip_blocks", "keep_trailing_newline",
+            "newline_sequence", "block_start_string", "variable_start_string", "comment_start_string", "optimized",
+            "extensions")
 
 
-def _bytecode_cache(tag: str) -> _TemplateCache | None:
-    """The template cache of one environment's settings (``tag``: Jinja keys entries by template name only, so two
-    differently configured environments must not share files); None when the folder cannot be made."""
-    d = user_cache_dir() / "templates"
-    try:
-        d.mkdir(parents=True, exist_ok=True, mode=0o700)
-        st = d.stat()
-    except OSError:
-        return None
-    if (hasattr(os, "getuid") and st.st_uid != os.getuid()) or st.st_mode & 0o022:
-        return None  # compiled code is loaded from there: only from a folder no one else can write
-    return _TemplateCache(str(d), pattern=f"__selloff_report_{tag}_%s.cache")
+def _options(env: Environment, tag: str) -> str:
+    """What a compiled template depends on besides its source: the environment's options (names of callables)."""
+    def name(v: object) -> str:
+        return getattr(v, "__qualname__", None) or (sorted(v) if isinstance(v, dict) else repr(v))
+
+    return tag + "|" + "|".join(f"{k}={name(getattr(env, k))}" for k in _OPTIONS)
 
 
 @lru_cache(maxsize=2)
 def _env(autoescape: bool) -> Environment:
     """The Jinja2 environment (cached, with its compiled templates kept between processes: compiling the templates
-    was most of a render's time)."""
-    return Environment(
+    was most of a render's time: :mod:`selloff.report.template_cache`)."""
+    env = Environment(
         loader=PackageLoader("selloff.report", "templates"),
         finalize=None if autoescape else _finalize,
         autoescape=select_autoescape(["html", "j2"]) if autoescape else False,
@@ -97,8 +79,10 @@ def _env(autoescape: bool) -> Environment:
         trim_blocks=False,
         lstrip_blocks=False,
         keep_trailing_newline=True,
-        bytecode_cache=_bytecode_cache("html" if autoescape else "text"),
     )
+    tag = "html" if autoescape else "text"
+    env.bytecode_cache = template_cache(user_cache_dir() / "templates", _options(env, tag))
+    return env
 
 
 @dataclass
