@@ -6,8 +6,8 @@ Compiling the EN and DE narratives took 1.2-1.3 s of every ``selloff report``. J
 version or the environment's options), checks nothing of the marshalled code it loads (a flipped byte can crash the
 interpreter) and checks the folder once, when it is built. This cache, on Jinja2's ``BytecodeCache`` interface:
 
-- names each file after a digest of the environment's options, Jinja2's, selloff's and Python's versions and the
-  template's key, so an entry made under other settings is never read (it is recompiled, under its own name);
+- names each file after a digest of the environment's options, Jinja2's and Python's versions and the template's
+  key (the template's source is Jinja2's own check), so an entry made under other settings is never read;
 - frames each entry with a SHA-256 of its bytes and loads it only when the digest matches;
 - opens the entry without following a link and loads it only when it is a regular file owned by this user that
   no one else can write (``fstat`` of the open file, so a file swapped in after a check is caught as well);
@@ -44,12 +44,8 @@ class TemplateCache(BytecodeCache):
     """Jinja2 bytecode cache in ``folder`` for an environment described by ``options`` (module docstring)."""
 
     def __init__(self, folder: Path, options: str) -> None:
-        from selloff import __version__
-
         self.folder = Path(folder).absolute()
-        self.tag = hashlib.sha256(
-            f"{options}|jinja2 {JINJA_VERSION}|selloff {__version__}|{sys.implementation.cache_tag}".encode()
-        ).hexdigest()[:16]
+        self.tag = hashlib.sha256(f"{options}|jinja2 {JINJA_VERSION}|{sys.implementation.cache_tag}".encode()).hexdigest()[:16]
 
     def _path(self, bucket: Bucket) -> Path:
         return self.folder / f"{self.tag}-{bucket.key}.cache"
