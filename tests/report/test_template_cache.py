@@ -83,9 +83,9 @@ def test_markdown_escapes_values_the_plain_text_keeps(tmp_path, monkeypatch, day
 
 def test_entries_of_other_settings_are_never_read(tmp_path):
     env = writer._env(False)
-    assert writer._options(env, "text") != writer._options(writer._env(True), "html")
-    a = tc.TemplateCache(tmp_path, writer._options(env, "text"))
-    b = tc.TemplateCache(tmp_path, writer._options(env, "text").replace("trim_blocks=False", "trim_blocks=True"))
+    assert writer._options(env) != writer._options(writer._env(True))  # text and HTML: apart
+    a = tc.TemplateCache(tmp_path, writer._options(env))
+    b = tc.TemplateCache(tmp_path, writer._options(env).replace("trim_blocks=False", "trim_blocks=True"))
     assert a.tag != b.tag  # another option, another file name
 
 

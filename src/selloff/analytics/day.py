@@ -192,15 +192,14 @@ EQUITY_WINDOW_DAYS = 40
 def _equity_moves(panel: Panel, equities: Sequence[str], d: pd.Timestamp) -> pd.DataFrame:
     """1-session and 5-session moves (both conventions) of each equity to the last session on or before ``d``."""
     rows = []
-    daily = panel.daily
+    daily, by_asset = panel.daily, {}
     if not daily.empty:  # the readings need the last few sessions only (6 closes); 40 days hold them over any holidays
-        daily = daily[daily["ts"] >= day_start(d) - pd.Timedelta(days=EQUITY_WINDOW_DAYS)]
-    if not daily.empty:
-        daily = daily[daily["asset"].isin(list(equities))]
-    by_asset = dict(tuple(daily.groupby("asset", sort=False, observed=True))) if not daily.empty else {}
+        daily = daily[(daily["ts"] >= day_start(d) - pd.Timedelta(days=EQUITY_WINDOW_DAYS))
+                      & daily["asset"].isin(list(equities))]
+        by_asset = dict(tuple(daily.groupby("asset", sort=False, observed=True)))
     for e in equities:
-        bars = by_asset.get(e)
-        if bars is None or bars.empty:
+        bars = by_asset.get(e)  # a group is never empty
+        if bars is None:
             continue
         s = equity_sessions(bars)  # once for the three windows
         r1, r5 = trading_days_change(bars, d, 1, sessions=s), trading_days_change(bars, d, 5, sessions=s)

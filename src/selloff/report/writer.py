@@ -59,12 +59,12 @@ _OPTIONS = ("autoescape", "finalize", "undefined", "trim_blocks", "lstrip_blocks
             "extensions")
 
 
-def _options(env: Environment, tag: str) -> str:
+def _options(env: Environment) -> str:
     """What a compiled template depends on besides its source: the environment's options (names of callables)."""
     def name(v: object) -> str:
         return getattr(v, "__qualname__", None) or (sorted(v) if isinstance(v, dict) else repr(v))
 
-    return tag + "|" + "|".join(f"{k}={name(getattr(env, k))}" for k in _OPTIONS)
+    return "|".join(f"{k}={name(getattr(env, k))}" for k in _OPTIONS)
 
 
 @lru_cache(maxsize=2)
@@ -80,8 +80,7 @@ def _env(autoescape: bool) -> Environment:
         lstrip_blocks=False,
         keep_trailing_newline=True,
     )
-    tag = "html" if autoescape else "text"
-    env.bytecode_cache = template_cache(user_cache_dir() / "templates", _options(env, tag))
+    env.bytecode_cache = template_cache(user_cache_dir() / "templates", _options(env))  # the two differ in options
     return env
 
 

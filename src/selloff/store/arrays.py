@@ -49,8 +49,9 @@ class Cells:
 def enum_read(picks: Sequence[tuple[str, str]], cells: Cells | None) -> bool:
     """Whether a cells read can take each row's column from an ENUM of the pairs' assets instead of a join: one
     source, pair ``i`` in column ``i``, UTC days, no ranks or times returned (the whole-market read of tokens)."""
-    return (cells is not None and len(picks) > 0 and len({x for _, x in picks}) == 1 and not (cells.ny is not None and any(cells.ny))
-            and cells.ranks is None and not cells.with_ms and list(cells.cols) == list(range(len(picks))))
+    return (cells is not None and len(picks) > 0 and len({x for _, x in picks}) == 1
+            and not (cells.ny is not None and any(cells.ny)) and cells.ranks is None and not cells.with_ms
+            and list(cells.cols) == list(range(len(picks))))
 
 
 def arrays_sql(t: Table, value: str, picks: Sequence[tuple[str, str]], *, interval: str | None = None,
@@ -199,23 +200,25 @@ class ArrayReads:
                 if reader is not None:  # an open result holds the type: a read that failed midway is closed first
                     reader.close()
                 if enum is not None:
-                    with contextlib.suppress(duckdb.Error):
-                        self.con.execute(f"DROP TYPE IF EXISTS {enum}")
+                    self._drop_type(enum)
 
     def _assets_enum(self, assets: list[str]) -> str | None:
         """A temporary ENUM type of ``assets`` in their order (code i = assets[i]); None where DuckDB does not keep
         that order (then the read joins)."""
         name = f"_grid_assets_{next(_ENUM_IDS)}"
         self.con.execute(f"CREATE TEMP TYPE {name} AS ENUM (SELECT unnest(?::VARCHAR[]))", [assets])
+        kept = False
         try:
-            if [r[0] for r in self.con.execute(f"SELECT unnest(enum_range(NULL::{name}))").fetchall()] == assets:
-                return name
-        except BaseException:
-            with contextlib.suppress(duckdb.Error):
-                self.con.execute(f"DROP TYPE IF EXISTS {name}")
-            raise
-        self.con.execute(f"DROP TYPE {name}")
-        return None
+            kept = [r[0] for r in self.con.execute(f"SELECT unnest(enum_range(NULL::{name}))").fetchall()] == assets
+        finally:
+            if not kept:
+                self._drop_type(name)
+        return name if kept else None
+
+    def _drop_type(self, name: str) -> None:
+        """Drop a temporary type of this store's (cleanup: a failure here must not hide the read's own error)."""
+        with contextlib.suppress(duckdb.Error):
+            self.con.execute(f"DROP TYPE IF EXISTS {name}")
 
     def _arrays(self, table: str, value: str, picks: Sequence[tuple[str, str]], **kw) -> dict:
         t = self._table(table)
