@@ -10,6 +10,7 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "selloff"
 LAYER = {  # package -> rank; a module may import only from ranks <= its own (its own package included)
     "errors": 0, "timeutil": 0, "calendar": 0, "config": 0, "universe": 0, "redact": 0, "compute": 0, "texts": 0,
+    "diskcache": 0,
     "sources": 1, "simulate": 1, "store": 2, "analytics": 3, "check": 4, "report": 4,
     "pipeline": 5, "api": 6, "cli": 7, "web": 7,
 }

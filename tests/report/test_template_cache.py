@@ -9,6 +9,7 @@ from pathlib import Path
 import jinja2
 import pytest
 
+from selloff import diskcache
 from selloff.report import template_cache as tc
 from selloff.report import writer
 from selloff.report.findings import build_findings
@@ -149,6 +150,6 @@ def test_an_unusable_cache_is_passed_over(tmp_path, monkeypatch, day):
     def full(*a, **k):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(tc.tempfile, "mkstemp", full)  # every write fails: rendered, nothing stored
+    monkeypatch.setattr(diskcache.tempfile, "mkstemp", full)  # every write fails: rendered, nothing stored
     assert render_text(f, a, "de", names)[0] == want
     assert _entries(folder) == []
