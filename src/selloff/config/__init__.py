@@ -44,7 +44,8 @@ def user_data_dir() -> Path:
 
 
 def user_cache_dir() -> Path:
-    """Where selloff keeps what it can rebuild (compiled report templates); ``SELLOFF_CACHE_DIR`` overrides it."""
+    """Where selloff keeps what it can rebuild (compiled report templates, kept results: ``[compute] keep_results``);
+    ``SELLOFF_CACHE_DIR`` overrides it."""
     return Path(os.environ.get("SELLOFF_CACHE_DIR") or platformdirs.user_cache_dir(APP))
 
 

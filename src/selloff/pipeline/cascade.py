@@ -111,7 +111,7 @@ def model_of(panel: Panel, asset: str = "BTC", date: object = None) -> CascadeMo
         d = daily.index.max() + pd.Timedelta(days=1)
     book = C.estimate_book(daily, bp, asset)
     try:
-        cal = C.calibrate(daily, rec, bp, cp, asset)
+        cal = C.calibrate(daily, rec, bp, cp, asset, cache=P.results_cache())
         k, scale, k_source = cal.k, cal.scale, "calibrated"
         note = (f"k and scale fitted on {len(cal.days)} stored days; holdout median |log error| "
                 f"{cal.holdout['median_abs_log_error']:.2f}")

@@ -103,7 +103,7 @@ def stress_of(panel: Panel, universe: Universe, sector: str, p: StressParams, ho
     return stress_run(panel.close, kinds, universe.sector(sector).id, list(universe.sector(sector).members), p,
                       horizon, portfolio=portfolio, shocks=shocks, scenario=scenario, reverse=reverse,
                       backtest=backtest, progress=progress, simulated=panel.simulated,
-                      sources=panel.provenance()["sources"])
+                      sources=panel.provenance()["sources"], fit_cache=P.results_cache())
 
 
 def _reverse(value) -> float | None:

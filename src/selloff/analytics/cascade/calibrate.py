@@ -20,6 +20,7 @@ is ``partial`` (an undercounting feed) is a lower bound, so the model's error ag
 from __future__ import annotations
 
 import math
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,7 @@ import pandas as pd
 
 from selloff.analytics.cascade.book import Book, BookParams, estimate_books
 from selloff.analytics.cascade.model import fixed_point
+from selloff.analytics.fingerprint import code_version, fingerprint
 from selloff.errors import ConfigError, DataError
 
 __all__ = ["CalibParams", "Calibration", "accuracy", "calibrate", "day_books", "error_range"]
@@ -141,7 +143,7 @@ def _model(book: Book, shock_down: float, shock_up: float, k: np.ndarray, scale:
 
 
 def calibrate(daily: pd.DataFrame, recorded: pd.DataFrame, params: BookParams, calib: CalibParams,
-              asset: str = "") -> Calibration:
+              asset: str = "", cache: MutableMapping[str, dict] | None = None) -> Calibration:
     """Fit ``k`` and ``scale`` on the days where liquidations are recorded (module docstring).
 
     Parameters
@@ -150,6 +152,10 @@ def calibrate(daily: pd.DataFrame, recorded: pd.DataFrame, params: BookParams, c
         Consecutive dates (naive UTC) with ``close, low, high, open_interest_usd, volume_usd``.
     recorded
         Index: dates; ``liq_long_usd``, ``liq_short_usd`` (the one summing rule's daily totals).
+    cache
+        The grid search's outcome kept by a digest of ``daily``, ``recorded``, the parameters and the code (e.g. a
+        :class:`selloff.diskcache.ResultCache`): the same inputs are not searched again, and give the same
+        calibration bit for bit.
 
     Raises
     ------
@@ -157,6 +163,40 @@ def calibrate(daily: pd.DataFrame, recorded: pd.DataFrame, params: BookParams, c
         Fewer than ``min_days`` days with a book and a record.
     """
     rec = recorded.reindex(columns=["liq_long_usd", "liq_short_usd"]).fillna(0.0)
+    key = None if cache is None else _key(daily, rec, params, calib, asset)
+    hit = _from_cache(cache.get(key), len(calib.grid()[0])) if key is not None else None
+    if hit is None:
+        hit = _search(daily, rec, params, calib, asset)
+        if key is not None:
+            idx = pd.DatetimeIndex(hit[0])
+            cache[key] = {"dates": [int(v) for v in idx.as_unit("ns").asi8], "unit": idx.unit, "tz": str(idx.tz or ""),
+                          **{c: [float(v) for v in hit[i + 1]] for i, c in enumerate(_COLS)}, "best": hit[-1]}
+    dates, sd, su, ml, ms, best = hit
+    kk, ss = calib.grid()
+    k, scale = float(kk[best]), float(ss[best])
+    n = len(dates)
+    n_hold = int(np.floor(calib.holdout_share * n))
+    rl, rs = rec.loc[dates, "liq_long_usd"].to_numpy(float), rec.loc[dates, "liq_short_usd"].to_numpy(float)
+    f = calib.floor_usd
+    days = pd.DataFrame({"date": dates, "shock_down": sd, "shock_up": su, "model_long_usd": ml, "model_short_usd": ms,
+                         "recorded_long_usd": rl, "recorded_short_usd": rs})
+    days["model_usd"] = days["model_long_usd"] + days["model_short_usd"]
+    days["recorded_usd"] = days["recorded_long_usd"] + days["recorded_short_usd"]
+    days["log_error"] = np.log((days["model_usd"] + f) / (days["recorded_usd"] + f))
+    days["sample"] = ["fit"] * (n - n_hold) + ["holdout"] * n_hold
+    fit, hold = days[days["sample"] == "fit"], days[days["sample"] == "holdout"]
+    return Calibration(asset, k, scale, days, accuracy(fit["model_usd"], fit["recorded_usd"], f),
+                       accuracy(hold["model_usd"], hold["recorded_usd"], f),
+                       k_at_edge=bool(k >= calib.k_max and calib.k_max > 0))
+
+
+_COLS = ("shock_down", "shock_up", "model_long_usd", "model_short_usd")
+"""The per-day columns of the grid search's outcome (beside the dates and the best grid point)."""
+
+
+def _search(daily: pd.DataFrame, rec: pd.DataFrame, params: BookParams, calib: CalibParams, asset: str):
+    """The grid search: ``(dates, shock_down, shock_up, model_long, model_short, best)``, the model's columns at
+    the best grid point ``best`` (an index into :meth:`CalibParams.grid`)."""
     books = day_books(daily, params, asset, rec.index) if len(rec) >= calib.min_days else []
     if len(books) < calib.min_days:
         raise DataError(f"{asset or 'asset'}: {len(books)} days with recorded liquidations, open interest and prices; "
@@ -171,17 +211,33 @@ def calibrate(daily: pd.DataFrame, recorded: pd.DataFrame, params: BookParams, c
     rl, rs = rec.loc[dates, "liq_long_usd"].to_numpy(float), rec.loc[dates, "liq_short_usd"].to_numpy(float)
     f = calib.floor_usd
     err = (np.log(ml + f) - np.log(rl + f)[:, None]) ** 2 + (np.log(ms + f) - np.log(rs + f)[:, None]) ** 2
-    fit_rows = slice(0, n - n_hold)
-    best = int(np.argmin(err[fit_rows].sum(axis=0)))
-    k, scale = float(kk[best]), float(ss[best])
-    days = pd.DataFrame({"date": dates, "shock_down": [b[2] for b in books], "shock_up": [b[3] for b in books],
-                         "model_long_usd": ml[:, best], "model_short_usd": ms[:, best],
-                         "recorded_long_usd": rl, "recorded_short_usd": rs})
-    days["model_usd"] = days["model_long_usd"] + days["model_short_usd"]
-    days["recorded_usd"] = days["recorded_long_usd"] + days["recorded_short_usd"]
-    days["log_error"] = np.log((days["model_usd"] + f) / (days["recorded_usd"] + f))
-    days["sample"] = ["fit"] * (n - n_hold) + ["holdout"] * n_hold
-    fit, hold = days[days["sample"] == "fit"], days[days["sample"] == "holdout"]
-    return Calibration(asset, k, scale, days, accuracy(fit["model_usd"], fit["recorded_usd"], f),
-                       accuracy(hold["model_usd"], hold["recorded_usd"], f),
-                       k_at_edge=bool(k >= calib.k_max and calib.k_max > 0))
+    best = int(np.argmin(err[slice(0, n - n_hold)].sum(axis=0)))
+    return (dates, np.array([b[2] for b in books]), np.array([b[3] for b in books]), ml[:, best].copy(),
+            ms[:, best].copy(), best)
+
+
+def _key(daily: pd.DataFrame, rec: pd.DataFrame, params: BookParams, calib: CalibParams, asset: str) -> str:
+    """Everything the grid search depends on: the inputs' values, the parameters, the code."""
+    num = daily.select_dtypes("number")
+    return fingerprint("cascade-calibration", asset, repr(params), repr(calib),
+                       pd.DatetimeIndex(daily.index).asi8, [str(c) for c in num.columns], num.to_numpy(float),
+                       pd.DatetimeIndex(rec.index).asi8, rec.to_numpy(float),
+                       code_version(("numpy", "pandas"), ("selloff.analytics.cascade.calibrate",
+                                                          "selloff.analytics.cascade.model", "selloff.analytics.cascade.book")))
+
+
+def _from_cache(obj, grid_size: int):
+    """The grid search's outcome from a cache entry, or None when the entry is missing or not of this shape."""
+    if not isinstance(obj, dict) or not isinstance(obj.get("dates"), list) or not isinstance(obj.get("best"), int):
+        return None
+    n = len(obj["dates"])
+    cols = [obj.get(c) for c in _COLS]
+    if not (0 <= obj["best"] < grid_size and all(isinstance(c, list) and len(c) == n for c in cols)):
+        return None
+    if not all(isinstance(v, int) for v in obj["dates"]) or not all(isinstance(v, float) for c in cols for v in c):
+        return None
+    if obj.get("unit") not in ("s", "ms", "us", "ns") or not isinstance(obj.get("tz"), str):
+        return None
+    idx = pd.DatetimeIndex(np.array(obj["dates"], "datetime64[ns]")).as_unit(obj["unit"])
+    idx = idx.tz_localize("UTC").tz_convert(obj["tz"]) if obj["tz"] else idx  # as the dates were: unit, zone
+    return (list(idx), *[np.array(c, float) for c in cols], obj["best"])

@@ -108,9 +108,9 @@ def multinomial_test(losses: np.ndarray, var: np.ndarray, levels: np.ndarray) ->
 
 
 def rolling_fhs_var(returns: pd.Series, levels: np.ndarray, window: int, refit: int,
-                    asymmetric: bool = True, scale: float = 100.0) -> pd.DataFrame:
+                    asymmetric: bool = True, scale: float = 100.0, cache=None) -> pd.DataFrame:
     """One-day-ahead FHS VaR (positive fractions) of ``returns`` (simple, daily) for each day after the first
-    ``window``: columns = levels."""
+    ``window``: columns = levels. ``cache``: the fits' parameters kept between runs (:func:`fit_fhs`)."""
     from selloff.analytics.stress.fhs import fit_fhs
 
     lr = np.log1p(returns.to_numpy(float))
@@ -122,7 +122,7 @@ def rolling_fhs_var(returns: pd.Series, levels: np.ndarray, window: int, refit: 
     out = np.empty((T - window, len(levels)))
     for s in range(window, T, refit):
         m = fit_fhs(pd.DataFrame({"portfolio": lr[s - window:s]}), asymmetric=asymmetric, scale=scale, min_obs=1,
-                    dtype="float64")
+                    dtype="float64", cache=cache)
         f = m.fits[0]
         q = np.quantile(m.z[:, 0], 1 - levels)
         var = f.sigma2_next
@@ -147,12 +147,12 @@ class BacktestResult:
         return dict(self.__dict__)
 
 
-def backtest_var(returns: pd.Series, p) -> BacktestResult:
+def backtest_var(returns: pd.Series, p, cache=None) -> BacktestResult:
     """Backtest the rolling FHS VaR of the portfolio's daily ``returns`` with the tests of this module
     (``p``: :class:`~selloff.analytics.stress.params.StressParams`)."""
     mlev = multinomial_levels(p.euler_level, p.multinomial_levels)
     levels = np.unique(np.concatenate([np.array(p.levels), [p.traffic_light_level], mlev]))
-    var = rolling_fhs_var(returns, levels, p.backtest_window, p.backtest_refit_days, p.asymmetric)
+    var = rolling_fhs_var(returns, levels, p.backtest_window, p.backtest_refit_days, p.asymmetric, cache=cache)
     loss = -returns.loc[var.index].to_numpy(float)
     per = []
     for a in p.levels:

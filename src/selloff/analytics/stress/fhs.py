@@ -28,11 +28,13 @@ Pritsker, M. (2001), "The hidden dangers of historical simulation", FRB Finance 
 from __future__ import annotations
 
 import warnings
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from selloff.analytics.fingerprint import code_version, fingerprint
 from selloff.errors import DataError
 
 __all__ = ["FHSModel", "GarchFit", "fit_fhs", "recursion_reference"]
@@ -143,7 +145,7 @@ def recursion_reference(fit: GarchFit, z: np.ndarray, scale: float) -> np.ndarra
 
 
 def fit_fhs(log_returns: pd.DataFrame, *, asymmetric: bool = True, mean: str = "zero", scale: float = 100.0,
-            min_obs: int = 100, dtype: str = "float32") -> FHSModel:
+            min_obs: int = 100, dtype: str = "float32", cache: MutableMapping[str, dict] | None = None) -> FHSModel:
     """Fit a GJR-GARCH(1,1)-t (``asymmetric=False``: GARCH(1,1)-t) to each column of ``log_returns``.
 
     Parameters
@@ -156,6 +158,10 @@ def fit_fhs(log_returns: pd.DataFrame, *, asymmetric: bool = True, mean: str = "
         Returns are multiplied by it for the fit (arch's optimiser wants per-cent-sized numbers).
     min_obs
         Fewest rows accepted.
+    cache
+        Fitted parameters kept by a digest of the series, the model and the code that fits it (e.g. a
+        :class:`selloff.diskcache.ResultCache`): a series fitted before is not fitted again but evaluated at its
+        parameters with arch's ``fix``, which gives the same volatility path and log-likelihood bit for bit.
 
     Raises
     ------
@@ -178,9 +184,7 @@ def fit_fhs(log_returns: pd.DataFrame, *, asymmetric: bool = True, mean: str = "
             raise DataError(f"asset {a} has a constant price over the stress window; drop it from the portfolio")
         am = arch_model(y, mean="Zero" if mean == "zero" else "Constant", vol="GARCH", p=1, o=1 if asymmetric else 0,
                         q=1, dist="t", rescale=False)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # convergence warnings: the fit is still the optimiser's best point
-            res = am.fit(disp="off", show_warning=False)
+        res = _fitted(am, y, mean, asymmetric, cache)
         p = res.params
         mu = float(p.get("mu", 0.0))
         g = float(p.get("gamma[1]", 0.0))
@@ -194,3 +198,22 @@ def fit_fhs(log_returns: pd.DataFrame, *, asymmetric: bool = True, mean: str = "
     z = np.column_stack(zs)
     return FHSModel(tuple(map(str, r.columns)), pd.DatetimeIndex(r.index), z, tuple(fits), scale, dtype,
                     "GJR-GARCH(1,1)-t" if asymmetric else "GARCH(1,1)-t")
+
+
+def _fitted(am, y: np.ndarray, mean: str, asymmetric: bool, cache: MutableMapping[str, dict] | None):
+    """``am.fit()``, or ``am.fix(params)`` with the parameters ``cache`` holds for this series and model."""
+    key = None
+    if cache is not None:
+        key = fingerprint("fhs-garch", y, mean, asymmetric, "t",
+                          code_version(("arch", "scipy", "numpy"), ("selloff.analytics.stress.fhs",)))
+        hit = cache.get(key)
+        params = hit.get("params") if isinstance(hit, dict) else None
+        n = am.num_params + am.volatility.num_params + am.distribution.num_params
+        if isinstance(params, list) and len(params) == n and all(isinstance(v, float) for v in params):
+            return am.fix(np.array(params, float))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence warnings: the fit is still the optimiser's best point
+        res = am.fit(disp="off", show_warning=False)
+    if key is not None:
+        cache[key] = {"params": [float(v) for v in res.params.to_numpy()]}
+    return res

@@ -8,7 +8,7 @@ bootstrap treats as simultaneous. Horizons then count sessions.
 """
 from __future__ import annotations
 
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Mapping, MutableMapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -213,7 +213,7 @@ def stress_run(close: pd.DataFrame, kinds: Mapping[str, str], sector: str, membe
                p: StressParams, horizon: int, *, portfolio: Portfolio | None = None, shocks: Mapping[str, float] | None = None,
                scenario: Scenario | None = None, reverse: float | None = None, backtest: bool = False,
                progress: Callable[[str, int, int], None] | None = None, simulated: bool = False,
-               sources: dict | None = None) -> StressResult:
+               sources: dict | None = None, fit_cache: MutableMapping[str, dict] | None = None) -> StressResult:
     """The whole stress run on wide daily ``close`` (one column per asset, date index).
 
     Parameters
@@ -228,6 +228,8 @@ def stress_run(close: pd.DataFrame, kinds: Mapping[str, str], sector: str, membe
         A loss (positive fraction of equity) for the reverse stress test at ``horizon``.
     progress
         ``progress(stage, done, total)`` after each batch.
+    fit_cache
+        The GARCH fits' parameters kept between runs (:func:`~selloff.analytics.stress.fhs.fit_fhs`).
     """
     shocks = dict(shocks or {})
     notes: list[str] = []
@@ -254,7 +256,7 @@ def stress_run(close: pd.DataFrame, kinds: Mapping[str, str], sector: str, membe
     draw_bytes = 8 if p.method == "fhs" else 8 * lr.shape[1]
     check_memory(ep, lr.shape[1], len(p.factors), draw_bytes)  # before the fits: a run that cannot fit fails fast
     fhs = fit_fhs(lr, asymmetric=p.asymmetric, mean=p.mean, min_obs=p.min_obs,
-                  dtype="float32" if p.float32 else "float64")
+                  dtype="float32" if p.float32 else "float64", cache=fit_cache)
     explosive = [f.asset for f in fhs.fits if f.persistence >= 1]
     if explosive:
         warnings.append(f"GARCH persistence alpha + gamma/2 + beta >= 1 for {', '.join(explosive)}: their simulated "
@@ -314,7 +316,7 @@ def stress_run(close: pd.DataFrame, kinds: Mapping[str, str], sector: str, membe
     bt = None
     if backtest:
         port_ret = pd.Series(np.expm1(lr.to_numpy()) @ e, index=lr.index)
-        bt = backtest_var(port_ret, p).as_dict()
+        bt = backtest_var(port_ret, p, cache=fit_cache).as_dict()
     return StressResult(
         sector=sector, method=p.method, model=getattr(gen, "model", fhs.model), calendar=calendar, horizon=horizon,
         paths=p.paths, seed=p.seed, window=(str(lr.index[0].date()), str(lr.index[-1].date()), len(lr)),
