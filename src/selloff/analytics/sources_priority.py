@@ -20,6 +20,7 @@ from __future__ import annotations
 from itertools import combinations
 from typing import Sequence
 
+import numpy as np
 import pandas as pd
 
 SIMULATED = "simulated"
@@ -79,22 +80,70 @@ def select_series(bars_long: pd.DataFrame, priority: Sequence[str], keys: Sequen
     -------
     DataFrame
         The same columns, only the chosen source's rows, sorted by asset, interval, ts.
+
+    Notes
+    -----
+    The same rows in the same order as :func:`select_series_reference` (pandas ``groupby`` and ``sort_values``),
+    computed on integer codes of the keys (``factorize(sort=True)`` orders them as ``sort_values`` does) with one
+    stable ``lexsort``: the panel's three tables took 0.41 s that way, most of the store read.
     """
+    keys = [k for k in keys if k in bars_long.columns]
+    if bars_long.empty or not keys:
+        return select_series_reference(bars_long, priority, keys, cover_end)
+    codes = [pd.factorize(bars_long[k], sort=True)[0] for k in keys]
+    if any((c < 0).any() for c in codes):  # a missing key: the reference's grouping drops those rows
+        return select_series_reference(bars_long, priority, keys, cover_end)
+    gid = codes[0].astype(np.int64)
+    for c in codes[1:]:
+        gid = gid * (int(c.max()) + 1) + c
+    src = pd.factorize(bars_long["source"])[0]
+    named = src >= 0  # nunique counts no missing source
+    n_s = int(src.max()) + 1 if named.any() else 1
+    pairs = np.unique(gid[named] * n_s + src[named])
+    n_src = np.bincount(pairs // n_s, minlength=int(gid.max()) + 1)[gid]
+    rows = [np.flatnonzero(n_src <= 1)]  # one source in the group: nothing to choose (the common case)
+    if (n_src > 1).any():
+        pos = np.flatnonzero(n_src > 1)
+        multi = bars_long.iloc[pos].reset_index(drop=True)  # labels = positions in ``pos`` (the frame's may repeat)
+        for _, g in multi.groupby(keys, sort=True):
+            best = _best_source(g, priority, cover_end)
+            rows.append(pos[g.index[(g["source"] == best).to_numpy(dtype=bool, na_value=False)]])
+    keep = np.concatenate(rows)
+    ts = bars_long["ts"]
+    t = ts.array.asi8 if hasattr(ts.array, "asi8") and not ts.isna().any() else pd.factorize(ts, sort=True)[0]
+    g, tk = gid[keep], t[keep]
+    if keep.size < 2 or ((np.diff(keep) > 0) & ((g[1:] > g[:-1]) | ((g[1:] == g[:-1]) & (tk[1:] >= tk[:-1])))).all():
+        order = keep  # rows already in order (the store's usual layout): no sort
+    else:
+        order = keep[np.lexsort([tk, *[c[keep] for c in reversed(codes)]])]  # stable: ties keep their order
+    if order.size == len(bars_long) and (order.size == 0 or order[-1] == order.size - 1) and (np.diff(order) == 1).all():
+        return bars_long.reset_index(drop=True)
+    return bars_long.take(order).reset_index(drop=True)
+
+
+def _best_source(g: pd.DataFrame, priority: Sequence[str], cover_end: bool) -> str:
+    """The chosen source of one group with several (rules 0-3), from its row counts and last timestamps."""
+    step = pd.Timedelta(0)
+    if cover_end:
+        ts = pd.DatetimeIndex(g["ts"].drop_duplicates().sort_values())
+        step = ts.to_series().diff().median() if len(ts) > 1 else pd.Timedelta(0)
+        step = step if pd.notna(step) else pd.Timedelta(0)
+    return choose_source(g["source"].value_counts().to_dict(), g.groupby("source")["ts"].max().to_dict(),
+                         priority, step, cover_end)
+
+
+def select_series_reference(bars_long: pd.DataFrame, priority: Sequence[str], keys: Sequence[str] = ("asset", "interval"),
+                            cover_end: bool = True) -> pd.DataFrame:
+    """The obvious version of :func:`select_series` (pandas ``groupby`` per series, ``concat``, ``sort_values``):
+    its reference in the tests, and its path for a frame with a missing key."""
     if bars_long.empty:
         return bars_long.copy()
     keys = [k for k in keys if k in bars_long.columns]
     n_src = bars_long.groupby(keys, sort=False)["source"].transform("nunique")
-    keep = [bars_long[n_src <= 1]]  # one source in the group: nothing to choose (the common case, vectorised)
+    keep = [bars_long[n_src <= 1]]
     multi = bars_long[n_src > 1]
     for _, g in (multi.groupby(keys, sort=True) if not multi.empty else ()):
-        step = pd.Timedelta(0)
-        if cover_end:
-            ts = pd.DatetimeIndex(g["ts"].drop_duplicates().sort_values())
-            step = ts.to_series().diff().median() if len(ts) > 1 else pd.Timedelta(0)
-            step = step if pd.notna(step) else pd.Timedelta(0)
-        best = choose_source(g["source"].value_counts().to_dict(), g.groupby("source")["ts"].max().to_dict(),
-                             priority, step, cover_end)
-        keep.append(g[g["source"] == best])
+        keep.append(g[g["source"] == _best_source(g, priority, cover_end)])
     return pd.concat(keep).sort_values([*keys, "ts"]).reset_index(drop=True)
 
 
