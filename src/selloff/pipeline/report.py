@@ -1,6 +1,9 @@
 """The market report: one panel, the day's analysis, the explanation, the scenario, findings, files."""
 from __future__ import annotations
 
+import importlib
+import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,8 +31,8 @@ from selloff.texts import Text, reason_of
 from selloff.timeutil import end_of_day, parse_date
 from selloff.universe import Universe
 
-__all__ = ["NetworkView", "ReportResult", "WhatIf", "langs_and_formats", "network_view", "report", "report_from_panel",
-           "scenario_of"]
+__all__ = ["NetworkView", "ReportResult", "WhatIf", "langs_and_formats", "network_view", "preload", "report",
+           "report_from_panel", "scenario_of"]
 
 
 @dataclass(frozen=True)
@@ -172,22 +175,34 @@ def _left_out(exc: SelloffError) -> Text:
     return Text("left_out", f"left out: {exc}", reason=reason_of(exc))
 
 
-def _analyses(panel: Panel, universe: Universe, sector: str, date: object):
-    """The report's analysis, explanation and context from the panel, with the notes of what was left out."""
+def _explained(panel: Panel, universe: Universe, sector: str, date: object) -> Explanation | SelloffError:
+    """The report's explanation, or why there is none (e.g. not enough aligned history), as a value."""
+    try:
+        return explanation_of(panel, universe, sector, date)
+    except SelloffError as exc:
+        return exc
+
+
+def _analyses(panel: Panel, universe: Universe, sector: str, date: object, explained=None):
+    """The report's analysis, explanation and context from the panel, with the notes of what was left out;
+    ``explained``: an :class:`~selloff.compute.InChild` of :func:`_explained` computing the explanation meanwhile."""
     a = analysis_of(panel, universe, sector, date)
     notes: dict[str, str] = {}
     if a.weighting == "cap" and a.provenance.get("weights"):
         notes["index weights"] = a.provenance["weights"]
-    x = ctx = None
-    try:
-        x = explanation_of(panel, universe, sector, date)
-        notes.update({f"explain: {k}": v for k, v in x.notes.items() if k != "alignment"})
-    except SelloffError as exc:  # e.g. not enough aligned history: the report goes out without those sections
-        notes["contagion, dependency, attribution"] = _left_out(exc)
     try:
         ctx = context_of(panel, universe, sector, a)
     except SelloffError as exc:  # the context block is left out, with the reason, never guessed
-        notes["context"] = _left_out(exc)
+        ctx = exc
+    x = explained.result() if explained is not None else _explained(panel, universe, sector, date)
+    if isinstance(x, SelloffError):  # the report goes out without those sections
+        notes["contagion, dependency, attribution"] = _left_out(x)
+        x = None
+    else:
+        notes.update({f"explain: {k}": v for k, v in x.notes.items() if k != "alignment"})
+    if isinstance(ctx, SelloffError):
+        notes["context"] = _left_out(ctx)
+        ctx = None
     return a, x, ctx, notes
 
 
@@ -222,6 +237,26 @@ def _early_figures(a, x, ctx, langs: list[str], out: str | Path) -> dict:
                         int(defaults("report")["figure_processes"]), part="early")
 
 
+CHILD_IMPORTS = ("arch", "statsmodels.api", "statsmodels.tsa.api", "statsmodels.tsa.stattools")
+"""The libraries the forked children use (GARCH fits, VARs, regressions, Granger tests): imported by the parent
+before it forks, so that the children inherit them instead of importing them anew for every report (0.9 s here)."""
+_importing: list[threading.Thread] = []
+
+
+def preload(wait: bool = True) -> None:
+    """Import :data:`CHILD_IMPORTS` (in a thread with ``wait`` False: the report starts it before the store read,
+    which spends its time in DuckDB without Python's lock, and waits for it before it forks). At once where done."""
+    if not _importing:
+        if all(m in sys.modules for m in CHILD_IMPORTS):
+            return
+        th = threading.Thread(target=lambda: [importlib.import_module(m) for m in CHILD_IMPORTS], daemon=True,
+                              name="selloff-preload")
+        _importing.append(th)
+        th.start()
+    if wait:
+        _importing[0].join()  # a fork while a thread holds an import lock would leave the child that lock held
+
+
 def report_from_panel(panel: Panel, universe: Universe, sector: str, date: object, lang: str = "all",
                       formats: str | list[str] = "md,html", out: str | Path = "out") -> ReportResult:
     """The report from a loaded panel (pure but for writing the files into ``out``)."""
@@ -233,11 +268,14 @@ def report_from_panel(panel: Panel, universe: Universe, sector: str, date: objec
     if cfg["side_processes"] not in SIDE_GROUPS:
         raise ConfigError(f"[report] side_processes = {cfg['side_processes']}; use 1, 2 or 3 (forked children)")
     groups = SIDE_GROUPS[cfg["side_processes"]]
+    if par:
+        preload()
     kids = [in_child(_side, panel, universe, sector, date, g, enabled=par) for g in groups]
+    kids.append(in_child(_explained, panel, universe, sector, date, enabled=par))  # beside the analysis and context
     try:
-        a, x, ctx, notes = _analyses(panel, universe, sector, date)
+        a, x, ctx, notes = _analyses(panel, universe, sector, date, kids[-1])
         early = _early_figures(a, x, ctx, langs, out) if par else None  # while the children compute
-        side = {k: v for kid in kids for k, v in kid.result().items()}
+        side = {k: v for kid in kids[:-1] for k, v in kid.result().items()}
     except BaseException:
         for kid in kids:
             kid.cancel()
@@ -269,6 +307,8 @@ def report(store: Store, universe: Universe, sector: str, date: object, lang: st
     """Write the market report for ``sector`` on ``date`` (a UTC day) into ``out``: every table read once."""
     langs_and_formats(lang, formats)  # a bad --lang/--format fails before the store is read
     d = parse_date(date, "date")
+    if defaults("report")["what_if_process"]:
+        preload(wait=False)
     lb = P.lookbacks()
     panel = day_panel(store, universe, sector, d, max(lb.values()), later=True)
     return report_from_panel(panel, universe, sector, d, lang, formats, out)
