@@ -112,11 +112,11 @@ def select_series(bars_long: pd.DataFrame, priority: Sequence[str], keys: Sequen
     ts = bars_long["ts"]
     t = ts.array.asi8 if hasattr(ts.array, "asi8") and not ts.isna().any() else pd.factorize(ts, sort=True)[0]
     g, tk = gid[keep], t[keep]
-    if keep.size < 2 or ((np.diff(keep) > 0) & ((g[1:] > g[:-1]) | ((g[1:] == g[:-1]) & (tk[1:] >= tk[:-1])))).all():
-        order = keep  # rows already in order (the store's usual layout): no sort
+    if ((g[1:] > g[:-1]) | ((g[1:] == g[:-1]) & (tk[1:] >= tk[:-1]))).all():
+        order = keep  # already in order (the store's usual layout): what the stable sort would return
     else:
         order = keep[np.lexsort([tk, *[c[keep] for c in reversed(codes)]])]  # stable: ties keep their order
-    if order.size == len(bars_long) and (order.size == 0 or order[-1] == order.size - 1) and (np.diff(order) == 1).all():
+    if np.array_equal(order, np.arange(len(bars_long))):
         return bars_long.reset_index(drop=True)
     return bars_long.take(order).reset_index(drop=True)
 

@@ -137,6 +137,8 @@ def compute_engine(name: str | None = None, scheduler: str | None = None):
 
     c = defaults("compute")
     return Engine(name or str(c["engine"]), scheduler or (str(c["scheduler"]) or None), int(c["dask_workers"]))
+
+
 def results_cache():
     """Where results of long pure computations are kept between runs (``[compute] keep_results``): a
     :class:`selloff.diskcache.ResultCache` in the user cache dir, or None (off, or the folder is not usable)."""

@@ -20,7 +20,7 @@ from pathlib import Path
 from jinja2 import __version__ as JINJA_VERSION
 from jinja2.bccache import Bucket, BytecodeCache
 
-from selloff.diskcache import folder_ok, private_folder, read_entry, write_entry
+from selloff.diskcache import private_folder, read_entry, write_entry
 
 MAGIC = b"selloff-template-cache-1\n"
 
@@ -34,9 +34,6 @@ class TemplateCache(BytecodeCache):
 
     def _path(self, bucket: Bucket) -> Path:
         return self.folder / f"{self.tag}-{bucket.key}.cache"
-
-    def _folder_ok(self) -> bool:
-        return folder_ok(self.folder)
 
     def load_bytecode(self, bucket: Bucket) -> None:
         body = read_entry(self._path(bucket), MAGIC)

@@ -164,7 +164,7 @@ def calibrate(daily: pd.DataFrame, recorded: pd.DataFrame, params: BookParams, c
     """
     rec = recorded.reindex(columns=["liq_long_usd", "liq_short_usd"]).fillna(0.0)
     key = None if cache is None else _key(daily, rec, params, calib, asset)
-    hit = _from_cache(cache.get(key), len(calib.grid()[0])) if key is not None else None
+    hit = _from_cache(cache.get(key), calib.k_grid_n * calib.scale_grid_n) if key is not None else None
     if hit is None:
         hit = _search(daily, rec, params, calib, asset)
         if key is not None:
