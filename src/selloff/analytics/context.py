@@ -14,6 +14,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from selloff.analytics.frames import pivot_last
 from selloff.analytics.measures import close_to_close_day, intraday_low_change, snapshot_change
 from selloff.texts import Text
 
@@ -275,7 +276,6 @@ def peer_close_frame(daily: pd.DataFrame, assets: Sequence[str], day: pd.Timesta
     b = daily[daily["asset"].isin(list(assets))] if not daily.empty else daily
     if b.empty:
         return pd.DataFrame()
-    w = b.assign(day=b["ts"].dt.tz_convert("UTC").dt.tz_localize(None).dt.normalize()).pivot_table(
-        index="day", columns="asset", values="close", aggfunc="last")
+    w = pivot_last(b.assign(day=b["ts"].dt.tz_convert("UTC").dt.tz_localize(None).dt.normalize()), "day", "asset", "close")
     w.columns.name = None
     return w.loc[:day]

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from selloff.analytics import attribution, calendar, contagion, dependency, event_study, spillover
-from selloff.analytics.frames import pivot_daily, pivot_ts
+from selloff.analytics.frames import pivot_daily, pivot_last, pivot_ts
 from selloff.analytics.panel import Panel
 from selloff.analytics.sector_network import SectorNetwork
 from selloff.errors import DataError
@@ -146,7 +146,7 @@ def session_ranges(panel: Panel, crypto: list[str], equities: list[str], period_
     x = x[good]
     var = spillover.range_volatility(x["high"], x["low"], x["open"], x["close"], kind="variance")
     x = x.assign(lrv=np.log(var.where(var > 0)))
-    out = x.pivot_table(index="date", columns="asset", values="lrv", aggfunc="last").reindex(period_end.index)
+    out = pivot_last(x, "date", "asset", "lrv").reindex(period_end.index)
     without = sorted(a for a in {*crypto, *equities} if a not in out.columns or out[a].notna().sum() == 0)
     return out, without
 

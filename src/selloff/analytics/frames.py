@@ -1,6 +1,7 @@
 """Reshape long store frames into the wide frames the analytics work on."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from selloff.errors import DataError
@@ -22,31 +23,68 @@ def session_date(ts: pd.Series | pd.DatetimeIndex, kind: str) -> pd.DatetimeInde
 
 
 def pivot_daily(bars: pd.DataFrame, kinds: dict[str, str], field: str = "close") -> pd.DataFrame:
-    """Wide daily frame: index ``date`` (bar label, see :func:`session_date`), one column per asset.
+    """Wide daily frame: index ``date`` (bar label, see :func:`session_date`), one column per asset (sorted),
+    the index's ``freq`` the one pandas infers from its labels (``Day`` for a gapless daily index).
 
     ``kinds`` maps asset id to its kind (token/equity/index). One source per asset is expected (pick it first
-    with ``select_series``); duplicates are an error.
+    with ``select_series``); duplicates are an error. Vectorised: each row's label from two whole-column time-zone
+    conversions (UTC for tokens, New York for the rest), one scatter into the grid.
     """
     d = bars[bars["interval"] == "1d"]
     if d.empty:
         raise DataError("no daily bars in the selection; fetch or import daily data for these assets")
-    parts = []
-    for asset, g in d.groupby("asset", sort=True):
-        kind = kinds.get(asset, "token")
-        s = pd.Series(g[field].to_numpy(dtype=float), index=session_date(g["ts"], kind), name=asset)
-        if s.index.duplicated().any():
-            dup = s.index[s.index.duplicated()][0].date()
-            raise DataError(f"asset {asset}: two daily bars for {dup} (several sources?); select one source first")
-        parts.append(s)
-    out = pd.concat(parts, axis=1, sort=True).sort_index()
-    out.index.name = "date"
-    return out
+    codes, names = pd.factorize(d["asset"], sort=True)
+    if (codes < 0).any():  # a row without an asset belongs to no column (as in a groupby)
+        d, codes = d[codes >= 0], codes[codes >= 0]
+    names = [str(n) for n in names]
+    ts = pd.DatetimeIndex(d["ts"])
+    token = np.array([kinds.get(n, "token") == "token" for n in names])[codes]
+    labels = session_date(ts, "token").asi8
+    if not token.all():
+        labels = np.where(token, labels, session_date(ts, "equity").asi8)
+    days, lcodes = np.unique(labels, return_inverse=True)
+    cell = codes.astype(np.int64) * len(days) + lcodes
+    dup = pd.Series(cell).duplicated().to_numpy()
+    if dup.any():
+        rows = np.flatnonzero(dup)
+        row = rows[np.argmin(codes[rows])]  # the first asset (sorted) with a duplicate, its first one
+        raise DataError(f"asset {names[codes[row]]}: two daily bars for {_day(days[lcodes[row]], ts)} (several "
+                        "sources?); select one source first")
+    grid = np.full((len(days), len(names)), np.nan)
+    grid[lcodes, codes] = d[field].to_numpy(dtype=float)
+    index = pd.DatetimeIndex(days.view(f"M8[{ts.unit}]"), name="date").normalize()  # normalize infers the freq
+    return pd.DataFrame(grid, index=index, columns=pd.Index(names))
+
+
+def _day(i8: int, ts: pd.DatetimeIndex):
+    return pd.Timestamp(np.int64(i8).view(f"M8[{ts.unit}]")).date()
+
+
+def pivot_last(frame: pd.DataFrame, index: str, columns: str, values: str) -> pd.DataFrame:
+    """``frame.pivot_table(index=index, columns=columns, values=values, aggfunc="last")`` for a float ``values``
+    column, without a groupby: each cell the last non-missing value of its rows (in row order); rows without a
+    value or a key are left out first, so an index label or column with no value at all is not in the result
+    (pandas' ``dropna=True``). Index and columns sorted and named as pandas names them; other dtypes go to
+    pandas itself."""
+    v = frame[values]
+    if not pd.api.types.is_float_dtype(v.dtype):
+        return frame.pivot_table(index=index, columns=columns, values=values, aggfunc="last")
+    x = v.to_numpy(dtype=float, na_value=np.nan)
+    ok = ~np.isnan(x) & frame[index].notna().to_numpy() & frame[columns].notna().to_numpy()
+    r, rows = pd.factorize(frame[index][ok], sort=True)
+    c, cols = pd.factorize(frame[columns][ok], sort=True)
+    cell = r.astype(np.int64) * len(cols) + c
+    last = len(cell) - 1 - np.unique(cell[::-1], return_index=True)[1]  # each cell's last row
+    grid = np.full((len(rows), len(cols)), np.nan)
+    grid[r[last], c[last]] = x[ok][last]
+    return pd.DataFrame(grid, index=pd.Index(rows, name=index), columns=pd.Index(cols, name=columns))
 
 
 def pivot_ts(frame: pd.DataFrame, value: str, interval: str | None = None) -> pd.DataFrame:
-    """Wide frame indexed by UTC ``ts`` (e.g. hourly closes or market caps), one column per asset."""
+    """Wide frame indexed by UTC ``ts`` (e.g. hourly closes or market caps), one column per asset; where a
+    ``ts`` holds two rows of an asset, the later row's value (:func:`pivot_last`)."""
     f = frame if interval is None or "interval" not in frame else frame[frame["interval"] == interval]
-    out = f.pivot_table(index="ts", columns="asset", values=value, aggfunc="last").sort_index()
+    out = pivot_last(f, "ts", "asset", value)
     out.columns.name = None
     return out
 
@@ -63,6 +101,6 @@ def caps_at_close(market_caps: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame()
     mc = mc.sort_values("ts", kind="stable")
     mc = mc.assign(date=(mc["ts"] - pd.Timedelta(days=1)).dt.tz_localize(None).dt.normalize())
-    out = mc.pivot_table(index="date", columns="asset", values="market_cap_usd", aggfunc="last")
+    out = pivot_last(mc, "date", "asset", "market_cap_usd")
     out.columns.name = None
     return out

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from selloff.analytics import detect
+from selloff.analytics.frames import pivot_last
 from selloff.analytics.intraday import sector_hourly_level, worst_in_window
 from selloff.analytics.market import DailyGrid, close_moves, scan_block, sector_daily, window_moves
 from selloff.compute import in_child, run_tasks
@@ -102,7 +103,7 @@ def _hourly_levels(store: Store, grid: DailyGrid, members: dict[str, tuple[str, 
     arr = store.read_arrays("bars", "close", [(a, pick[a]) for a in order], interval="1h")
     ts = pd.to_datetime(arr["ms"], unit="ms", utc=True)
     wide = pd.DataFrame({"ts": ts, "a": np.asarray(order, dtype=object)[arr["i"]], "v": arr["v"]})
-    wide = wide.pivot_table(index="ts", columns="a", values="v", aggfunc="last")
+    wide = pivot_last(wide, "ts", "a", "v")
     caps = pd.DataFrame(grid.cap, index=grid.days, columns=list(grid.assets))
     out = {}
     for s in want:

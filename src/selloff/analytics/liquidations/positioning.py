@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from selloff.analytics.frames import pivot_last
 from selloff.errors import ConfigError
 
 __all__ = ["REGIMES", "RegimeParams", "daily_funding", "daily_open_interest", "positioning_regime"]
@@ -105,7 +106,7 @@ def positioning_regime(close: pd.DataFrame, open_interest: pd.DataFrame, params:
     cols = ["asset", "date", "ret_pct", "oi_change_pct", "regime"]
     if close.empty or open_interest.empty:
         return pd.DataFrame(columns=cols)
-    oi = open_interest.pivot_table(index="date", columns="asset", values="open_interest_usd", aggfunc="last")
+    oi = pivot_last(open_interest, "date", "asset", "open_interest_usd")
     rows = []
     for a in sorted(set(close.columns) & set(oi.columns)):
         both = pd.concat([close[a].rename("close"), oi[a].rename("oi")], axis=1).sort_index()
