@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from selloff.analytics.frames import caps_at_close, pivot_daily
@@ -139,16 +140,18 @@ class Panel:
         return replace(self, **{t: cut(t) for t in TABLES}, kinds={a: k for a, k in self.kinds.items() if a in keep})
 
     def between(self, start: pd.Timestamp | None, end: pd.Timestamp | None) -> Panel:
-        """The same evidence restricted to ``start <= ts <= end`` (no new source choice, no new read)."""
+        """The same evidence restricted to ``start <= ts <= end`` (no new source choice, no new read); a table
+        with no row outside the window is kept as it is (the same frame, not a copy)."""
         def cut(f: pd.DataFrame, name: str) -> pd.DataFrame:
             if f.empty or "ts" not in f:
                 return f
-            keep = pd.Series(True, index=f.index)
+            ts = f["ts"].array
+            keep = np.ones(len(f), dtype=bool)
             if start is not None:
-                keep &= f["ts"] >= start
+                keep &= np.asarray(ts >= start, dtype=bool)
             if end is not None:
-                keep &= f["ts"] <= end + slack.get(name, pd.Timedelta(0))
-            return f[keep]
+                keep &= np.asarray(ts <= end + slack.get(name, pd.Timedelta(0)), dtype=bool)
+            return f if keep.all() else f[keep]
 
         slack = dict(self.slack)
         return replace(self, **{t: cut(getattr(self, t), t) for t in TABLES},
