@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 import numpy as np
@@ -75,13 +75,17 @@ class Finding:
             object.__setattr__(self, "computed_by", computed_by(self.id))
 
     def as_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        """The finding as JSON-ready values (a new dict; :func:`_jsonable` copies every container it converts, so
+        ``asdict``'s deep copy would be a second one)."""
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
         for k in ("window_start", "window_end"):
             d[k] = pd.Timestamp(d[k]).isoformat() if d[k] is not None else None
         return _jsonable(d)
 
 
 def _jsonable(x: Any) -> Any:
+    if is_dataclass(x) and not isinstance(x, type):
+        return _jsonable({f.name: getattr(x, f.name) for f in fields(x)})
     if isinstance(x, dict):
         return {str(k): _jsonable(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):

@@ -328,6 +328,7 @@ def write_report(a, findings: list[Finding], names: dict[str, str], out_dir: Pat
         all_figs = {lg: [*early_figures[lg], *late[lg]] for lg in langs}
     if wait_figures():  # the forked writer failed: save those languages here
         all_figs = make_figures(a, langs, figdir, findings, context, 1)
+    as_json = [f.as_dict() for f in findings] if "json" in formats else []  # the same in every language
     for lang in langs:
         text, fmt = render_text(findings, a, lang, names, left_out=tuple(notes))
         figs = all_figs[lang]
@@ -368,7 +369,7 @@ def write_report(a, findings: list[Finding], names: dict[str, str], out_dir: Pat
         if "json" in formats:
             p = out_dir / f"{stem}.{lang}.json"
             p.write_text(json.dumps({"lang": lang, "simulated": a.simulated, "sector": a.sector_id, "date": a.date.date().isoformat(),
-                                     "text": text, "findings": [f.as_dict() for f in findings], "notes": shown,
+                                     "text": text, "findings": as_json, "notes": shown,
                                      "figures": [{"file": f"figures/{fg.path.name}", "alt": fg.alt, "source": fg.source} for fg in figs]},
                                     ensure_ascii=False, indent=2), encoding="utf-8")
             written.append(p)
