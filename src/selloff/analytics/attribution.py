@@ -192,7 +192,9 @@ def factor_model(
     Newey, W. K., and K. D. West (1987). A simple, positive semi-definite, heteroskedasticity and
     autocorrelation consistent covariance matrix. Econometrica 55(3), 703–708.
     """
-    import statsmodels.api as sm  # on use: statsmodels pulls scipy (about 1 s)
+    # on use, and the two modules alone: statsmodels.api also imports its graphics, formulas and datasets
+    from statsmodels.regression.linear_model import OLS
+    from statsmodels.tools.tools import add_constant
 
     ys = [y] if isinstance(y, str) else list(y)
     factors = list(factors)
@@ -225,8 +227,8 @@ def factor_model(
         if len(data) < max(min_obs, len(names) + 1):
             raise DataError(f"{asset}: only {len(data)} complete rows in the window ending before {window_end} "
                             f"(need {max(min_obs, len(names) + 1)}); lengthen the window or fill the data")
-        X = sm.add_constant(data[factors].to_numpy(), has_constant="add")
-        res = sm.OLS(data[asset].to_numpy(), X).fit(
+        X = add_constant(data[factors].to_numpy(), has_constant="add")
+        res = OLS(data[asset].to_numpy(), X).fit(
             cov_type="HAC", cov_kwds={"maxlags": hac_lags, "use_correction": True}, use_t=True)
         ci = res.conf_int(alpha=1 - ci_level)
         rows["params"][asset] = pd.Series(res.params, index=names)

@@ -155,7 +155,7 @@ def frequency_connectedness(data: pd.DataFrame, lags: int = 4, horizon: int = 10
     validate_var_args(lags, horizon, trend)
     check_enough_rows(len(data), data.shape[1], lags, trend, "frequency_connectedness")
     labels = band_labels(bands)
-    from statsmodels.tsa.api import VAR
+    from statsmodels.tsa.vector_ar.var_model import VAR  # the module alone: statsmodels.tsa.api imports all of tsa
 
     res = VAR(data.to_numpy(dtype=float)).fit(lags, trend=trend)
     theta = frequency_fevd(res.coefs, res.sigma_u, horizon, bands, identification)   # (B, k, k)

@@ -215,7 +215,7 @@ def spillover_table(
     validate_var_args(lags, horizon, trend)
     check_identification(identification)
     check_enough_rows(len(data), data.shape[1], lags, trend, "spillover_table")
-    from statsmodels.tsa.api import VAR
+    from statsmodels.tsa.vector_ar.var_model import VAR  # the module alone: statsmodels.tsa.api imports all of tsa
 
     res = VAR(data.to_numpy(dtype=float)).fit(lags, trend=trend)
     theta = fevd(res.coefs, res.sigma_u, horizon, identification)

@@ -229,7 +229,7 @@ def rolling_spillover_reference(
     the generalized decomposition from :func:`~selloff.analytics.fevd.fevd_from_ma`, the orthogonal one from
     statsmodels' own ``fevd``. Slow (a Python loop over windows); kept to check the batched path and for readers.
     """
-    from statsmodels.tsa.api import VAR
+    from statsmodels.tsa.vector_ar.var_model import VAR  # the module alone: statsmodels.tsa.api imports all of tsa
 
     data = validate_frame(data, "rolling_spillover_reference")
     validate_var_args(lags, horizon, trend)
