@@ -3,18 +3,27 @@
 Schedules come from ``exchange_calendars`` (calendar ``XNYS``): holidays, early closes (13:00 New York) and
 daylight saving (16:00 New York is 21:00 UTC in winter, 20:00 UTC in summer). Session labels are naive midnight
 dates; open and close times are tz-aware UTC. Windows are half-open UTC intervals ``[start, end)``.
+
+Building the calendar (importing ``exchange_calendars`` and computing its schedule) takes about 0.5 s, in every
+process that needs a session. The schedule it gives (every session's open and close) is therefore kept in the
+user cache dir (``[compute] keep_results``; :mod:`selloff.diskcache`) under the library's version and the UTC day,
+so a new process reads it back (a few ms) instead; the next day, or another version, builds it anew.
 """
 from __future__ import annotations
 
 import warnings
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import exchange_calendars as xcals
+import numpy as np
 import pandas as pd
 
 from selloff.errors import DataError
 from selloff.timeutil import require_utc
+
+if TYPE_CHECKING:
+    import exchange_calendars as xcals
 
 __all__ = [
     "NY_TZ",
@@ -34,10 +43,62 @@ _CAL_START = "2000-01-01"  # calendar bounds: wide and fixed so exchange_calenda
 
 # ---------------------------------------------------------------------------------------------- helpers
 def _calendar() -> xcals.ExchangeCalendar:
+    import exchange_calendars as xcals  # on use: see the module docstring
+
     with warnings.catch_warnings():
         # exchange_calendars 4.x reads Series.values on tz-aware data, which pandas 3.1 deprecates; harmless here
         warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
         return xcals.get_calendar(NYSE, start=_CAL_START)
+
+
+def _schedule_key() -> str | None:
+    """What the kept schedule depends on: the calendar, its start, the library's version and the UTC day (its end
+    is a year after the day it is built); None when the library's version cannot be read."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        v = version("exchange_calendars")
+    except PackageNotFoundError:
+        return None
+    return f"nyse-schedule|{NYSE}|{_CAL_START}|exchange_calendars {v}|{pd.Timestamp.now('UTC').date()}"
+
+
+@lru_cache(maxsize=1)
+def _schedule() -> pd.DataFrame:
+    """Every session (index: naive midnight dates) with its ``open`` and ``close`` (tz-aware UTC), as
+    ``exchange_calendars`` gives them; kept between processes (module docstring), the same values either way."""
+    from selloff.config import defaults, user_cache_dir
+    from selloff.diskcache import result_cache
+
+    key = _schedule_key() if defaults("compute")["keep_results"] else None
+    cache = result_cache(user_cache_dir() / "results") if key else None
+    kept = cache.get(key) if cache is not None else None
+    if kept is not None:
+        try:
+            return _schedule_frame(kept)
+        except (KeyError, TypeError, ValueError):  # another shape under the same key: build it anew
+            pass
+    sched = _calendar().schedule
+    made = {"session": _ns(sched.index).tolist(), "open": _ns(sched["open"]).tolist(),
+            "close": _ns(sched["close"]).tolist()}
+    if cache is not None:
+        cache[key] = made
+    return _schedule_frame(made)  # the frame a later process reads back, built the same way
+
+
+def _ns(v) -> np.ndarray:
+    """int64 nanoseconds (UTC for aware values) of a datetime index or column."""
+    return pd.DatetimeIndex(v).as_unit("ns").asi8
+
+
+def _schedule_frame(kept: dict) -> pd.DataFrame:
+    """The schedule from its kept form (three equal-length lists of int64 nanoseconds)."""
+    sessions, opens, closes = (np.asarray(kept[c], dtype=np.int64) for c in ("session", "open", "close"))
+    if not len(sessions) == len(opens) == len(closes) > 0:
+        raise ValueError("kept schedule of unequal or zero length")
+    return pd.DataFrame({"open": pd.DatetimeIndex(opens.view("M8[ns]")).tz_localize("UTC"),
+                         "close": pd.DatetimeIndex(closes.view("M8[ns]")).tz_localize("UTC")},
+                        index=pd.DatetimeIndex(sessions.view("M8[ns]"), name="session"))
 
 
 def _day(d: object) -> pd.Timestamp:
@@ -48,17 +109,15 @@ def _day(d: object) -> pd.Timestamp:
     return out.normalize()
 
 
-def _check_bounds(start: pd.Timestamp, end: pd.Timestamp) -> xcals.ExchangeCalendar:
-    cal = _calendar()
+def _check_bounds(start: pd.Timestamp, end: pd.Timestamp) -> None:
     if start > end:
         raise DataError(f"start {start.date()} is after end {end.date()}; swap them")
-    first, last = cal.first_session, cal.last_session
+    first, last = _schedule().index[0], _schedule().index[-1]
     if start < first or end > last:
         raise DataError(
             f"dates {start.date()}..{end.date()} fall outside the NYSE calendar {first.date()}..{last.date()}"
             f" known to exchange_calendars; narrow the range or upgrade exchange_calendars"
         )
-    return cal
 
 
 def session_dates(index: pd.Index) -> pd.DatetimeIndex:
@@ -110,15 +169,15 @@ def nyse_sessions(start: object, end: object) -> pd.DataFrame:
 @lru_cache(maxsize=1)
 def _all_sessions() -> pd.DataFrame:
     """Every session of the calendar with UTC open/close (computed once; :func:`nyse_sessions` slices it)."""
-    sched = _calendar().schedule[["open", "close"]]
+    sched = _schedule()
     close_ny = sched["close"].dt.tz_convert(NY_TZ)
     return pd.DataFrame(
         {
-            "open_ts": sched["open"].dt.tz_convert("UTC"),
-            "close_ts": sched["close"].dt.tz_convert("UTC"),
+            "open_ts": sched["open"],
+            "close_ts": sched["close"],
             "early_close": (close_ny.dt.hour * 60 + close_ny.dt.minute) < 16 * 60,
         },
-        index=pd.DatetimeIndex(sched.index, name="session"),
+        index=sched.index,
     )
 
 
@@ -183,18 +242,16 @@ def trading_day_window(end_date: object, n: int) -> TimeWindow:
     """
     if n < 1:
         raise DataError(f"n={n} trading days; pass n >= 1")
-    cal = _calendar()
+    sched = _schedule()
     end = _day(end_date)
     _check_bounds(end, end)
-    last = cal.date_to_session(end, direction="previous")
-    pos = cal.sessions.get_loc(last)
+    pos = int(sched.index.searchsorted(end, side="right")) - 1  # the session on end_date, or the last before it
     if pos - n + 1 < 0:
         raise DataError(f"{n} trading days before {end.date()} reach before the calendar start {_CAL_START}")
-    sess = cal.sessions[pos - n + 1: pos + 1]
-    sched = cal.schedule.loc[sess]
+    sess = sched.index[pos - n + 1: pos + 1]
     return TimeWindow(
-        start=sched["open"].iloc[0].tz_convert("UTC"),
-        end=sched["close"].iloc[-1].tz_convert("UTC"),
+        start=sched["open"].iloc[pos - n + 1],
+        end=sched["close"].iloc[pos],
         description=f"{n} NYSE trading days {sess[0].date()}..{sess[-1].date()}",
         sessions=pd.DatetimeIndex(sess, name="session"),
     )
