@@ -71,3 +71,15 @@ def test_a_child_that_hangs_is_stopped_and_replaced_by_a_call_in_the_caller():
     t = time.monotonic()
     assert in_child(_hangs, timeout_s=0.5).result() == "computed in the caller"
     assert time.monotonic() - t < 30
+
+
+def _niceness():
+    return os.nice(0)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or not hasattr(os, "nice"), reason="needs fork and os.nice")
+def test_nice_lowers_the_childs_priority_only():
+    mine = os.nice(0)
+    assert in_child(_niceness, nice=5).result() == min(mine + 5, 19)
+    assert in_child(_niceness).result() == mine
+    assert os.nice(0) == mine  # the caller's own priority is untouched

@@ -107,9 +107,12 @@ class InChild:
     raises its exception, as a call in the caller would. Where the platform cannot fork, the fork fails, the child
     dies, gives no result within ``timeout_s`` or its result cannot be pickled, :meth:`result` computes ``fn(*args)`` in the caller instead — the
     outcome is the same, only later. The child must not touch open files or connections of the caller (it runs
-    pure code on data it inherited) and leaves by ``os._exit`` (no cleanup of the caller's objects)."""
+    pure code on data it inherited) and leaves by ``os._exit`` (no cleanup of the caller's objects). ``nice`` > 0
+    lowers the child's scheduling priority by that much (``os.nice``): work whose result the caller needs only
+    later then leaves the cores to the caller's own work first, and takes what is left."""
 
-    def __init__(self, fn: Callable[..., Any], *args: Any, timeout_s: float = 300.0, fork: bool = True) -> None:
+    def __init__(self, fn: Callable[..., Any], *args: Any, timeout_s: float = 300.0, fork: bool = True,
+                 nice: int = 0) -> None:
         self._fn, self._args, self._pid, self._fd, self._timeout_s = fn, args, None, -1, timeout_s
         if not fork or not hasattr(os, "fork"):
             return
@@ -121,6 +124,9 @@ class InChild:
         if pid == 0:  # pragma: no cover - runs in the child, which leaves by os._exit
             os.close(r)
             code = 0
+            if nice > 0:
+                with contextlib.suppress(OSError):  # a platform without priorities: the same result, unhurried
+                    os.nice(nice)
             try:
                 try:
                     payload = ("ok", fn(*args))
@@ -171,6 +177,7 @@ class InChild:
         return value
 
 
-def in_child(fn: Callable[..., Any], *args: Any, enabled: bool = True, timeout_s: float = 300.0) -> InChild:
+def in_child(fn: Callable[..., Any], *args: Any, enabled: bool = True, timeout_s: float = 300.0,
+             nice: int = 0) -> InChild:
     """:class:`InChild` of ``fn(*args)``; with ``enabled`` False it is computed in the caller at ``result()``."""
-    return InChild(fn, *args, timeout_s=timeout_s, fork=enabled)
+    return InChild(fn, *args, timeout_s=timeout_s, fork=enabled, nice=nice)

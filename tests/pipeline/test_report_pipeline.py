@@ -160,3 +160,8 @@ def test_forked_children_and_early_figures_write_the_files_of_one_process(demo_s
     api.report(demo_store_path, sector=SECTOR, date=REPORT_DATE, lang="all", formats="md,html,json", out=tmp_path / "3",
                config=three)
     assert _digests(tmp_path / "3") == da
+    bad = tmp_path / "bad.toml"  # a priority os.nice cannot take: one line naming the key, before anything forks
+    bad.write_text("[report]\nside_nice = 25\n", encoding="utf-8")
+    r = CliRunner().invoke(app, ["report", "--store", str(demo_store_path), "--date", REPORT_DATE, "--sector", SECTOR,
+                                 "--out", str(tmp_path / "bad"), "--config", str(bad)])
+    assert r.exit_code == 2 and "side_nice = 25" in r.output and len(r.output.strip().splitlines()) == 1

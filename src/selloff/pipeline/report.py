@@ -270,10 +270,15 @@ def report_from_panel(panel: Panel, universe: Universe, sector: str, date: objec
     if cfg["side_processes"] not in SIDE_GROUPS:
         raise ConfigError(f"[report] side_processes = {cfg['side_processes']}; use 1, 2 or 3 (forked children)")
     groups = SIDE_GROUPS[cfg["side_processes"]]
+    for k in ("side_nice", "explain_nice"):
+        if not 0 <= cfg[k] <= 19:
+            raise ConfigError(f"[report] {k} = {cfg[k]}; use 0 (the parent's priority) to 19 (the lowest)")
     if par:
         preload()
-    kids = [in_child(_side, panel, universe, sector, date, g, enabled=par) for g in groups]
-    kids.append(in_child(_explained, panel, universe, sector, date, enabled=par))  # beside the analysis and context
+    # the side work is needed last, the explanation after the analysis and context: lower priorities leave the two
+    # cores to the parent's critical path first (measured: 0.28 s less a report, median of 8 paired runs)
+    kids = [in_child(_side, panel, universe, sector, date, g, enabled=par, nice=cfg["side_nice"]) for g in groups]
+    kids.append(in_child(_explained, panel, universe, sector, date, enabled=par, nice=cfg["explain_nice"]))
     try:
         a, x, ctx, notes = _analyses(panel, universe, sector, date, kids[-1])
         early = _early_figures(a, x, ctx, langs, out) if par else None  # while the children compute
