@@ -7,13 +7,15 @@ drift; here each round runs both sides back to back (the order alternating), eac
 report, then ``--reports`` timed in-process reports (their median), then one fresh ``selloff report --lang all`` as a
 new process. The earlier commit is checked out into a temporary git worktree and imported from there
 (``PYTHONPATH``); both sides share this environment's libraries, one demo store built by this tree, and one cache dir
-(so both read kept results, as a user's second report would). Prints each round and the median of the per-round
-differences (earlier minus this tree) and ratios.
+(so both read kept results, as a user's second report would) and empty config and data dirs (no user config or
+universe). Prints each round and the median of the per-round differences (earlier minus this tree) and ratios.
+The worktree is removed at the end, also when the run fails or is stopped (Ctrl-C, SIGTERM).
 """
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -39,15 +41,22 @@ print(statistics.median(ws))
 """ % (SECTOR, DATE, SECTOR, DATE)
 
 
+def _run(cmd: list[str], env: dict) -> str:
+    """``cmd``'s standard output; on failure its standard error's end, and the bench stops."""
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd[:3])} ... failed ({p.returncode}):\n{p.stderr[-3000:]}")
+    return p.stdout
+
+
 def _side(src: Path, store: Path, tmp: Path, env: dict, reports: int) -> tuple[float, float]:
     """(median warm in-process report, fresh CLI report) with the package imported from ``src``."""
     e = {**env, "PYTHONPATH": str(src)}
-    warm = float(subprocess.run([sys.executable, "-c", CHILD, str(store), str(tmp / "warm"), str(reports)], env=e,
-                                check=True, capture_output=True, text=True).stdout.split()[-1])
+    warm = float(_run([sys.executable, "-c", CHILD, str(store), str(tmp / "warm"), str(reports)], e).split()[-1])
     cli = [sys.executable, "-c", "from selloff.cli import app; app()", "report", "--store", str(store), "--date", DATE,
            "--sector", SECTOR, "--lang", "all", "--format", "md,html,json", "--out", str(tmp / "fresh")]
     t0 = time.perf_counter()
-    subprocess.run(cli, env=e, check=True, capture_output=True)
+    _run(cli, e)
     return warm, time.perf_counter() - t0
 
 
@@ -57,18 +66,20 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--reports", type=int, default=3, help="timed in-process reports per side and round")
     a = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped: the finally below still removes the worktree
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         old = tmp / "old"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "prune"], check=False)  # a killed earlier run's entry
         subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(old), a.against], check=True)
         try:
-            env = {**os.environ, "SELLOFF_CACHE_DIR": str(tmp / "cache")}
+            env = {**os.environ, **{f"SELLOFF_{k}_DIR": str(tmp / k.lower()) for k in ("CACHE", "CONFIG", "DATA")}}
+            env.pop("SELLOFF_CONFIG", None)
             store = tmp / "demo.duckdb"
-            subprocess.run([sys.executable, "-c", "import sys; from selloff.pipeline.demo import build_demo_store; "
-                            "from selloff.store import Store; from selloff.universe import load_universe; "
-                            "db = Store(sys.argv[1]); build_demo_store(db, load_universe(include_user_config=False)); "
-                            "db.close()", str(store)], env={**env, "PYTHONPATH": str(ROOT / "src")}, check=True,
-                           capture_output=True)
+            _run([sys.executable, "-c", "import sys; from selloff.pipeline.demo import build_demo_store; "
+                  "from selloff.store import Store; from selloff.universe import load_universe; "
+                  "db = Store(sys.argv[1]); build_demo_store(db, load_universe(include_user_config=False)); "
+                  "db.close()", str(store)], {**env, "PYTHONPATH": str(ROOT / "src")})
             sides = {"earlier": old / "src", "this tree": ROOT / "src"}
             rows = []
             for r in range(a.rounds):

@@ -1,6 +1,7 @@
 """The NYSE schedule kept in the user cache dir (selloff.calendar): the schedule read back is the one
 exchange_calendars builds (the library is the reference), a new process reads it without importing the library,
-a damaged or foreign entry is built anew, and ``[compute] keep_results = false`` keeps nothing."""
+a damaged or foreign entry or one built on another day is built anew (in its place: one entry, not one a day), and
+``[compute] keep_results = false`` keeps nothing."""
 from __future__ import annotations
 
 import os
@@ -77,7 +78,8 @@ def test_damaged_or_foreign_entry_is_built_anew():
     cal._schedule.cache_clear()
     assert cal._schedule()["close"].to_numpy().tolist() == ref["close"].to_numpy().tolist()
     cache = result_cache(path.parent)
-    cache[cal._schedule_key()] = {"session": [1, 2], "open": [1], "close": []}  # intact frame, wrong shape
+    today = str(pd.Timestamp.now("UTC").date())
+    cache[cal._schedule_key()] = {"day": today, "session": [1, 2], "open": [1], "close": []}  # intact, wrong shape
     cal._schedule.cache_clear()
     got = cal._schedule()
     assert got.index.equals(ref.index)
@@ -90,3 +92,18 @@ def test_keep_results_false_keeps_nothing(tmp_path):
     with use_config(toml):
         s = cal.nyse_sessions("2026-02-02", "2026-02-06")
     assert len(s) == 5 and _kept_files() == []
+
+
+def test_an_entry_of_another_day_is_built_anew_in_its_place():
+    ref = _library_schedule()
+    cal._schedule()
+    (path,) = _kept_files()
+    cache = result_cache(path.parent)
+    stale = cache.get(cal._schedule_key())
+    cut = len(stale["session"]) - 300  # as if built long ago: the calendar ended earlier
+    cache[cal._schedule_key()] = {"day": "2000-01-01", **{k: stale[k][:cut] for k in ("session", "open", "close")}}
+    cal._schedule.cache_clear()
+    got = cal._schedule()
+    assert got.index.equals(ref.index)
+    assert _kept_files() == [path]  # written over, not beside
+    assert cache.get(cal._schedule_key())["day"] == str(pd.Timestamp.now("UTC").date())

@@ -6,8 +6,9 @@ dates; open and close times are tz-aware UTC. Windows are half-open UTC interval
 
 Building the calendar (importing ``exchange_calendars`` and computing its schedule) takes about 0.5 s, in every
 process that needs a session. The schedule it gives (every session's open and close) is therefore kept in the
-user cache dir (``[compute] keep_results``; :mod:`selloff.diskcache`) under the library's version and the UTC day,
-so a new process reads it back (a few ms) instead; the next day, or another version, builds it anew.
+user cache dir (``[compute] keep_results``; :mod:`selloff.diskcache`), one entry per library version that records
+the UTC day it was built on, so a new process reads it back (a few ms) instead; the next day, or another version,
+builds it anew.
 """
 from __future__ import annotations
 
@@ -52,34 +53,37 @@ def _calendar() -> xcals.ExchangeCalendar:
 
 
 def _schedule_key() -> str | None:
-    """What the kept schedule depends on: the calendar, its start, the library's version and the UTC day (its end
-    is a year after the day it is built); None when the library's version cannot be read."""
+    """Under what the schedule is kept: the calendar, its start and the library's version (one entry each, replaced
+    when it was built on another UTC day: see :func:`_schedule`); None when the version cannot be read."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
         v = version("exchange_calendars")
     except PackageNotFoundError:
         return None
-    return f"nyse-schedule|{NYSE}|{_CAL_START}|exchange_calendars {v}|{pd.Timestamp.now('UTC').date()}"
+    return f"nyse-schedule|{NYSE}|{_CAL_START}|exchange_calendars {v}"
 
 
 @lru_cache(maxsize=1)
 def _schedule() -> pd.DataFrame:
     """Every session (index: naive midnight dates) with its ``open`` and ``close`` (tz-aware UTC), as
-    ``exchange_calendars`` gives them; kept between processes (module docstring), the same values either way."""
+    ``exchange_calendars`` gives them; kept between processes (module docstring), the same values either way. The
+    entry records the UTC day it was built on, since the calendar ends a year after that day: an entry of another
+    day is built anew and written over (one entry per library version, not one a day)."""
     from selloff.config import defaults, user_cache_dir
     from selloff.diskcache import result_cache
 
+    today = str(pd.Timestamp.now("UTC").date())
     key = _schedule_key() if defaults("compute")["keep_results"] else None
     cache = result_cache(user_cache_dir() / "results") if key else None
     kept = cache.get(key) if cache is not None else None
-    if kept is not None:
+    if kept is not None and kept.get("day") == today:
         try:
             return _schedule_frame(kept)
-        except (KeyError, TypeError, ValueError):  # another shape under the same key: build it anew
+        except (KeyError, TypeError, ValueError, OverflowError):  # another shape under the same key: build anew
             pass
     sched = _calendar().schedule
-    made = {"session": _ns(sched.index).tolist(), "open": _ns(sched["open"]).tolist(),
+    made = {"day": today, "session": _ns(sched.index).tolist(), "open": _ns(sched["open"]).tolist(),
             "close": _ns(sched["close"]).tolist()}
     if cache is not None:
         cache[key] = made

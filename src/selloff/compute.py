@@ -124,17 +124,17 @@ class InChild:
         if pid == 0:  # pragma: no cover - runs in the child, which leaves by os._exit
             os.close(r)
             code = 0
-            if nice > 0:
-                with contextlib.suppress(OSError):  # a platform without priorities: the same result, unhurried
-                    os.nice(nice)
             try:
+                if nice > 0:
+                    with contextlib.suppress(OSError):  # a platform without priorities: the same result, unhurried
+                        os.nice(nice)
                 try:
                     payload = ("ok", fn(*args))
                 except BaseException as exc:  # noqa: BLE001 - handed to the caller, which raises it
                     payload = ("err", exc)
                 with os.fdopen(w, "wb") as f:
                     f.write(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
-            except BaseException:  # noqa: BLE001 - unpicklable result: the caller computes it itself
+            except BaseException:  # noqa: BLE001 - unpicklable result (or a failure before it): the caller computes it
                 code = 1
             os._exit(code)
         os.close(w)
