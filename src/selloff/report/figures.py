@@ -33,8 +33,11 @@ from selloff.report.texts_de import source_name  # noqa: E402
 STYLE = {
     "figure.dpi": 110, "axes.spines.top": False, "axes.spines.right": False,
     "axes.grid": True, "grid.alpha": 0.3, "font.size": 9, "axes.titlesize": 10, "axes.titleweight": "bold",
-    "legend.fontsize": 8, "axes.titlelocation": "left",
+    "legend.fontsize": 8, "axes.titlelocation": "left", "axes.titley": 1.0,
 }
+"""The figures' matplotlib style. ``axes.titley`` fixed at the axes' top: matplotlib otherwise measures every tick
+label of each figure on every save to lift the title over anything drawn above the axes, which none of these
+figures has (the same pixels; 0.1-0.28 s less per report, paired)."""
 RED, GREY, BLUE, ORANGE, DARK, LIGHT = "#c0392b", "#7f8c8d", "#2c6fbb", "#e67e22", "#34495e", "#95a5a6"
 SOURCE_CHARS_PER_INCH = 17
 """Characters of the 7-pt source line per inch of figure width before it wraps."""
