@@ -21,10 +21,8 @@ from selloff.diskcache import result_cache
 
 @pytest.fixture(autouse=True)
 def _fresh_schedule():
-    cal._schedule.cache_clear()
     cal._all_sessions.cache_clear()
     yield
-    cal._schedule.cache_clear()
     cal._all_sessions.cache_clear()
 
 
@@ -43,7 +41,6 @@ def test_kept_schedule_is_the_librarys_and_is_read_back():
     built = cal._schedule()
     ref = _library_schedule()
     assert len(_kept_files()) == 1
-    cal._schedule.cache_clear()
     read = cal._schedule()
     for got in (built, read):
         assert got.index.equals(ref.index) and got.index.name == "session"
@@ -75,12 +72,10 @@ def test_damaged_or_foreign_entry_is_built_anew():
     data = bytearray(path.read_bytes())
     data[-5] ^= 0xFF  # one flipped byte: the digest no longer matches
     path.write_bytes(bytes(data))
-    cal._schedule.cache_clear()
     assert cal._schedule()["close"].to_numpy().tolist() == ref["close"].to_numpy().tolist()
     cache = result_cache(path.parent)
     today = str(pd.Timestamp.now("UTC").date())
     cache[cal._schedule_key()] = {"day": today, "session": [1, 2], "open": [1], "close": []}  # intact, wrong shape
-    cal._schedule.cache_clear()
     got = cal._schedule()
     assert got.index.equals(ref.index)
     assert np.array_equal(got["open"].to_numpy(), ref["open"].to_numpy())
@@ -102,7 +97,6 @@ def test_an_entry_of_another_day_is_built_anew_in_its_place():
     stale = cache.get(cal._schedule_key())
     cut = len(stale["session"]) - 300  # as if built long ago: the calendar ended earlier
     cache[cal._schedule_key()] = {"day": "2000-01-01", **{k: stale[k][:cut] for k in ("session", "open", "close")}}
-    cal._schedule.cache_clear()
     got = cal._schedule()
     assert got.index.equals(ref.index)
     assert _kept_files() == [path]  # written over, not beside

@@ -64,10 +64,10 @@ def _schedule_key() -> str | None:
     return f"nyse-schedule|{NYSE}|{_CAL_START}|exchange_calendars {v}"
 
 
-@lru_cache(maxsize=1)
 def _schedule() -> pd.DataFrame:
     """Every session (index: naive midnight dates) with its ``open`` and ``close`` (tz-aware UTC), as
-    ``exchange_calendars`` gives them; kept between processes (module docstring), the same values either way. The
+    ``exchange_calendars`` gives them; kept between processes (module docstring), the same values either way; read
+    once per process, by :func:`_all_sessions`. The
     entry records the UTC day it was built on, since the calendar ends a year after that day: an entry of another
     day is built anew and written over (one entry per library version, not one a day)."""
     from selloff.config import defaults, user_cache_dir
@@ -116,7 +116,7 @@ def _day(d: object) -> pd.Timestamp:
 def _check_bounds(start: pd.Timestamp, end: pd.Timestamp) -> None:
     if start > end:
         raise DataError(f"start {start.date()} is after end {end.date()}; swap them")
-    first, last = _schedule().index[0], _schedule().index[-1]
+    first, last = _all_sessions().index[0], _all_sessions().index[-1]
     if start < first or end > last:
         raise DataError(
             f"dates {start.date()}..{end.date()} fall outside the NYSE calendar {first.date()}..{last.date()}"
@@ -172,7 +172,8 @@ def nyse_sessions(start: object, end: object) -> pd.DataFrame:
 
 @lru_cache(maxsize=1)
 def _all_sessions() -> pd.DataFrame:
-    """Every session of the calendar with UTC open/close (computed once; :func:`nyse_sessions` slices it)."""
+    """Every session of the calendar with UTC open/close (computed once per process from :func:`_schedule`; every
+    public function here reads it)."""
     sched = _schedule()
     close_ny = sched["close"].dt.tz_convert(NY_TZ)
     return pd.DataFrame(
@@ -246,7 +247,7 @@ def trading_day_window(end_date: object, n: int) -> TimeWindow:
     """
     if n < 1:
         raise DataError(f"n={n} trading days; pass n >= 1")
-    sched = _schedule()
+    sched = _all_sessions()
     end = _day(end_date)
     _check_bounds(end, end)
     pos = int(sched.index.searchsorted(end, side="right")) - 1  # the session on end_date, or the last before it
@@ -254,8 +255,8 @@ def trading_day_window(end_date: object, n: int) -> TimeWindow:
         raise DataError(f"{n} trading days before {end.date()} reach before the calendar start {_CAL_START}")
     sess = sched.index[pos - n + 1: pos + 1]
     return TimeWindow(
-        start=sched["open"].iloc[pos - n + 1],
-        end=sched["close"].iloc[pos],
+        start=sched["open_ts"].iloc[pos - n + 1],
+        end=sched["close_ts"].iloc[pos],
         description=f"{n} NYSE trading days {sess[0].date()}..{sess[-1].date()}",
         sessions=pd.DatetimeIndex(sess, name="session"),
     )
